@@ -1,0 +1,3 @@
+from protolearn.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,90 @@
+"""The one settings object, read from ``PROTOLEARN_*`` environment variables.
+
+No other module reads the environment: the settings are built here and passed down.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+
+__all__ = ("ENV_PREFIX", "Settings", "SettingsError")
+
+ENV_PREFIX = "PROTOLEARN_"
+# Variables read by the test suite and tools, not by the server.
+_NOT_SETTINGS_PREFIXES = ("PROTOLEARN_TEST_", "PROTOLEARN_BENCH_")
+
+Positive = Annotated[float, msgspec.Meta(gt=0)]
+PositiveInt = Annotated[int, msgspec.Meta(gt=0)]
+NonNegative = Annotated[float, msgspec.Meta(ge=0)]
+
+
+class SettingsError(ValueError):
+    """A ``PROTOLEARN_*`` variable is unknown or has a value of the wrong type."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Every setting of a ProtoLearn deployment; defaults serve a laptop."""
+
+    database_url: str = "sqlite+aiosqlite:///./var/protolearn.db"
+    data_dir: Path = Path("./var")
+    # RS256 key pair for access tokens; generated into ``data_dir`` on first start when unset.
+    jwt_private_key_path: Path | None = None
+    jwt_public_key_path: Path | None = None
+    jwt_issuer: str = "protolearn"
+    access_token_ttl_seconds: PositiveInt = 900
+    refresh_token_ttl_seconds: PositiveInt = 14 * 24 * 3600
+    allow_teacher_signup: bool = True
+    # Failed logins allowed per email and per client address within the window.
+    login_max_failures: PositiveInt = 10
+    login_window_seconds: Positive = 300.0
+    # Argon2id cost; lower only for tests.
+    argon2_time_cost: PositiveInt = 3
+    argon2_memory_kib: PositiveInt = 65536
+    argon2_parallelism: PositiveInt = 2
+    # Answers arriving this long after the deadline are still accepted (network latency).
+    deadline_grace_seconds: NonNegative = 5.0
+    # Longest sleep of the auto-submit task between two looks at the database.
+    deadline_sweep_seconds: Positive = 30.0
+    max_request_bytes: PositiveInt = 1024 * 1024
+    host: str = "127.0.0.1"
+    port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8000
+    log_level: str = "info"
+
+    @property
+    def private_key_path(self) -> Path:
+        return self.jwt_private_key_path or self.data_dir / "jwt_private.pem"
+
+    @property
+    def public_key_path(self) -> Path:
+        return self.jwt_public_key_path or self.data_dir / "jwt_public.pem"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Build settings from ``PROTOLEARN_<FIELD>`` variables, then apply ``overrides``."""
+        environ = os.environ if environ is None else environ
+        fields = set(cls.__struct_fields__)
+        raw: dict[str, object] = {}
+        for key, value in environ.items():
+            if not key.startswith(ENV_PREFIX) or key.startswith(_NOT_SETTINGS_PREFIXES):
+                continue
+            name = key.removeprefix(ENV_PREFIX).lower()
+            if name not in fields:
+                known = ", ".join(ENV_PREFIX + f.upper() for f in sorted(fields))
+                raise SettingsError(f"unknown setting {key}; known settings: {known}")
+            raw[name] = value
+        raw.update(overrides)
+        try:
+            return msgspec.convert(raw, cls, strict=False, dec_hook=_decode_path)
+        except msgspec.ValidationError as exc:
+            raise SettingsError(f"invalid setting: {exc} (variables are {ENV_PREFIX}<NAME>)") from exc
+
+
+def _decode_path(kind: type, value: object) -> object:
+    if kind is Path and isinstance(value, str):
+        return Path(value)
+    raise NotImplementedError

@@ -1,0 +1,43 @@
+"""Uploaded learning material and the record of each AI generation from it."""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from protolearn.store.base import Base, CreatedAt
+
+__all__ = ("AiGeneratedQuestion", "LearningMaterial")
+
+
+class LearningMaterial(CreatedAt, Base):
+    __tablename__ = "learning_materials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(100), default="")
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    path: Mapped[str] = mapped_column(String(500))  # relative to the data dir
+    size_bytes: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    extracted_text: Mapped[str] = mapped_column(Text, default="")
+    page_count: Mapped[int] = mapped_column(default=0)
+    ocr_confidence: Mapped[float | None]
+
+
+class AiGeneratedQuestion(CreatedAt, Base):
+    __tablename__ = "ai_gen_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    material_id: Mapped[int | None] = mapped_column(
+        ForeignKey("learning_materials.id", ondelete="SET NULL"), index=True
+    )
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id", ondelete="SET NULL"), index=True)
+    prompt: Mapped[str] = mapped_column(Text)
+    model: Mapped[str] = mapped_column(String(100))
+    difficulty: Mapped[str] = mapped_column(String(16), default="medium")
+    source_passage: Mapped[str] = mapped_column(Text, default="")
+    generation_time: Mapped[float]  # seconds
