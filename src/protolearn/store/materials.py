@@ -35,7 +35,9 @@ class AiGeneratedQuestion(CreatedAt, Base):
     material_id: Mapped[int | None] = mapped_column(
         ForeignKey("learning_materials.id", ondelete="SET NULL"), index=True
     )
-    question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id", ondelete="SET NULL"), index=True)
+    question_id: Mapped[int | None] = mapped_column(
+        ForeignKey("questions.id", ondelete="SET NULL"), index=True
+    )
     prompt: Mapped[str] = mapped_column(Text)
     model: Mapped[str] = mapped_column(String(100))
     difficulty: Mapped[str] = mapped_column(String(16), default="medium")

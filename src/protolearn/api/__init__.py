@@ -1,0 +1,1 @@
+"""The HTTP face: Litestar controllers, guards, error mapping. Thin: parse, authorize, call, shape."""

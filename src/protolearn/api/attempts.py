@@ -1,0 +1,70 @@
+"""``/api/attempts`` and ``/api/results``: autosave, an attempt's detail, results and export."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import Controller, Response, get, put
+from litestar.status_codes import HTTP_200_OK
+
+from protolearn.accounts.schemas import Principal
+from protolearn.api.security import requires
+from protolearn.assessment.attempts import AttemptService
+from protolearn.assessment.results import ResultsService
+from protolearn.assessment.schemas import AnswersIn, AutosaveResult, ResultRow, StudentHistoryRow
+from protolearn.proctoring.schemas import AttemptDetail
+from protolearn.proctoring.service import ProctoringService
+from protolearn.store.users import Role
+
+__all__ = ("AttemptsController", "ResultsController")
+
+
+class AttemptsController(Controller):
+    path = "/api/attempts"
+    tags = ["attempts"]
+
+    @put("/{attempt_id:int}/answers", status_code=HTTP_200_OK, guards=[requires(Role.STUDENT)])
+    async def autosave(
+        self, attempt_id: int, data: AnswersIn, principal: Principal, attempts: AttemptService
+    ) -> AutosaveResult:
+        """Save answers as the student goes; idempotent; ``null`` clears an answer."""
+        return await attempts.autosave(principal, attempt_id, data.answers)
+
+    @get("/{attempt_id:int}")
+    async def get_attempt(
+        self, attempt_id: int, principal: Principal, attempts: AttemptService, proctoring: ProctoringService
+    ) -> AttemptDetail:
+        """Status, score and answers (students per the test's review mode), and violations."""
+        attempt = await attempts.get(principal, attempt_id)
+        violations = await proctoring.list_for_attempt(principal, attempt_id)
+        return AttemptDetail(**msgspec.structs.asdict(attempt), violations=violations)
+
+
+class ResultsController(Controller):
+    path = "/api/results"
+    tags = ["results"]
+
+    @get("/{test_id:int}", guards=[requires(Role.TEACHER, Role.ADMIN)])
+    async def for_test(self, test_id: int, principal: Principal, results: ResultsService) -> list[ResultRow]:
+        """Every attempt at a test."""
+        return await results.for_test(principal, test_id)
+
+    @get("/student/{student_id:int}", guards=[requires(Role.STUDENT, Role.TEACHER, Role.ADMIN)])
+    async def for_student(
+        self, student_id: int, principal: Principal, results: ResultsService
+    ) -> list[StudentHistoryRow]:
+        """A student's attempts: all for themself and admins, a teacher's own tests for a teacher."""
+        return await results.for_student(principal, student_id)
+
+    @get(
+        "/export/{test_id:int}",
+        guards=[requires(Role.TEACHER, Role.ADMIN)],
+        media_type="text/csv",
+        response_description="the test's results as CSV with a header row",
+    )
+    async def export(self, test_id: int, principal: Principal, results: ResultsService) -> Response[str]:
+        body = await results.export_csv(principal, test_id)
+        return Response(
+            body,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="test-{test_id}-results.csv"'},
+        )

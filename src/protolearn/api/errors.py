@@ -1,0 +1,117 @@
+"""Every error leaves as an RFC 9457 problem-details body; domain errors are mapped here, once."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
+
+from protolearn.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    ProtoLearnError,
+    RateLimited,
+    Unauthenticated,
+)
+
+__all__ = ("EXCEPTION_HANDLERS", "PROBLEM_JSON")
+
+log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+
+_STATUS_BY_ERROR: tuple[tuple[type[ProtoLearnError], HTTPStatus], ...] = (
+    (Unauthenticated, HTTPStatus.UNAUTHORIZED),
+    (PermissionDenied, HTTPStatus.FORBIDDEN),
+    (NotFound, HTTPStatus.NOT_FOUND),
+    (Conflict, HTTPStatus.CONFLICT),
+    (InvalidInput, HTTPStatus.UNPROCESSABLE_ENTITY),
+    (RateLimited, HTTPStatus.TOO_MANY_REQUESTS),
+)
+
+
+def problem(
+    request: Request[Any, Any, Any],
+    status: HTTPStatus,
+    detail: str,
+    *,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        **(extensions or {}),  # standard members below always win
+        "type": "about:blank",
+        "title": title or status.phrase,
+        "status": status.value,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    return Response(body, status_code=status.value, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _domain_error(request: Request[Any, Any, Any], exc: ProtoLearnError) -> Response[dict[str, Any]]:
+    status = next((s for kind, s in _STATUS_BY_ERROR if isinstance(exc, kind)), HTTPStatus.BAD_REQUEST)
+    headers = {}
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, Unauthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
+    return problem(
+        request,
+        status,
+        exc.detail,
+        title=exc.title,
+        headers=headers,
+        extensions={"code": type(exc).__name__, **exc.extra},
+    )
+
+
+def _validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    errors = [
+        {k: getattr(v, "value", v) for k, v in error.items()} if isinstance(error, dict) else error
+        for error in (exc.extra if isinstance(exc.extra, list) else [])
+    ]
+    messages = [_describe(error) for error in errors]
+    detail = "; ".join(messages) if messages else exc.detail
+    return problem(
+        request, HTTPStatus.BAD_REQUEST, detail, title="Invalid request", extensions={"errors": errors}
+    )
+
+
+def _describe(error: Any) -> str:
+    """One validation error as a sentence naming the field or parameter."""
+    if not isinstance(error, dict):
+        return str(error)
+    message = str(error.get("message", error))
+    key, source = error.get("key"), getattr(error.get("source"), "value", error.get("source"))
+    if not key or key == "data" or f"`{key}`" in message:
+        return message
+    where = "field" if source == "body" else f"{source} parameter"
+    return f"{where} `{key}`: {message}"
+
+
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    status = HTTPStatus(exc.status_code)
+    detail = exc.detail if exc.detail and exc.detail != status.phrase else status.description
+    return problem(request, status, detail, headers=exc.headers)
+
+
+def _unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(
+        request, HTTPStatus.INTERNAL_SERVER_ERROR, "an internal error occurred; it has been logged"
+    )
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    ProtoLearnError: _domain_error,
+    ValidationException: _validation_error,
+    HTTPException: _http_error,
+    Exception: _unexpected_error,
+}

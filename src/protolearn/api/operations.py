@@ -1,0 +1,79 @@
+"""Liveness, readiness and the admin's audit log."""
+
+from __future__ import annotations
+
+from litestar import Controller, get
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException
+from litestar.params import Parameter
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from protolearn.accounts import audit
+from protolearn.accounts.schemas import AuditEntryOut
+from protolearn.api.dependencies import Paging
+from protolearn.api.security import requires
+from protolearn.pagination import Page
+from protolearn.store.migrate import current_revision, head_revision
+from protolearn.store.users import Role
+from protolearn.wire import Response
+
+__all__ = ("AuditLogController", "HealthController")
+
+
+class Health(Response, frozen=True):
+    status: str
+    database: str | None = None
+    schema_revision: str | None = None
+
+
+class HealthController(Controller):
+    tags = ["operations"]
+
+    @get("/healthz", exclude_from_auth=True)
+    async def healthz(self) -> Health:
+        """The process is up."""
+        return Health(status="ok")
+
+    @get("/readyz", exclude_from_auth=True)
+    async def readyz(self, db_session: AsyncSession, state: State) -> Health:
+        """The database answers and its schema is current."""
+        try:
+            await db_session.execute(text("SELECT 1"))
+            revision = await current_revision(state.engine)
+        except Exception as exc:
+            raise HTTPException(
+                status_code=503, detail=f"database unavailable: {type(exc).__name__}"
+            ) from exc
+        if revision != head_revision():
+            raise HTTPException(
+                status_code=503, detail=f"database schema at {revision}, expected {head_revision()}"
+            )
+        return Health(status="ready", database="ok", schema_revision=revision)
+
+
+class AuditLogController(Controller):
+    path = "/api/audit-log"
+    tags = ["operations"]
+    guards = [requires(Role.ADMIN)]
+
+    @get("/")
+    async def list_entries(
+        self,
+        db_session: AsyncSession,
+        paging: Paging,
+        action: str | None = Parameter(default=None, max_length=64),
+        actor_id: int | None = None,
+        object_type: str | None = Parameter(default=None, max_length=32),
+        object_id: int | None = None,
+    ) -> Page[AuditEntryOut]:
+        """Who viewed or changed what, newest first."""
+        return await audit.list_entries(
+            db_session,
+            page=paging.page,
+            page_size=paging.page_size,
+            action=action,
+            actor_id=actor_id,
+            object_type=object_type,
+            object_id=object_id,
+        )

@@ -1,0 +1,63 @@
+"""``/api/users``: user administration, for admins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, delete, get, patch, post
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_201_CREATED
+
+from protolearn.accounts.schemas import Principal, UserCreate, UserOut, UserUpdate
+from protolearn.accounts.service import AccountService
+from protolearn.api.dependencies import Paging
+from protolearn.api.security import client_address, requires
+from protolearn.pagination import Page
+from protolearn.store.users import Role
+
+__all__ = ("UsersController",)
+
+
+class UsersController(Controller):
+    path = "/api/users"
+    tags = ["users"]
+    guards = [requires(Role.ADMIN)]
+
+    @get("/")
+    async def list_users(
+        self,
+        accounts: AccountService,
+        paging: Paging,
+        role: Role | None = None,
+        search: str | None = Parameter(default=None, max_length=200),
+    ) -> Page[UserOut]:
+        return await accounts.list_users(
+            page=paging.page, page_size=paging.page_size, role=role, search=search
+        )
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def create_user(
+        self,
+        data: UserCreate,
+        principal: Principal,
+        accounts: AccountService,
+        request: Request[Any, Any, Any],
+    ) -> UserOut:
+        return await accounts.create_user(principal, data, client_address(request))
+
+    @patch("/{user_id:int}")
+    async def update_user(
+        self,
+        user_id: int,
+        data: UserUpdate,
+        principal: Principal,
+        accounts: AccountService,
+        request: Request[Any, Any, Any],
+    ) -> UserOut:
+        return await accounts.update_user(principal, user_id, data, client_address(request))
+
+    @delete("/{user_id:int}")
+    async def delete_user(
+        self, user_id: int, principal: Principal, accounts: AccountService, request: Request[Any, Any, Any]
+    ) -> None:
+        await accounts.delete_user(principal, user_id, client_address(request))

@@ -1,0 +1,32 @@
+"""``/api/violations``: browser events reported by a student's page, and listing an attempt's violations."""
+
+from __future__ import annotations
+
+from litestar import Controller, get, post
+from litestar.status_codes import HTTP_201_CREATED
+
+from protolearn.accounts.schemas import Principal
+from protolearn.api.security import requires
+from protolearn.proctoring.schemas import BrowserEventIn, ViolationOut
+from protolearn.proctoring.service import ProctoringService
+from protolearn.store.users import Role
+
+__all__ = ("ViolationsController",)
+
+
+class ViolationsController(Controller):
+    path = "/api/violations"
+    tags = ["proctoring"]
+
+    @post("/", status_code=HTTP_201_CREATED, guards=[requires(Role.STUDENT)])
+    async def report(
+        self, data: BrowserEventIn, principal: Principal, proctoring: ProctoringService
+    ) -> ViolationOut:
+        """Record a browser event (tab switch, fullscreen exit, ...) against the caller's attempt."""
+        return await proctoring.record_browser_event(principal, data)
+
+    @get("/{attempt_id:int}")
+    async def list_for_attempt(
+        self, attempt_id: int, principal: Principal, proctoring: ProctoringService
+    ) -> list[ViolationOut]:
+        return await proctoring.list_for_attempt(principal, attempt_id)

@@ -1,0 +1,98 @@
+"""The composition root: builds the Litestar app and every long-lived service from ``Settings``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from protolearn import __version__
+from protolearn.accounts.passwords import PasswordHasher
+from protolearn.accounts.throttle import LoginThrottle
+from protolearn.accounts.tokens import AccessTokenCodec
+from protolearn.api.attempts import AttemptsController, ResultsController
+from protolearn.api.auth import AuthController
+from protolearn.api.dependencies import DEPENDENCIES
+from protolearn.api.errors import EXCEPTION_HANDLERS
+from protolearn.api.operations import AuditLogController, HealthController
+from protolearn.api.questions import QuestionsController
+from protolearn.api.security import BearerAuthMiddleware
+from protolearn.api.tests import TestsController
+from protolearn.api.users import UsersController
+from protolearn.api.violations import ViolationsController
+from protolearn.assessment.deadlines import DeadlineEnforcer
+from protolearn.config import Settings
+from protolearn.store.database import create_engine, create_sessionmaker
+
+__all__ = ("create_app",)
+
+
+def create_app(settings: Settings) -> Litestar:
+    engine = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    deadline_enforcer = DeadlineEnforcer(
+        sessionmaker,
+        grace_seconds=settings.deadline_grace_seconds,
+        max_sleep_seconds=settings.deadline_sweep_seconds,
+    )
+    state = State(
+        {
+            "settings": settings,
+            "engine": engine,
+            "sessionmaker": sessionmaker,
+            "token_codec": AccessTokenCodec.from_settings(settings),
+            "password_hasher": PasswordHasher.from_settings(settings),
+            "login_throttle": LoginThrottle(
+                max_failures=settings.login_max_failures, window_seconds=settings.login_window_seconds
+            ),
+            "deadline_enforcer": deadline_enforcer,
+        }
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Litestar) -> AsyncIterator[None]:
+        task = asyncio.create_task(deadline_enforcer.run(), name="deadline-enforcer")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await engine.dispose()
+
+    return Litestar(
+        route_handlers=[
+            AuthController,
+            UsersController,
+            TestsController,
+            QuestionsController,
+            AttemptsController,
+            ResultsController,
+            ViolationsController,
+            AuditLogController,
+            HealthController,
+        ],
+        state=state,
+        dependencies=DEPENDENCIES,
+        middleware=[DefineMiddleware(BearerAuthMiddleware, exclude=["^/schema"])],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        request_max_body_size=settings.max_request_bytes,
+        openapi_config=OpenAPIConfig(
+            title="ProtoLearn",
+            version=__version__,
+            description="Exam platform with trusted, server-side proctoring.",
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                }
+            ),
+            security=[{"BearerToken": []}],
+        ),
+    )

@@ -1,0 +1,1 @@
+"""Tests, questions, attempts, scoring, results and CSV export."""

@@ -1,0 +1,397 @@
+"""Taking a test: start or resume, autosave, submit, and closing attempts at their deadline.
+
+Every write to an attempt first runs a conditional UPDATE on its row (``status = 'in_progress'``
+and deadline not passed). That row lock orders autosave, submit and auto-submit against each
+other on PostgreSQL, and takes SQLite's write lock, so an answer can never land after the
+attempt was scored.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from protolearn.accounts.schemas import Principal
+from protolearn.assessment.access import ensure_attempt_visible, ensure_test_visible
+from protolearn.assessment.authoring import student_question
+from protolearn.assessment.errors import (
+    AttemptClosed,
+    AttemptNotFound,
+    AttemptsExhausted,
+    DeadlinePassed,
+    UnknownQuestion,
+)
+from protolearn.assessment.schemas import (
+    AnswerOut,
+    AnswerValue,
+    AttemptOut,
+    AutosaveResult,
+    StartedAttempt,
+    SubmitRequest,
+    SubmitResult,
+)
+from protolearn.assessment.scoring import ScoredQuestion, answer_text, score_attempt
+from protolearn.store.attempts import Answer, AttemptStatus, TestAttempt
+from protolearn.store.base import utcnow
+from protolearn.store.tests import Question, QuestionType, ReviewMode, Test
+from protolearn.store.users import Role, User
+
+__all__ = ("AttemptService", "results_visible")
+
+_random = secrets.SystemRandom()
+
+
+def results_visible(test: Test, attempt: TestAttempt, *, to_student: bool) -> tuple[bool, bool]:
+    """Whether the score, and whether per-answer marking, may be shown."""
+    if not to_student:
+        return True, True
+    closed = attempt.status != AttemptStatus.IN_PROGRESS
+    return (
+        closed and test.review_mode != ReviewMode.NONE,
+        closed and test.review_mode == ReviewMode.ANSWERS,
+    )
+
+
+class AttemptService:
+    def __init__(
+        self,
+        session: AsyncSession,
+        *,
+        grace_seconds: float,
+        on_new_deadline: Callable[[datetime], None] | None = None,
+    ) -> None:
+        self._session = session
+        self._grace = timedelta(seconds=grace_seconds)
+        self._on_new_deadline = on_new_deadline
+
+    # --- the student's side ---------------------------------------------------------------
+
+    async def start(self, principal: Principal, test_id: int) -> StartedAttempt:
+        """The attempt in progress, or a new one when none is and attempts remain."""
+        test = ensure_test_visible(principal, await self._session.get(Test, test_id), test_id)
+        attempt = await self._in_progress(test.id, principal.user_id)
+        if attempt is not None and attempt.deadline < utcnow() - self._grace:
+            await self.close(attempt.id, AttemptStatus.AUTO_SUBMITTED, reason="deadline")
+            attempt = None
+        if attempt is None:
+            attempt = await self._create_attempt(test, principal.user_id)
+        questions = await self._questions(attempt.question_order)
+        saved = await self._session.execute(
+            select(Answer.question_id, Answer.answer).where(Answer.attempt_id == attempt.id)
+        )
+        return StartedAttempt(
+            attempt_id=attempt.id,
+            test_id=test.id,
+            status=AttemptStatus(attempt.status),
+            started_at=attempt.started_at,
+            deadline=attempt.deadline,
+            server_time=utcnow(),
+            time_limit=test.time_limit,
+            questions=[
+                student_question(questions[qid]) for qid in attempt.question_order if qid in questions
+            ],
+            answers=dict(saved.tuples().all()),
+        )
+
+    async def autosave(
+        self, principal: Principal, attempt_id: int, answers: Mapping[int, AnswerValue]
+    ) -> AutosaveResult:
+        """Save some answers (``None`` clears one); refused once the attempt is closed."""
+        attempt = await self._own_attempt(principal, attempt_id)
+        self._check_questions(attempt, answers)
+        now = utcnow()
+        if not await self._lock_if_open(attempt.id, now):
+            await self._refuse_closed(attempt.id)
+        await self._save_answers(attempt.id, answers, now)
+        await self._session.commit()
+        return AutosaveResult(
+            attempt_id=attempt.id, saved=len(answers), saved_at=now, deadline=attempt.deadline
+        )
+
+    async def submit(self, principal: Principal, test_id: int, request: SubmitRequest) -> SubmitResult:
+        attempt = await self._own_attempt(principal, request.attempt_id)
+        if attempt.test_id != test_id:
+            raise AttemptNotFound(f"attempt {request.attempt_id} is not an attempt at test {test_id}")
+        answers = request.answers or {}
+        self._check_questions(attempt, answers)
+        now = utcnow()
+        if not await self._lock_if_open(attempt.id, now, closing_as=AttemptStatus.SUBMITTED):
+            await self._refuse_closed(attempt.id)
+        await self._save_answers(attempt.id, answers, now)
+        test = await self._score(attempt.id)
+        await self._session.commit()
+        show_score, _ = results_visible(test, attempt, to_student=True)
+        return SubmitResult(
+            attempt_id=attempt.id,
+            status=AttemptStatus.SUBMITTED,
+            score=attempt.score if show_score else None,
+            max_score=attempt.max_score if show_score else None,
+            percent=attempt.percent if show_score else None,
+            passed=attempt.passed if show_score else None,
+        )
+
+    # --- reading --------------------------------------------------------------------------
+
+    async def get(self, principal: Principal, attempt_id: int) -> AttemptOut:
+        attempt, test, student = await self._load(attempt_id)
+        attempt = ensure_attempt_visible(principal, attempt, test, attempt_id)
+        if test is None or student is None:  # ensure_attempt_visible has raised already
+            raise AttemptNotFound(f"attempt {attempt_id} not found")
+        if attempt.status == AttemptStatus.IN_PROGRESS and attempt.deadline < utcnow() - self._grace:
+            await self.close(attempt.id, AttemptStatus.AUTO_SUBMITTED, reason="deadline")
+        to_student = principal.role is Role.STUDENT
+        show_score, show_marking = results_visible(test, attempt, to_student=to_student)
+        saved = {
+            a.question_id: a
+            for a in await self._session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))
+        }
+        questions = await self._questions(attempt.question_order) if show_marking else {}
+        closed = attempt.status != AttemptStatus.IN_PROGRESS
+        unmarked = False if closed else None  # a question left blank scores nothing once closed
+        answers = []
+        for question_id in attempt.question_order:
+            answer = saved.get(question_id)
+            if not show_marking:
+                answers.append(AnswerOut(question_id=question_id, answer=answer.answer if answer else None))
+                continue
+            question = questions.get(question_id)
+            answers.append(
+                AnswerOut(
+                    question_id=question_id,
+                    answer=answer.answer if answer else None,
+                    is_correct=answer.is_correct if answer else unmarked,
+                    points_awarded=answer.points_awarded if answer else (0.0 if closed else None),
+                    correct_answer=question.correct_answer if question else None,
+                )
+            )
+        return AttemptOut(
+            id=attempt.id,
+            test_id=test.id,
+            test_title=test.title,
+            student_id=student.id,
+            student_name=student.name,
+            status=AttemptStatus(attempt.status),
+            started_at=attempt.started_at,
+            deadline=attempt.deadline,
+            submitted_at=attempt.submitted_at,
+            score=attempt.score if show_score else None,
+            max_score=attempt.max_score if show_score else None,
+            percent=attempt.percent if show_score else None,
+            passed=attempt.passed if show_score else None,
+            violation_count=attempt.violation_count,
+            suspicion_score=None if to_student else attempt.suspicion_score,
+            end_reason=attempt.end_reason,
+            answers=answers,
+        )
+
+    # --- closing, for the deadline task and proctoring ------------------------------------
+
+    async def close(self, attempt_id: int, status: AttemptStatus, *, reason: str | None = None) -> bool:
+        """Close an attempt in progress and score its saved answers; ``False`` if already closed."""
+        now = utcnow()
+        result = await self._session.execute(
+            update(TestAttempt)
+            .where(TestAttempt.id == attempt_id, TestAttempt.status == AttemptStatus.IN_PROGRESS)
+            .values(status=status.value, submitted_at=now, end_reason=reason, updated_at=now)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            await self._session.rollback()
+            return False
+        await self._score(attempt_id)
+        await self._session.commit()
+        return True
+
+    async def close_expired(self) -> list[int]:
+        """Auto-submit every attempt whose deadline (plus grace) has passed."""
+        cutoff = utcnow() - self._grace
+        expired = list(
+            await self._session.scalars(
+                select(TestAttempt.id).where(
+                    TestAttempt.status == AttemptStatus.IN_PROGRESS, TestAttempt.deadline < cutoff
+                )
+            )
+        )
+        return [
+            aid for aid in expired if await self.close(aid, AttemptStatus.AUTO_SUBMITTED, reason="deadline")
+        ]
+
+    async def next_deadline(self) -> datetime | None:
+        """When the next attempt in progress must be closed (its deadline plus grace)."""
+        deadline = await self._session.scalar(
+            select(func.min(TestAttempt.deadline)).where(TestAttempt.status == AttemptStatus.IN_PROGRESS)
+        )
+        return None if deadline is None else deadline + self._grace
+
+    # --- internals ------------------------------------------------------------------------
+
+    async def _create_attempt(self, test: Test, student_id: int) -> TestAttempt:
+        used = await self._session.scalar(
+            select(func.count(TestAttempt.id)).where(
+                TestAttempt.test_id == test.id, TestAttempt.student_id == student_id
+            )
+        )
+        if (used or 0) >= test.max_attempts:
+            raise AttemptsExhausted(f"all {test.max_attempts} attempt(s) at this test are used")
+        order = list(
+            await self._session.scalars(
+                select(Question.id)
+                .where(Question.test_id == test.id)
+                .order_by(Question.position, Question.id)
+            )
+        )
+        if test.shuffle_questions:
+            _random.shuffle(order)
+        now = utcnow()
+        attempt = TestAttempt(
+            test_id=test.id,
+            student_id=student_id,
+            started_at=now,
+            deadline=now + timedelta(minutes=test.time_limit),
+            question_order=order,
+        )
+        self._session.add(attempt)
+        try:
+            await self._session.commit()
+        except IntegrityError:  # a concurrent start (double click, two tabs) created it first
+            await self._session.rollback()
+            existing = await self._in_progress(test.id, student_id)
+            if existing is None:
+                raise
+            return existing
+        if self._on_new_deadline is not None:
+            self._on_new_deadline(attempt.deadline)
+        return attempt
+
+    async def _in_progress(self, test_id: int, student_id: int) -> TestAttempt | None:
+        return await self._session.scalar(
+            select(TestAttempt).where(
+                TestAttempt.test_id == test_id,
+                TestAttempt.student_id == student_id,
+                TestAttempt.status == AttemptStatus.IN_PROGRESS,
+            )
+        )
+
+    async def _own_attempt(self, principal: Principal, attempt_id: int) -> TestAttempt:
+        attempt = await self._session.get(TestAttempt, attempt_id)
+        if attempt is None or attempt.student_id != principal.user_id:
+            raise AttemptNotFound(f"attempt {attempt_id} not found")
+        return attempt
+
+    async def _load(self, attempt_id: int) -> tuple[TestAttempt | None, Test | None, User | None]:
+        row = (
+            await self._session.execute(
+                select(TestAttempt, Test, User)
+                .join(Test, Test.id == TestAttempt.test_id)
+                .join(User, User.id == TestAttempt.student_id)
+                .where(TestAttempt.id == attempt_id)
+            )
+        ).first()
+        return (None, None, None) if row is None else row.tuple()
+
+    async def _questions(self, question_ids: list[int]) -> dict[int, Question]:
+        if not question_ids:
+            return {}
+        questions = await self._session.scalars(select(Question).where(Question.id.in_(question_ids)))
+        return {q.id: q for q in questions}
+
+    @staticmethod
+    def _check_questions(attempt: TestAttempt, answers: Mapping[int, object]) -> None:
+        unknown = sorted(set(answers) - set(attempt.question_order))
+        if unknown:
+            raise UnknownQuestion(
+                f"question(s) {', '.join(map(str, unknown))} are not part of this attempt",
+                question_ids=unknown,
+            )
+
+    async def _lock_if_open(
+        self, attempt_id: int, now: datetime, *, closing_as: AttemptStatus | None = None
+    ) -> bool:
+        """Lock the attempt's row if it still takes answers; optionally close it in the same step."""
+        values: dict[str, object] = {"updated_at": now}
+        if closing_as is not None:
+            values |= {"status": closing_as.value, "submitted_at": now, "end_reason": None}
+        result = await self._session.execute(
+            update(TestAttempt)
+            .where(
+                TestAttempt.id == attempt_id,
+                TestAttempt.status == AttemptStatus.IN_PROGRESS,
+                TestAttempt.deadline >= now - self._grace,
+            )
+            .values(**values)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def _refuse_closed(self, attempt_id: int) -> None:
+        """Raise why an attempt no longer takes answers, auto-submitting it if its time is up."""
+        await self._session.rollback()
+        attempt = await self._session.scalar(
+            select(TestAttempt).where(TestAttempt.id == attempt_id).execution_options(populate_existing=True)
+        )
+        if attempt is None:
+            raise AttemptNotFound(f"attempt {attempt_id} not found")
+        if attempt.status == AttemptStatus.IN_PROGRESS:
+            await self.close(attempt_id, AttemptStatus.AUTO_SUBMITTED, reason="deadline")
+            raise DeadlinePassed(
+                f"the deadline passed at {attempt.deadline.isoformat()}; the attempt was auto-submitted "
+                "with the answers saved before it",
+                attempt_status=AttemptStatus.AUTO_SUBMITTED.value,
+                deadline=attempt.deadline.isoformat(),
+            )
+        raise AttemptClosed(f"the attempt is already {attempt.status}", attempt_status=attempt.status)
+
+    async def _save_answers(self, attempt_id: int, answers: Mapping[int, AnswerValue], now: datetime) -> None:
+        cleared = [qid for qid, value in answers.items() if value is None]
+        rows = [
+            {"attempt_id": attempt_id, "question_id": qid, "answer": answer_text(value), "updated_at": now}
+            for qid, value in answers.items()
+            if value is not None
+        ]
+        if cleared:
+            await self._session.execute(
+                delete(Answer).where(Answer.attempt_id == attempt_id, Answer.question_id.in_(cleared))
+            )
+        if not rows:
+            return
+        insert = postgresql.insert if self._session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        statement = insert(Answer).values(rows)
+        await self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[Answer.attempt_id, Answer.question_id],
+                set_={"answer": statement.excluded.answer, "updated_at": statement.excluded.updated_at},
+            )
+        )
+
+    async def _score(self, attempt_id: int) -> Test:
+        """Mark every saved answer and store the attempt's score; the caller commits."""
+        attempt = await self._session.scalar(
+            select(TestAttempt).where(TestAttempt.id == attempt_id).execution_options(populate_existing=True)
+        )
+        assert attempt is not None  # noqa: S101
+        test = await self._session.get(Test, attempt.test_id)
+        assert test is not None  # noqa: S101
+        questions = await self._questions(attempt.question_order)
+        answers = {
+            a.question_id: a
+            for a in await self._session.scalars(select(Answer).where(Answer.attempt_id == attempt_id))
+        }
+        result = score_attempt(
+            (
+                ScoredQuestion(q.id, QuestionType(q.question_type), q.correct_answer, q.points)
+                for qid in attempt.question_order
+                if (q := questions.get(qid)) is not None
+            ),
+            {qid: a.answer for qid, a in answers.items()},
+            test.passing_score,
+        )
+        for marked in result.marked:
+            answers[marked.question_id].is_correct = marked.is_correct
+            answers[marked.question_id].points_awarded = marked.points_awarded
+        attempt.score, attempt.max_score = result.score, result.max_score
+        attempt.percent, attempt.passed = result.percent, result.passed
+        return test

@@ -1,0 +1,68 @@
+"""The background task that auto-submits attempts whose deadline has passed.
+
+Deadlines live in the database, so nothing is lost across restarts: the first sweep after a
+start closes whatever expired while the server was down. Between sweeps the task sleeps until
+the next deadline (bounded), and a new attempt wakes it. Several nodes may sweep at once: each
+close is a conditional UPDATE, so exactly one of them scores an attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from protolearn.assessment.attempts import AttemptService
+from protolearn.store.base import utcnow
+
+__all__ = ("DeadlineEnforcer",)
+
+log = logging.getLogger(__name__)
+_MIN_SLEEP_SECONDS = 0.05
+
+
+class DeadlineEnforcer:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        grace_seconds: float,
+        max_sleep_seconds: float,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._grace_seconds = grace_seconds
+        self._max_sleep = max_sleep_seconds
+        self._wake = asyncio.Event()
+        self.auto_submitted_total = 0
+
+    def notify(self, _deadline: datetime | None = None) -> None:
+        """A deadline was added: look again before sleeping on."""
+        self._wake.set()
+
+    async def sweep(self) -> datetime | None:
+        """Close expired attempts; return when the next one expires."""
+        async with self._sessionmaker() as session:
+            service = AttemptService(session, grace_seconds=self._grace_seconds)
+            closed = await service.close_expired()
+            if closed:
+                self.auto_submitted_total += len(closed)
+                log.info("auto-submitted %d attempt(s) at their deadline: %s", len(closed), closed)
+            return await service.next_deadline()
+
+    async def run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                next_deadline = await self.sweep()
+            except Exception:
+                log.exception("deadline sweep failed; retrying in %.0f s", self._max_sleep)
+                next_deadline = None
+            sleep = self._max_sleep
+            if next_deadline is not None:
+                until = (next_deadline - utcnow()).total_seconds() + _MIN_SLEEP_SECONDS
+                sleep = min(self._max_sleep, max(_MIN_SLEEP_SECONDS, until))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=sleep)

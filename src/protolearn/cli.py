@@ -1,0 +1,157 @@
+"""The ``protolearn`` command: serve, migrate, manage users, seed the demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from protolearn.accounts.passwords import PasswordHasher
+from protolearn.accounts.schemas import UserCreate
+from protolearn.accounts.service import AccountService
+from protolearn.accounts.throttle import LoginThrottle
+from protolearn.accounts.tokens import AccessTokenCodec
+from protolearn.config import Settings, SettingsError
+from protolearn.errors import ProtoLearnError
+from protolearn.store.database import create_engine, create_sessionmaker
+from protolearn.store.migrate import upgrade
+from protolearn.store.users import Role
+
+__all__ = ("main",)
+
+
+class CommandError(Exception):
+    """A command could not do what was asked; the message says why."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        settings = Settings.from_env()
+        args.run(settings, args)
+    except (SettingsError, ProtoLearnError, CommandError) as exc:
+        print(f"protolearn: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="protolearn", description="ProtoLearn exam platform")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="migrate the database and serve the API")
+    serve.add_argument("--host", help="address to listen on (default: PROTOLEARN_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: PROTOLEARN_PORT or 8000)")
+    serve.set_defaults(run=_serve)
+
+    migrate = commands.add_parser("migrate", help="apply database migrations")
+    migrate.set_defaults(run=_migrate)
+
+    users = commands.add_parser("users", help="manage users").add_subparsers(
+        title="actions", metavar="ACTION"
+    )
+    create = users.add_parser("create", help="create a user of any role")
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", required=True, choices=[role.value for role in Role])
+    create.add_argument("--password", help="prompted for when omitted")
+    create.set_defaults(run=_create_user)
+
+    seed = commands.add_parser("seed-demo", help="create demo accounts and a published demo test")
+    seed.set_defaults(run=_seed_demo)
+    return parser
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from protolearn.app import create_app
+
+    host = args.host or settings.host
+    port = settings.port if args.port is None else args.port
+    _run_migrations(settings)
+    print(f"ProtoLearn serving on http://{host}:{port} (API docs at http://{host}:{port}/schema)", flush=True)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level)
+
+
+def _migrate(settings: Settings, _args: argparse.Namespace) -> None:
+    _run_migrations(settings)
+    print("database is up to date")
+
+
+def _create_user(settings: Settings, args: argparse.Namespace) -> None:
+    password = args.password if args.password is not None else getpass.getpass("password: ")
+    try:
+        request = msgspec.convert(
+            {"email": args.email, "name": args.name, "role": args.role, "password": password}, UserCreate
+        )
+    except msgspec.ValidationError as exc:
+        raise CommandError(f"invalid user: {exc}") from exc
+
+    async def create(_session: AsyncSession, accounts: AccountService) -> None:
+        user, created = await accounts.create_or_get(
+            request.email, request.password, request.name, request.role
+        )
+        if not created:
+            raise CommandError(f"a user with email {user.email} already exists (id {user.id})")
+        print(f"created {user.role.value} {user.email} (id {user.id})")
+
+    _run_migrations(settings)
+    asyncio.run(_with_accounts(settings, create))
+
+
+def _seed_demo(settings: Settings, _args: argparse.Namespace) -> None:
+    from protolearn.demo import DEMO_ACCOUNTS, seed_demo
+
+    async def seed(session: AsyncSession, accounts: AccountService) -> None:
+        created = await seed_demo(session, accounts)
+        print("demo data created" if created else "demo data already present")
+
+    _run_migrations(settings)
+    asyncio.run(_with_accounts(settings, seed))
+    print("\nDemo accounts (for trying ProtoLearn; never seed a production database):")
+    for account in DEMO_ACCOUNTS:
+        print(f"  {account.role.value:8} {account.email:32} password: {account.password}")
+
+
+def _run_migrations(settings: Settings) -> None:
+    async def migrate() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    asyncio.run(migrate())
+
+
+async def _with_accounts(
+    settings: Settings, action: Callable[[AsyncSession, AccountService], Awaitable[None]]
+) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            accounts = AccountService(
+                session,
+                hasher=PasswordHasher.from_settings(settings),
+                codec=AccessTokenCodec.from_settings(settings),
+                throttle=LoginThrottle(max_failures=1, window_seconds=1),
+                refresh_ttl_seconds=settings.refresh_token_ttl_seconds,
+                allow_teacher_signup=settings.allow_teacher_signup,
+            )
+            await action(session, accounts)
+    finally:
+        await engine.dispose()

@@ -1,0 +1,1 @@
+"""Per-attempt proctoring: browser events now; server-side rules on vision observations later."""

@@ -1,0 +1,28 @@
+"""Base classes and field types shared by every room's wire schemas."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+__all__ = ("Email", "Name", "Password", "Request", "Response", "Text")
+
+
+class Request(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A request body: unknown fields are refused with a message naming them."""
+
+
+class Response(msgspec.Struct, frozen=True, kw_only=True):
+    """An answer body."""
+
+
+Email = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", examples=["ada@school.org"]
+    ),
+]
+Password = Annotated[str, msgspec.Meta(min_length=8, max_length=256)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
+Text = Annotated[str, msgspec.Meta(max_length=20_000)]
