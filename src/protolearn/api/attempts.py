@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import msgspec
 from litestar import Controller, Response, get, put
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from protolearn.accounts.schemas import Principal
+from protolearn.api.dependencies import Attempts, Caller, Proctoring, Results
 from protolearn.api.security import requires
-from protolearn.assessment.attempts import AttemptService
-from protolearn.assessment.results import ResultsService
 from protolearn.assessment.schemas import AnswersIn, AutosaveResult, ResultRow, StudentHistoryRow
 from protolearn.proctoring.schemas import AttemptDetail
-from protolearn.proctoring.service import ProctoringService
 from protolearn.store.users import Role
 
 __all__ = ("AttemptsController", "ResultsController")
@@ -24,14 +22,14 @@ class AttemptsController(Controller):
 
     @put("/{attempt_id:int}/answers", status_code=HTTP_200_OK, guards=[requires(Role.STUDENT)])
     async def autosave(
-        self, attempt_id: int, data: AnswersIn, principal: Principal, attempts: AttemptService
+        self, attempt_id: FromPath[int], data: JSONBody[AnswersIn], principal: Caller, attempts: Attempts
     ) -> AutosaveResult:
         """Save answers as the student goes; idempotent; ``null`` clears an answer."""
         return await attempts.autosave(principal, attempt_id, data.answers)
 
     @get("/{attempt_id:int}")
     async def get_attempt(
-        self, attempt_id: int, principal: Principal, attempts: AttemptService, proctoring: ProctoringService
+        self, attempt_id: FromPath[int], principal: Caller, attempts: Attempts, proctoring: Proctoring
     ) -> AttemptDetail:
         """Status, score and answers (students per the test's review mode), and violations."""
         attempt = await attempts.get(principal, attempt_id)
@@ -44,13 +42,13 @@ class ResultsController(Controller):
     tags = ["results"]
 
     @get("/{test_id:int}", guards=[requires(Role.TEACHER, Role.ADMIN)])
-    async def for_test(self, test_id: int, principal: Principal, results: ResultsService) -> list[ResultRow]:
+    async def for_test(self, test_id: FromPath[int], principal: Caller, results: Results) -> list[ResultRow]:
         """Every attempt at a test."""
         return await results.for_test(principal, test_id)
 
     @get("/student/{student_id:int}", guards=[requires(Role.STUDENT, Role.TEACHER, Role.ADMIN)])
     async def for_student(
-        self, student_id: int, principal: Principal, results: ResultsService
+        self, student_id: FromPath[int], principal: Caller, results: Results
     ) -> list[StudentHistoryRow]:
         """A student's attempts: all for themself and admins, a teacher's own tests for a teacher."""
         return await results.for_student(principal, student_id)
@@ -61,7 +59,7 @@ class ResultsController(Controller):
         media_type="text/csv",
         response_description="the test's results as CSV with a header row",
     )
-    async def export(self, test_id: int, principal: Principal, results: ResultsService) -> Response[str]:
+    async def export(self, test_id: FromPath[int], principal: Caller, results: Results) -> Response[str]:
         body = await results.export_csv(principal, test_id)
         return Response(
             body,

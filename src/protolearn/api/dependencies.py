@@ -8,7 +8,7 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,13 +21,34 @@ from protolearn.assessment.results import ResultsService
 from protolearn.pagination import MAX_PAGE_SIZE
 from protolearn.proctoring.service import ProctoringService
 
-__all__ = ("DEPENDENCIES", "Paging")
+__all__ = (
+    "DEPENDENCIES",
+    "Accounts",
+    "Attempts",
+    "Authoring",
+    "Caller",
+    "DbSession",
+    "Paging",
+    "Proctoring",
+    "Results",
+    "WithPaging",
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Paging:
     page: int
     page_size: int
+
+
+DbSession = NamedDependency[AsyncSession]
+Caller = NamedDependency[Principal]
+WithPaging = NamedDependency[Paging]
+Accounts = NamedDependency[AccountService]
+Authoring = NamedDependency[AuthoringService]
+Attempts = NamedDependency[AttemptService]
+Results = NamedDependency[ResultsService]
+Proctoring = NamedDependency[ProctoringService]
 
 
 async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
@@ -46,7 +67,7 @@ def provide_paging(
     return Paging(page=page, page_size=page_size)
 
 
-def provide_accounts(db_session: AsyncSession, state: State) -> AccountService:
+def provide_accounts(db_session: DbSession, state: State) -> AccountService:
     settings = state.settings
     return AccountService(
         db_session,
@@ -58,11 +79,11 @@ def provide_accounts(db_session: AsyncSession, state: State) -> AccountService:
     )
 
 
-def provide_authoring(db_session: AsyncSession) -> AuthoringService:
+def provide_authoring(db_session: DbSession) -> AuthoringService:
     return AuthoringService(db_session)
 
 
-def provide_attempts(db_session: AsyncSession, state: State) -> AttemptService:
+def provide_attempts(db_session: DbSession, state: State) -> AttemptService:
     return AttemptService(
         db_session,
         grace_seconds=state.settings.deadline_grace_seconds,
@@ -70,11 +91,11 @@ def provide_attempts(db_session: AsyncSession, state: State) -> AttemptService:
     )
 
 
-def provide_results(db_session: AsyncSession) -> ResultsService:
+def provide_results(db_session: DbSession) -> ResultsService:
     return ResultsService(db_session)
 
 
-def provide_proctoring(db_session: AsyncSession) -> ProctoringService:
+def provide_proctoring(db_session: DbSession) -> ProctoringService:
     return ProctoringService(db_session)
 
 

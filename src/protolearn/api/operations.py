@@ -5,13 +5,12 @@ from __future__ import annotations
 from litestar import Controller, get
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
-from litestar.params import Parameter
+from litestar.params import FromQuery, Parameter
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from protolearn.accounts import audit
 from protolearn.accounts.schemas import AuditEntryOut
-from protolearn.api.dependencies import Paging
+from protolearn.api.dependencies import DbSession, WithPaging
 from protolearn.api.security import requires
 from protolearn.pagination import Page
 from protolearn.store.migrate import current_revision, head_revision
@@ -36,7 +35,7 @@ class HealthController(Controller):
         return Health(status="ok")
 
     @get("/readyz", exclude_from_auth=True)
-    async def readyz(self, db_session: AsyncSession, state: State) -> Health:
+    async def readyz(self, db_session: DbSession, state: State) -> Health:
         """The database answers and its schema is current."""
         try:
             await db_session.execute(text("SELECT 1"))
@@ -60,12 +59,12 @@ class AuditLogController(Controller):
     @get("/")
     async def list_entries(
         self,
-        db_session: AsyncSession,
-        paging: Paging,
+        db_session: DbSession,
+        paging: WithPaging,
         action: str | None = Parameter(default=None, max_length=64),
-        actor_id: int | None = None,
+        actor_id: FromQuery[int | None] = None,
         object_type: str | None = Parameter(default=None, max_length=32),
-        object_id: int | None = None,
+        object_id: FromQuery[int | None] = None,
     ) -> Page[AuditEntryOut]:
         """Who viewed or changed what, newest first."""
         return await audit.list_entries(

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from litestar import Controller, delete, get, post, put
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_201_CREATED
 
-from protolearn.accounts.schemas import Principal
-from protolearn.api.dependencies import Paging
+from protolearn.api.dependencies import Authoring, Caller, WithPaging
 from protolearn.api.security import requires
-from protolearn.assessment.authoring import AuthoringService
 from protolearn.assessment.schemas import QuestionCreate, QuestionOut, QuestionUpdate
 from protolearn.pagination import Page
 from protolearn.store.tests import QuestionType
@@ -26,11 +24,11 @@ class QuestionsController(Controller):
     @get("/")
     async def list_questions(
         self,
-        principal: Principal,
-        authoring: AuthoringService,
-        paging: Paging,
-        test_id: int | None = None,
-        question_type: QuestionType | None = None,
+        principal: Caller,
+        authoring: Authoring,
+        paging: WithPaging,
+        test_id: FromQuery[int | None] = None,
+        question_type: FromQuery[QuestionType | None] = None,
         search: str | None = Parameter(default=None, max_length=200),
     ) -> Page[QuestionOut]:
         """The caller's questions across their tests, filtered by test, type or text."""
@@ -45,24 +43,28 @@ class QuestionsController(Controller):
 
     @post("/", status_code=HTTP_201_CREATED)
     async def create_question(
-        self, data: QuestionCreate, principal: Principal, authoring: AuthoringService
+        self, data: JSONBody[QuestionCreate], principal: Caller, authoring: Authoring
     ) -> QuestionOut:
         return await authoring.create_question(principal, data)
 
     @get("/{question_id:int}")
     async def get_question(
-        self, question_id: int, principal: Principal, authoring: AuthoringService
+        self, question_id: FromPath[int], principal: Caller, authoring: Authoring
     ) -> QuestionOut:
         return await authoring.get_question(principal, question_id)
 
     @put("/{question_id:int}")
     async def update_question(
-        self, question_id: int, data: QuestionUpdate, principal: Principal, authoring: AuthoringService
+        self,
+        question_id: FromPath[int],
+        data: JSONBody[QuestionUpdate],
+        principal: Caller,
+        authoring: Authoring,
     ) -> QuestionOut:
         return await authoring.update_question(principal, question_id, data)
 
     @delete("/{question_id:int}")
     async def delete_question(
-        self, question_id: int, principal: Principal, authoring: AuthoringService
+        self, question_id: FromPath[int], principal: Caller, authoring: Authoring
     ) -> None:
         await authoring.delete_question(principal, question_id)

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from litestar import Controller, HttpMethod, delete, get, post, put, route
-from litestar.params import Parameter
+from litestar.params import FromPath, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from protolearn.accounts.schemas import Principal
-from protolearn.api.dependencies import Paging
+from protolearn.api.dependencies import Attempts, Authoring, Caller, WithPaging
 from protolearn.api.security import requires
-from protolearn.assessment.attempts import AttemptService
-from protolearn.assessment.authoring import AuthoringService
 from protolearn.assessment.schemas import (
     StartedAttempt,
     StudentTestOut,
@@ -35,9 +32,9 @@ class TestsController(Controller):
     @get("/")
     async def list_tests(
         self,
-        principal: Principal,
-        authoring: AuthoringService,
-        paging: Paging,
+        principal: Caller,
+        authoring: Authoring,
+        paging: WithPaging,
         search: str | None = Parameter(default=None, max_length=200),
         subject: str | None = Parameter(default=None, max_length=100),
     ) -> Page[TestOut] | Page[StudentTestOut]:
@@ -48,27 +45,27 @@ class TestsController(Controller):
 
     @post("/", status_code=HTTP_201_CREATED, guards=[requires(Role.TEACHER)])
     async def create_test(
-        self, data: TestCreate, principal: Principal, authoring: AuthoringService
+        self, data: JSONBody[TestCreate], principal: Caller, authoring: Authoring
     ) -> TestOut:
         """Create a test, optionally with its questions."""
         return await authoring.create_test(principal, data)
 
     @get("/{test_id:int}")
     async def get_test(
-        self, test_id: int, principal: Principal, authoring: AuthoringService
+        self, test_id: FromPath[int], principal: Caller, authoring: Authoring
     ) -> TestOut | StudentTestOut:
         """A test with its questions; students get no answer key and only published tests."""
         return await authoring.get_test(principal, test_id)
 
     @put("/{test_id:int}", guards=[_AUTHORS])
     async def update_test(
-        self, test_id: int, data: TestUpdate, principal: Principal, authoring: AuthoringService
+        self, test_id: FromPath[int], data: JSONBody[TestUpdate], principal: Caller, authoring: Authoring
     ) -> TestOut:
         """Change some fields; ``is_published: true`` publishes (a test needs a question first)."""
         return await authoring.update_test(principal, test_id, data)
 
     @delete("/{test_id:int}", guards=[_AUTHORS])
-    async def delete_test(self, test_id: int, principal: Principal, authoring: AuthoringService) -> None:
+    async def delete_test(self, test_id: FromPath[int], principal: Caller, authoring: Authoring) -> None:
         """Delete a test nobody has taken yet."""
         await authoring.delete_test(principal, test_id)
 
@@ -78,13 +75,13 @@ class TestsController(Controller):
         status_code=HTTP_200_OK,
         guards=[requires(Role.STUDENT)],
     )
-    async def start(self, test_id: int, principal: Principal, attempts: AttemptService) -> StartedAttempt:
+    async def start(self, test_id: FromPath[int], principal: Caller, attempts: Attempts) -> StartedAttempt:
         """Start an attempt, or resume the one in progress with its saved answers."""
         return await attempts.start(principal, test_id)
 
     @post("/{test_id:int}/submit", status_code=HTTP_200_OK, guards=[requires(Role.STUDENT)])
     async def submit(
-        self, test_id: int, data: SubmitRequest, principal: Principal, attempts: AttemptService
+        self, test_id: FromPath[int], data: JSONBody[SubmitRequest], principal: Caller, attempts: Attempts
     ) -> SubmitResult:
         """Submit the attempt, with any last answers; refused after the deadline plus grace."""
         return await attempts.submit(principal, test_id, data)

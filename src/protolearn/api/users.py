@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, delete, get, patch, post
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_201_CREATED
 
-from protolearn.accounts.schemas import Principal, UserCreate, UserOut, UserUpdate
-from protolearn.accounts.service import AccountService
-from protolearn.api.dependencies import Paging
+from protolearn.accounts.schemas import UserCreate, UserOut, UserUpdate
+from protolearn.api.dependencies import Accounts, Caller, WithPaging
 from protolearn.api.security import client_address, requires
 from protolearn.pagination import Page
 from protolearn.store.users import Role
@@ -26,9 +25,9 @@ class UsersController(Controller):
     @get("/")
     async def list_users(
         self,
-        accounts: AccountService,
-        paging: Paging,
-        role: Role | None = None,
+        accounts: Accounts,
+        paging: WithPaging,
+        role: FromQuery[Role | None] = None,
         search: str | None = Parameter(default=None, max_length=200),
     ) -> Page[UserOut]:
         return await accounts.list_users(
@@ -38,9 +37,9 @@ class UsersController(Controller):
     @post("/", status_code=HTTP_201_CREATED)
     async def create_user(
         self,
-        data: UserCreate,
-        principal: Principal,
-        accounts: AccountService,
+        data: JSONBody[UserCreate],
+        principal: Caller,
+        accounts: Accounts,
         request: Request[Any, Any, Any],
     ) -> UserOut:
         return await accounts.create_user(principal, data, client_address(request))
@@ -48,16 +47,16 @@ class UsersController(Controller):
     @patch("/{user_id:int}")
     async def update_user(
         self,
-        user_id: int,
-        data: UserUpdate,
-        principal: Principal,
-        accounts: AccountService,
+        user_id: FromPath[int],
+        data: JSONBody[UserUpdate],
+        principal: Caller,
+        accounts: Accounts,
         request: Request[Any, Any, Any],
     ) -> UserOut:
         return await accounts.update_user(principal, user_id, data, client_address(request))
 
     @delete("/{user_id:int}")
     async def delete_user(
-        self, user_id: int, principal: Principal, accounts: AccountService, request: Request[Any, Any, Any]
+        self, user_id: FromPath[int], principal: Caller, accounts: Accounts, request: Request[Any, Any, Any]
     ) -> None:
         await accounts.delete_user(principal, user_id, client_address(request))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from litestar import Controller, get, post
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
-from protolearn.accounts.schemas import Principal
+from protolearn.api.dependencies import Caller, Proctoring
 from protolearn.api.security import requires
 from protolearn.proctoring.schemas import BrowserEventIn, ViolationOut
-from protolearn.proctoring.service import ProctoringService
 from protolearn.store.users import Role
 
 __all__ = ("ViolationsController",)
@@ -20,13 +20,13 @@ class ViolationsController(Controller):
 
     @post("/", status_code=HTTP_201_CREATED, guards=[requires(Role.STUDENT)])
     async def report(
-        self, data: BrowserEventIn, principal: Principal, proctoring: ProctoringService
+        self, data: JSONBody[BrowserEventIn], principal: Caller, proctoring: Proctoring
     ) -> ViolationOut:
         """Record a browser event (tab switch, fullscreen exit, ...) against the caller's attempt."""
         return await proctoring.record_browser_event(principal, data)
 
     @get("/{attempt_id:int}")
     async def list_for_attempt(
-        self, attempt_id: int, principal: Principal, proctoring: ProctoringService
+        self, attempt_id: FromPath[int], principal: Caller, proctoring: Proctoring
     ) -> list[ViolationOut]:
         return await proctoring.list_for_attempt(principal, attempt_id)

@@ -96,7 +96,7 @@ class AttemptService:
             questions=[
                 student_question(questions[qid]) for qid in attempt.question_order if qid in questions
             ],
-            answers=dict(saved.tuples().all()),
+            answers=dict(saved.all()),
         )
 
     async def autosave(
@@ -292,7 +292,7 @@ class AttemptService:
                 .where(TestAttempt.id == attempt_id)
             )
         ).first()
-        return (None, None, None) if row is None else row.tuple()
+        return (None, None, None) if row is None else (row[0], row[1], row[2])
 
     async def _questions(self, question_ids: list[int]) -> dict[int, Question]:
         if not question_ids:

@@ -167,13 +167,13 @@ class AuthoringService:
         )
         if principal.role is Role.STUDENT:
             return Page(
-                items=[StudentTestOut(**_test_fields(test, n)) for test, n in rows.tuples()],
+                items=[StudentTestOut(**_test_fields(test, n)) for test, n in rows],
                 total=total,
                 page=page,
                 page_size=page_size,
             )
         return Page(
-            items=[TestOut(**_test_fields(test, n)) for test, n in rows.tuples()],
+            items=[TestOut(**_test_fields(test, n)) for test, n in rows],
             total=total,
             page=page,
             page_size=page_size,

@@ -72,7 +72,7 @@ class ResultsService:
                 violation_count=attempt.violation_count,
                 suspicion_score=attempt.suspicion_score,
             )
-            for attempt, student in rows.tuples()
+            for attempt, student in rows
         ]
 
     async def for_student(self, principal: Principal, student_id: int) -> list[StudentHistoryRow]:
@@ -94,7 +94,7 @@ class ResultsService:
         if principal.role is Role.TEACHER:
             query = query.where(Test.teacher_id == principal.user_id)
         rows = []
-        for attempt, test in (await self._session.execute(query)).tuples():
+        for attempt, test in await self._session.execute(query):
             show_score, _ = results_visible(test, attempt, to_student=principal.role is Role.STUDENT)
             rows.append(
                 StudentHistoryRow(

@@ -89,7 +89,7 @@ class ProctoringService:
             .where(Violation.attempt_id == attempt_id)
             .order_by(Violation.occurred_at, Violation.id)
         )
-        return [violation_out(violation, review) for violation, review in rows.tuples()]
+        return [violation_out(violation, review) for violation, review in rows]
 
     async def _recount(self, attempt: TestAttempt) -> None:
         """Refresh the attempt's violation count and suspicion score from its violations."""
@@ -98,9 +98,7 @@ class ProctoringService:
             .outerjoin(ViolationReview, ViolationReview.violation_id == Violation.id)
             .where(Violation.attempt_id == attempt.id)
         )
-        counted = [
-            Severity(severity) for severity, decision in rows.tuples() if decision != ReviewDecision.DISMISSED
-        ]
+        counted = [Severity(severity) for severity, decision in rows if decision != ReviewDecision.DISMISSED]
         attempt.violation_count = len(counted)
         attempt.suspicion_score = suspicion_score(counted)
 
