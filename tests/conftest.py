@@ -8,6 +8,7 @@ from an empty, fully migrated schema.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import uuid
@@ -25,6 +26,8 @@ from protolearn.config import Settings
 from protolearn.store import Base
 from protolearn.store.database import create_engine
 from protolearn.store.migrate import upgrade
+
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 POSTGRES_URL = os.environ.get("PROTOLEARN_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]

@@ -20,7 +20,7 @@ class Response(msgspec.Struct, frozen=True, kw_only=True):
 Email = Annotated[
     str,
     msgspec.Meta(
-        min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", examples=["ada@school.org"]
+        min_length=3, max_length=320, pattern=r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$", examples=["ada@school.org"]
     ),
 ]
 Password = Annotated[str, msgspec.Meta(min_length=8, max_length=256)]

@@ -111,6 +111,8 @@ class ResultsService:
                     violation_count=attempt.violation_count,
                 )
             )
+        if principal.role is Role.TEACHER and not rows:  # teaches none of this student's tests
+            raise NotFound(f"student {student_id} not found")
         return rows
 
     async def export_csv(self, principal: Principal, test_id: int) -> str:
