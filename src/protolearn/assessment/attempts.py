@@ -237,6 +237,10 @@ class AttemptService:
             )
         )
         if (used or 0) >= test.max_attempts:
+            # A concurrent start (double click, two tabs) may have just made the attempt.
+            existing = await self._in_progress(test.id, student_id)
+            if existing is not None:
+                return existing
             raise AttemptsExhausted(f"all {test.max_attempts} attempt(s) at this test are used")
         order = list(
             await self._session.scalars(
@@ -260,6 +264,7 @@ class AttemptService:
             await self._session.commit()
         except IntegrityError:  # a concurrent start (double click, two tabs) created it first
             await self._session.rollback()
+            await self._session.refresh(test)  # the rollback expired it
             existing = await self._in_progress(test.id, student_id)
             if existing is None:
                 raise
