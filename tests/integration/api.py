@@ -83,7 +83,8 @@ class Api:
         name = name or f"{role.value.title()} {serial}"
         if role in (Role.STUDENT, Role.TEACHER):
             response = await self.client.post(
-                "/api/auth/register", json={"email": email, "password": PASSWORD, "name": name, "role": role.value}
+                "/api/auth/register",
+                json={"email": email, "password": PASSWORD, "name": name, "role": role.value},
             )
             assert response.status_code == 201, response.text
         else:
@@ -125,12 +126,26 @@ def mcq(text: str = "Capital of France?", answer: str = "Paris", **overrides: An
     return question | overrides
 
 
-def true_false(text: str = "Water boils at 100 C at sea level.", answer: str = "true", **overrides: Any) -> dict[str, Any]:
-    return {"question_text": text, "question_type": "true_false", "correct_answer": answer, "points": 1} | overrides
+def true_false(
+    text: str = "Water boils at 100 C at sea level.", answer: str = "true", **overrides: Any
+) -> dict[str, Any]:
+    return {
+        "question_text": text,
+        "question_type": "true_false",
+        "correct_answer": answer,
+        "points": 1,
+    } | overrides
 
 
-def short_answer(text: str = "Chemical symbol of gold?", answer: str = "Au", **overrides: Any) -> dict[str, Any]:
-    return {"question_text": text, "question_type": "short_answer", "correct_answer": answer, "points": 1} | overrides
+def short_answer(
+    text: str = "Chemical symbol of gold?", answer: str = "Au", **overrides: Any
+) -> dict[str, Any]:
+    return {
+        "question_text": text,
+        "question_type": "short_answer",
+        "correct_answer": answer,
+        "points": 1,
+    } | overrides
 
 
 def new_test_payload(**overrides: Any) -> dict[str, Any]:

@@ -65,7 +65,9 @@ def expect(default: int | str, **overrides: int | str) -> dict[str, int | str]:
     return {"anonymous": UNAUTHENTICATED} | dict.fromkeys(ACTORS[1:], default) | overrides
 
 
-def route(method: str, template: str, expected: dict[str, int | str], body: Callable[[World], Any] | None = None) -> Case:
+def route(
+    method: str, template: str, expected: dict[str, int | str], body: Callable[[World], Any] | None = None
+) -> Case:
     def path(world: World) -> str:
         return template.format(**vars(world))
 
@@ -73,7 +75,7 @@ def route(method: str, template: str, expected: dict[str, int | str], body: Call
     return Case(method, path, expected, body)
 
 
-STAFF_ONLY = dict(student=FORBIDDEN, other_student=FORBIDDEN, auditor=FORBIDDEN)
+STAFF_ONLY: dict[str, int | str] = {"student": FORBIDDEN, "other_student": FORBIDDEN, "auditor": FORBIDDEN}
 AUTHORS = expect(OK, other_teacher=HIDDEN, **STAFF_ONLY)
 STUDENT_ONLY = expect(FORBIDDEN, student=OK, other_student=HIDDEN)
 ATTEMPT_VIEWERS = expect(OK, other_student=HIDDEN, other_teacher=HIDDEN)
@@ -82,16 +84,32 @@ ADMIN_ONLY = expect(FORBIDDEN, admin=OK)
 CASES = [
     route("GET", "/api/auth/me", expect(OK)),
     route("PATCH", "/api/auth/me", expect(OK), lambda w: {"name": "Renamed"}),
-    route("POST", "/api/auth/password", expect(OK), lambda w: {"current_password": PASSWORD, "new_password": "another pass"}),
+    route(
+        "POST",
+        "/api/auth/password",
+        expect(OK),
+        lambda w: {"current_password": PASSWORD, "new_password": "another pass"},
+    ),
     route("GET", "/api/users", ADMIN_ONLY),
-    route("POST", "/api/users", ADMIN_ONLY, lambda w: {"email": "new@school.test", "password": PASSWORD, "name": "N", "role": "auditor"}),
+    route(
+        "POST",
+        "/api/users",
+        ADMIN_ONLY,
+        lambda w: {"email": "new@school.test", "password": PASSWORD, "name": "N", "role": "auditor"},
+    ),
     route("PATCH", "/api/users/{spare_user}", ADMIN_ONLY, lambda w: {"name": "Spare"}),
     route("DELETE", "/api/users/{spare_user}", ADMIN_ONLY),
     route("GET", "/api/tests", expect(OK)),
-    route("POST", "/api/tests", expect(FORBIDDEN, teacher=OK, other_teacher=OK), lambda w: new_test_payload()),
+    route(
+        "POST", "/api/tests", expect(FORBIDDEN, teacher=OK, other_teacher=OK), lambda w: new_test_payload()
+    ),
     # Another teacher's test is not visible, published or not: it carries the answer key.
     route("GET", "/api/tests/{published_test}", expect(OK, other_teacher=HIDDEN)),
-    route("GET", "/api/tests/{draft_test}", expect(OK, student=HIDDEN, other_student=HIDDEN, other_teacher=HIDDEN)),
+    route(
+        "GET",
+        "/api/tests/{draft_test}",
+        expect(OK, student=HIDDEN, other_student=HIDDEN, other_teacher=HIDDEN),
+    ),
     route("PUT", "/api/tests/{published_test}", AUTHORS, lambda w: {"title": "Renamed"}),
     route("DELETE", "/api/tests/{draft_test}", AUTHORS),
     route("POST", "/api/tests/{published_test}/start", expect(FORBIDDEN, student=OK, other_student=OK)),
@@ -102,11 +120,17 @@ CASES = [
     route("GET", "/api/questions/{question}", AUTHORS),
     route("PUT", "/api/questions/{question}", AUTHORS, lambda w: {"points": 2}),
     route("DELETE", "/api/questions/{draft_question}", AUTHORS),
-    route("PUT", "/api/attempts/{attempt}/answers", STUDENT_ONLY, lambda w: {"answers": {w.question: "Paris"}}),
+    route(
+        "PUT", "/api/attempts/{attempt}/answers", STUDENT_ONLY, lambda w: {"answers": {w.question: "Paris"}}
+    ),
     route("GET", "/api/attempts/{attempt}", ATTEMPT_VIEWERS),
     route("GET", "/api/results/{published_test}", AUTHORS),
     route("GET", "/api/results/export/{published_test}", AUTHORS),
-    route("GET", "/api/results/student/{actors[student].id}", expect(OK, other_student=HIDDEN, other_teacher=HIDDEN, auditor=FORBIDDEN)),
+    route(
+        "GET",
+        "/api/results/student/{actors[student].id}",
+        expect(OK, other_student=HIDDEN, other_teacher=HIDDEN, auditor=FORBIDDEN),
+    ),
     route("POST", "/api/violations", STUDENT_ONLY, lambda w: {"attempt_id": w.attempt, "type": "tab_switch"}),
     route("GET", "/api/violations/{attempt}", ATTEMPT_VIEWERS),
     route("GET", "/api/audit-log", ADMIN_ONLY),
@@ -143,7 +167,9 @@ async def test_route_against_every_role(case: Case, api: Api, client: httpx.Asyn
         response = await _call(client, world, actor, case)
         got = _status_class(response.status_code)
         if got != case.expected[actor]:
-            mismatches.append(f"{actor}: expected {case.expected[actor]}, got {response.status_code} {response.text[:200]}")
+            mismatches.append(
+                f"{actor}: expected {case.expected[actor]}, got {response.status_code} {response.text[:200]}"
+            )
         if got != OK:
             assert response.headers["content-type"] == "application/problem+json", response.text
         elif case.method != "GET":
@@ -182,7 +208,9 @@ async def test_lists_show_only_what_the_caller_owns(api: Api) -> None:
     world = await build_world(api)
     other_teacher, other_student = world.actors["other_teacher"], world.actors["other_student"]
     assert (await other_teacher.get("/api/tests")).json()["total"] == 0
-    assert (await other_teacher.get("/api/questions", params={"test_id": world.published_test})).json()["total"] == 0
+    assert (await other_teacher.get("/api/questions", params={"test_id": world.published_test})).json()[
+        "total"
+    ] == 0
     student_view = (await other_student.get("/api/tests")).json()
     assert [t["id"] for t in student_view["items"]] == [world.published_test]
     admin_view = (await world.actors["admin"].get("/api/tests")).json()

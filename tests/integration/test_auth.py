@@ -34,9 +34,9 @@ async def test_register_login_and_me(api: Api, client: httpx.AsyncClient) -> Non
     assert claims["role"] == "student" and claims["sub"] == str(body["user"]["id"])
     assert float(claims["exp"]) - float(claims["iat"]) == pytest.approx(900)  # type: ignore[arg-type]
     assert _claims(body["access_token"]) != _claims(
-        (await client.post("/api/auth/login", json={"email": "ada@school.test", "password": PASSWORD})).json()[
-            "access_token"
-        ]
+        (
+            await client.post("/api/auth/login", json={"email": "ada@school.test", "password": PASSWORD})
+        ).json()["access_token"]
     )  # a fresh jti every time
 
     headers = {"Authorization": f"Bearer {body['access_token']}"}
@@ -52,16 +52,22 @@ async def test_duplicate_email_and_privileged_roles_are_refused(client: httpx.As
     assert duplicate.status_code == 409
     assert duplicate.headers["content-type"] == "application/problem+json"
     for role in ("admin", "auditor"):
-        refused = await client.post("/api/auth/register", json=payload | {"email": f"{role}@school.test", "role": role})
+        refused = await client.post(
+            "/api/auth/register", json=payload | {"email": f"{role}@school.test", "role": role}
+        )
         assert refused.status_code == 403, role
-    teacher = await client.post("/api/auth/register", json=payload | {"email": "t@school.test", "role": "teacher"})
+    teacher = await client.post(
+        "/api/auth/register", json=payload | {"email": "t@school.test", "role": "teacher"}
+    )
     assert teacher.status_code == 201
 
 
 async def test_wrong_password_and_unknown_email_look_the_same(client: httpx.AsyncClient, api: Api) -> None:
     student = await api.user("student")
     wrong = await client.post("/api/auth/login", json={"email": student.email, "password": "wrong password"})
-    unknown = await client.post("/api/auth/login", json={"email": "nobody@school.test", "password": "wrong password"})
+    unknown = await client.post(
+        "/api/auth/login", json={"email": "nobody@school.test", "password": "wrong password"}
+    )
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json()["detail"] == unknown.json()["detail"]
 
@@ -73,7 +79,11 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(api: Api, client: ht
     assert rotated.status_code == 200
     second = rotated.json()["refresh_token"]
     assert second != first
-    assert (await client.get("/api/auth/me", headers={"Authorization": f"Bearer {rotated.json()['access_token']}"})).status_code == 200
+    assert (
+        await client.get(
+            "/api/auth/me", headers={"Authorization": f"Bearer {rotated.json()['access_token']}"}
+        )
+    ).status_code == 200
 
     # Someone replays the first token: refused, and the legitimate newer token dies with it.
     replay = await client.post("/api/auth/refresh", json={"refresh_token": first})
@@ -83,7 +93,9 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(api: Api, client: ht
 
     # Another login (another family) is untouched.
     other = await api.login(student.email)
-    assert (await client.post("/api/auth/refresh", json={"refresh_token": other.refresh_token})).status_code == 200
+    assert (
+        await client.post("/api/auth/refresh", json={"refresh_token": other.refresh_token})
+    ).status_code == 200
 
     audit_admin = await api.user("admin")
     entries = (await audit_admin.get("/api/audit-log", params={"action": "token.reuse_detected"})).json()
@@ -92,17 +104,25 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(api: Api, client: ht
 
 async def test_logout_revokes_the_refresh_token(api: Api, client: httpx.AsyncClient) -> None:
     student = await api.user("student")
-    assert (await client.post("/api/auth/logout", json={"refresh_token": student.refresh_token})).status_code == 204
-    assert (await client.post("/api/auth/refresh", json={"refresh_token": student.refresh_token})).status_code == 401
+    assert (
+        await client.post("/api/auth/logout", json={"refresh_token": student.refresh_token})
+    ).status_code == 204
+    assert (
+        await client.post("/api/auth/refresh", json={"refresh_token": student.refresh_token})
+    ).status_code == 401
     # Logging out twice, or with garbage, reveals nothing.
-    assert (await client.post("/api/auth/logout", json={"refresh_token": student.refresh_token})).status_code == 204
+    assert (
+        await client.post("/api/auth/logout", json={"refresh_token": student.refresh_token})
+    ).status_code == 204
     assert (await client.post("/api/auth/logout", json={"refresh_token": "garbage"})).status_code == 204
 
 
 async def test_password_change_ends_other_sessions(api: Api, client: httpx.AsyncClient) -> None:
     student = await api.user("student")
     other_device = await api.login(student.email)
-    wrong = await student.post("/api/auth/password", json={"current_password": "nope nope", "new_password": "n3w password"})
+    wrong = await student.post(
+        "/api/auth/password", json={"current_password": "nope nope", "new_password": "n3w password"}
+    )
     assert wrong.status_code == 401
 
     changed = await student.post(
@@ -113,10 +133,16 @@ async def test_password_change_ends_other_sessions(api: Api, client: httpx.Async
     # Old access tokens and refresh tokens, on every device, stop working at once.
     assert (await student.get("/api/auth/me")).status_code == 401
     assert (await other_device.get("/api/auth/me")).status_code == 401
-    assert (await client.post("/api/auth/refresh", json={"refresh_token": other_device.refresh_token})).status_code == 401
+    assert (
+        await client.post("/api/auth/refresh", json={"refresh_token": other_device.refresh_token})
+    ).status_code == 401
     # The pair handed back by the change works, and so does the new password.
-    assert (await client.get("/api/auth/me", headers={"Authorization": f"Bearer {fresh['access_token']}"})).status_code == 200
-    assert (await client.post("/api/auth/login", json={"email": student.email, "password": PASSWORD})).status_code == 401
+    assert (
+        await client.get("/api/auth/me", headers={"Authorization": f"Bearer {fresh['access_token']}"})
+    ).status_code == 200
+    assert (
+        await client.post("/api/auth/login", json={"email": student.email, "password": PASSWORD})
+    ).status_code == 401
     await api.login(student.email, "n3w password!")
 
 
@@ -126,7 +152,9 @@ async def test_deactivated_account_loses_access_immediately(api: Api, client: ht
     deactivated = await admin.patch(f"/api/users/{student.id}", json={"is_active": False})
     assert deactivated.status_code == 200 and deactivated.json()["is_active"] is False
     assert (await student.get("/api/auth/me")).status_code == 401
-    assert (await client.post("/api/auth/refresh", json={"refresh_token": student.refresh_token})).status_code == 401
+    assert (
+        await client.post("/api/auth/refresh", json={"refresh_token": student.refresh_token})
+    ).status_code == 401
     login = await client.post("/api/auth/login", json={"email": student.email, "password": PASSWORD})
     assert login.status_code == 403
 
@@ -163,7 +191,8 @@ async def test_admin_lists_and_creates_users(api: Api) -> None:
     for _ in range(3):
         await api.user("student")
     created = await admin.post(
-        "/api/users", json={"email": "aud@school.test", "password": PASSWORD, "name": "Aud", "role": "auditor"}
+        "/api/users",
+        json={"email": "aud@school.test", "password": PASSWORD, "name": "Aud", "role": "auditor"},
     )
     assert created.status_code == 201 and created.json()["role"] == "auditor"
     page = (await admin.get("/api/users", params={"role": "student", "page_size": 2})).json()
@@ -177,7 +206,9 @@ async def test_login_is_throttled_per_email_and_per_address(api: Api, client: ht
     student = await api.user("student")
     limit = api.settings.login_max_failures
     for _ in range(limit):
-        response = await client.post("/api/auth/login", json={"email": student.email, "password": "wrong guess"})
+        response = await client.post(
+            "/api/auth/login", json={"email": student.email, "password": "wrong guess"}
+        )
         assert response.status_code == 401
     blocked = await client.post("/api/auth/login", json={"email": student.email, "password": PASSWORD})
     assert blocked.status_code == 429

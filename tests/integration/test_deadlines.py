@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -16,26 +17,28 @@ from tests.integration.server import running_server
 SHORT_LIMIT_MINUTES = 0.05  # three seconds
 
 
-async def _wait_for_status(teacher: Actor, test_id: int, status: str, timeout: float = 15.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
+async def _wait_for_status(teacher: Actor, test_id: int, status: str, within: float = 15.0) -> dict[str, Any]:
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         rows = (await teacher.get(f"/api/results/{test_id}")).json()
         if rows and rows[0]["status"] == status:
             return dict(rows[0])
         await asyncio.sleep(0.2)
-    raise AssertionError(f"attempt not {status} within {timeout} s: {rows}")
+    raise AssertionError(f"attempt not {status} within {within} s: {rows}")
 
 
 async def _sleep_until(iso_deadline: str, extra: float) -> None:
-    from datetime import UTC, datetime
-
     remaining = (datetime.fromisoformat(iso_deadline) - datetime.now(UTC)).total_seconds()
     await asyncio.sleep(max(0.0, remaining + extra))
 
 
 async def test_unattended_attempt_is_auto_submitted_with_saved_answers(api: Api) -> None:
     teacher, student = await api.user("teacher"), await api.user("student")
-    test = (await teacher.post("/api/tests", json=new_test_payload(is_published=True, time_limit=SHORT_LIMIT_MINUTES))).json()
+    test = (
+        await teacher.post(
+            "/api/tests", json=new_test_payload(is_published=True, time_limit=SHORT_LIMIT_MINUTES)
+        )
+    ).json()
     attempt = await started_attempt(student, test["id"])
     mcq_id = attempt["questions"][0]["id"]
     await student.put(f"/api/attempts/{attempt['attempt_id']}/answers", json={"answers": {mcq_id: "Paris"}})
@@ -50,26 +53,36 @@ async def test_unattended_attempt_is_auto_submitted_with_saved_answers(api: Api)
 
 async def test_late_answers_are_refused_and_the_attempt_closed(api: Api, settings: Settings) -> None:
     teacher, student = await api.user("teacher"), await api.user("student")
-    test = (await teacher.post("/api/tests", json=new_test_payload(is_published=True, time_limit=SHORT_LIMIT_MINUTES))).json()
+    test = (
+        await teacher.post(
+            "/api/tests", json=new_test_payload(is_published=True, time_limit=SHORT_LIMIT_MINUTES)
+        )
+    ).json()
     attempt = await started_attempt(student, test["id"])
     mcq_id, tf_id, _ = (q["id"] for q in attempt["questions"])
     await student.put(f"/api/attempts/{attempt['attempt_id']}/answers", json={"answers": {mcq_id: "Paris"}})
 
     # Within the grace period an answer is still taken (it was in flight at the deadline).
     await _sleep_until(attempt["deadline"], extra=0.2)
-    in_grace = await student.put(f"/api/attempts/{attempt['attempt_id']}/answers", json={"answers": {tf_id: True}})
+    in_grace = await student.put(
+        f"/api/attempts/{attempt['attempt_id']}/answers", json={"answers": {tf_id: True}}
+    )
     assert in_grace.status_code == 200, in_grace.text
 
     await _sleep_until(attempt["deadline"], extra=settings.deadline_grace_seconds + 0.3)
     late = await student.post(
-        f"/api/tests/{test['id']}/submit", json={"attempt_id": attempt["attempt_id"], "answers": {mcq_id: "Lyon"}}
+        f"/api/tests/{test['id']}/submit",
+        json={"attempt_id": attempt["attempt_id"], "answers": {mcq_id: "Lyon"}},
     )
     assert late.status_code == 409
     assert late.json()["attempt_status"] == "auto_submitted"
     detail = (await student.get(f"/api/attempts/{attempt['attempt_id']}")).json()
     assert detail["status"] == "auto_submitted"
     # The answers saved in time count; the late one was not stored.
-    assert {a["question_id"]: a["answer"] for a in detail["answers"] if a["answer"]} == {mcq_id: "Paris", tf_id: "true"}
+    assert {a["question_id"]: a["answer"] for a in detail["answers"] if a["answer"]} == {
+        mcq_id: "Paris",
+        tf_id: "true",
+    }
     assert detail["score"] == 2.0
 
 
@@ -78,7 +91,9 @@ async def test_auto_submit_survives_a_restart(settings: Settings) -> None:
         api = Api(client, settings)
         teacher, student = await api.user("teacher"), await api.user("student")
         test = (
-            await teacher.post("/api/tests", json=new_test_payload(is_published=True, time_limit=SHORT_LIMIT_MINUTES))
+            await teacher.post(
+                "/api/tests", json=new_test_payload(is_published=True, time_limit=SHORT_LIMIT_MINUTES)
+            )
         ).json()
         attempt = await started_attempt(student, test["id"])
         await student.put(
@@ -89,7 +104,7 @@ async def test_auto_submit_survives_a_restart(settings: Settings) -> None:
     await _sleep_until(attempt["deadline"], extra=settings.deadline_grace_seconds + 0.5)
     async with running_server(settings) as url, httpx.AsyncClient(base_url=url) as client:
         teacher = await Api(client, settings).login(teacher.email)
-        row = await _wait_for_status(teacher, test["id"], "auto_submitted", timeout=5)
+        row = await _wait_for_status(teacher, test["id"], "auto_submitted", within=5)
         assert row["score"] == 1.0
 
 
@@ -104,14 +119,17 @@ async def test_concurrent_starts_make_one_attempt(api: Api) -> None:
 async def test_no_accepted_answer_is_lost_when_submit_races_autosave(api: Api) -> None:
     teacher, student = await api.user("teacher"), await api.user("student")
     questions = [short_answer(f"Q{i}", str(i)) for i in range(24)]
-    test = (await teacher.post("/api/tests", json=new_test_payload(is_published=True, questions=questions))).json()
+    test = (
+        await teacher.post("/api/tests", json=new_test_payload(is_published=True, questions=questions))
+    ).json()
     attempt = await started_attempt(student, test["id"])
     ids = [q["id"] for q in attempt["questions"]]
     answer_of = {q["id"]: q["question_text"][1:] for q in attempt["questions"]}
 
     async def save(question_id: int) -> tuple[int, int]:
         response = await student.put(
-            f"/api/attempts/{attempt['attempt_id']}/answers", json={"answers": {question_id: answer_of[question_id]}}
+            f"/api/attempts/{attempt['attempt_id']}/answers",
+            json={"answers": {question_id: answer_of[question_id]}},
         )
         return question_id, response.status_code
 

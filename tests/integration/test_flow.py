@@ -34,7 +34,9 @@ async def test_teacher_to_student_to_results(api: Api) -> None:
     assert attempt["answers"] == {}
     assert all("correct_answer" not in q for q in attempt["questions"])
     mcq_id, tf_id, short_id = (q["id"] for q in attempt["questions"])
-    saved = await student.put(f"/api/attempts/{attempt['attempt_id']}/answers", json={"answers": {mcq_id: "Paris"}})
+    saved = await student.put(
+        f"/api/attempts/{attempt['attempt_id']}/answers", json={"answers": {mcq_id: "Paris"}}
+    )
     assert saved.status_code == 200 and saved.json()["saved"] == 1
     resumed = await started_attempt(student, test["id"])
     assert resumed["attempt_id"] == attempt["attempt_id"]
@@ -62,7 +64,9 @@ async def test_teacher_to_student_to_results(api: Api) -> None:
 
     # The student reviews per the test's review mode ("answers": marking and keys).
     review = (await student.get(f"/api/attempts/{attempt['attempt_id']}")).json()
-    marking = {a["question_id"]: (a["answer"], a["is_correct"], a["correct_answer"]) for a in review["answers"]}
+    marking = {
+        a["question_id"]: (a["answer"], a["is_correct"], a["correct_answer"]) for a in review["answers"]
+    }
     assert marking == {
         mcq_id: ("Paris", True, "Paris"),
         tf_id: ("false", False, "true"),
@@ -123,10 +127,14 @@ async def test_start_is_idempotent_and_attempts_are_limited(api: Api) -> None:
 
 async def test_questions_are_shuffled_per_attempt_when_the_test_asks(api: Api) -> None:
     teacher = await api.user("teacher")
-    questions = [{"question_text": f"Q{i}", "question_type": "short_answer", "correct_answer": str(i)} for i in range(12)]
+    questions = [
+        {"question_text": f"Q{i}", "question_type": "short_answer", "correct_answer": str(i)}
+        for i in range(12)
+    ]
     test = (
         await teacher.post(
-            "/api/tests", json=new_test_payload(is_published=True, shuffle_questions=True, questions=questions)
+            "/api/tests",
+            json=new_test_payload(is_published=True, shuffle_questions=True, questions=questions),
         )
     ).json()
     in_authored_order = [q["id"] for q in test["questions"]]
@@ -145,7 +153,9 @@ async def test_questions_are_shuffled_per_attempt_when_the_test_asks(api: Api) -
 
 async def test_review_mode_none_hides_scores_from_students_but_not_teachers(api: Api) -> None:
     teacher, student = await api.user("teacher"), await api.user("student")
-    test = (await teacher.post("/api/tests", json=new_test_payload(is_published=True, review_mode="none"))).json()
+    test = (
+        await teacher.post("/api/tests", json=new_test_payload(is_published=True, review_mode="none"))
+    ).json()
     attempt = await started_attempt(student, test["id"])
     submitted = (
         await student.post(f"/api/tests/{test['id']}/submit", json={"attempt_id": attempt["attempt_id"]})
@@ -154,7 +164,10 @@ async def test_review_mode_none_hides_scores_from_students_but_not_teachers(api:
     assert submitted["score"] is None and submitted["passed"] is None
     detail = (await student.get(f"/api/attempts/{attempt['attempt_id']}")).json()
     assert detail["score"] is None
-    assert all(set(a) == {"question_id", "answer", "is_correct", "points_awarded", "correct_answer"} for a in detail["answers"])
+    assert all(
+        set(a) == {"question_id", "answer", "is_correct", "points_awarded", "correct_answer"}
+        for a in detail["answers"]
+    )
     assert all(a["correct_answer"] is None for a in detail["answers"])
     teacher_view = (await teacher.get(f"/api/attempts/{attempt['attempt_id']}")).json()
     assert teacher_view["score"] == 0.0 and teacher_view["max_score"] == 3.0
@@ -166,10 +179,14 @@ async def test_a_submitted_attempt_refuses_more_answers(api: Api) -> None:
     attempt = await started_attempt(student, test["id"])
     question_id = attempt["questions"][0]["id"]
     await student.post(f"/api/tests/{test['id']}/submit", json={"attempt_id": attempt["attempt_id"]})
-    late = await student.put(f"/api/attempts/{attempt['attempt_id']}/answers", json={"answers": {question_id: "Paris"}})
+    late = await student.put(
+        f"/api/attempts/{attempt['attempt_id']}/answers", json={"answers": {question_id: "Paris"}}
+    )
     assert late.status_code == 409
     assert late.json()["attempt_status"] == "submitted"
     again = await student.post(f"/api/tests/{test['id']}/submit", json={"attempt_id": attempt["attempt_id"]})
     assert again.status_code == 409
-    event = await student.post("/api/violations", json={"attempt_id": attempt["attempt_id"], "type": "tab_switch"})
+    event = await student.post(
+        "/api/violations", json={"attempt_id": attempt["attempt_id"], "type": "tab_switch"}
+    )
     assert event.status_code == 409
