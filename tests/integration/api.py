@@ -43,7 +43,8 @@ class Actor:
         return {"Authorization": f"Bearer {self.access_token}"}
 
     async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        return await self.client.request(method, url, headers=self._headers(), **kwargs)
+        headers = self._headers() | kwargs.pop("headers", {})
+        return await self.client.request(method, url, headers=headers, **kwargs)
 
     async def get(self, url: str, **kwargs: Any) -> httpx.Response:
         return await self.request("GET", url, **kwargs)

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from litestar import Controller, get
-from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.params import FromQuery, Parameter
-from sqlalchemy import text
 
 from protolearn.accounts import audit
 from protolearn.accounts.schemas import AuditEntryOut
 from protolearn.api.dependencies import DbSession, WithPaging
 from protolearn.api.security import requires
 from protolearn.pagination import Page
-from protolearn.store.migrate import current_revision, head_revision
+from protolearn.store.migrate import head_revision, revision_of
 from protolearn.store.users import Role
 from protolearn.wire import Response
 
@@ -35,11 +33,10 @@ class HealthController(Controller):
         return Health(status="ok")
 
     @get("/readyz", exclude_from_auth=True)
-    async def readyz(self, db_session: DbSession, state: State) -> Health:
+    async def readyz(self, db_session: DbSession) -> Health:
         """The database answers and its schema is current."""
         try:
-            await db_session.execute(text("SELECT 1"))
-            revision = await current_revision(state.engine)
+            revision = await db_session.run_sync(lambda session: revision_of(session.connection()))
         except Exception as exc:
             raise HTTPException(
                 status_code=503, detail=f"database unavailable: {type(exc).__name__}"

@@ -25,6 +25,11 @@ def create_engine(database_url: str, **engine_kwargs: Any) -> AsyncEngine:
 
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    # SQLite has one writer at a time. With several pooled connections, waiting writers sleep in
+    # SQLite's busy handler (1-100 ms steps); one connection makes them queue in the async pool
+    # instead and wake the moment it is free.
+    engine_kwargs.setdefault("pool_size", 1)
+    engine_kwargs.setdefault("max_overflow", 0)
     engine = create_async_engine(url, **engine_kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")

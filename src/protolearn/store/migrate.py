@@ -12,7 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-__all__ = ("alembic_config", "current_revision", "head_revision", "upgrade")
+__all__ = ("alembic_config", "current_revision", "head_revision", "revision_of", "upgrade")
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -44,4 +44,9 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
 
 async def current_revision(engine: AsyncEngine) -> str | None:
     async with engine.connect() as connection:
-        return await connection.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+        return await connection.run_sync(revision_of)
+
+
+def revision_of(connection: Connection) -> str | None:
+    """The schema revision recorded in the database behind ``connection``."""
+    return MigrationContext.configure(connection).get_current_revision()

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from pathlib import Path
+
+import jwt
+import pytest
+
+from protolearn.accounts.tokens import AccessTokenCodec, load_or_create_key_pair
+from protolearn.errors import Unauthenticated
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes]:
+    folder = tmp_path_factory.mktemp("keys")
+    return load_or_create_key_pair(folder / "private.pem", folder / "public.pem")
+
+
+def test_key_pair_is_made_once_and_kept_private(tmp_path: Path) -> None:
+    first = load_or_create_key_pair(tmp_path / "k" / "private.pem", tmp_path / "k" / "public.pem")
+    assert (tmp_path / "k" / "private.pem").stat().st_mode & 0o777 == 0o600
+    assert load_or_create_key_pair(tmp_path / "k" / "private.pem", tmp_path / "k" / "public.pem") == first
+    (tmp_path / "k" / "public.pem").unlink()  # the public half is derived again from the private one
+    assert load_or_create_key_pair(tmp_path / "k" / "private.pem", tmp_path / "k" / "public.pem") == first
+
+
+def test_round_trip_and_claims(keys: tuple[bytes, bytes]) -> None:
+    codec = AccessTokenCodec(*keys, ttl_seconds=900, issuer="protolearn")
+    claims = codec.decode(codec.issue(7, "teacher"))
+    assert (claims.user_id, claims.role, round(claims.exp - claims.iat)) == (7, "teacher", 900)
+    assert jwt.get_unverified_header(codec.issue(7, "teacher"))["alg"] == "RS256"
+
+
+def test_expired_forged_and_foreign_tokens_are_refused(keys: tuple[bytes, bytes], tmp_path: Path) -> None:
+    codec = AccessTokenCodec(*keys, ttl_seconds=900, issuer="protolearn")
+    expired = AccessTokenCodec(*keys, ttl_seconds=1, issuer="protolearn")
+    token = expired.issue(1, "student")
+    time.sleep(1.1)
+    with pytest.raises(Unauthenticated, match="expired"):
+        codec.decode(token)
+    other_keys = load_or_create_key_pair(tmp_path / "o.pem", tmp_path / "o.pub")
+    with pytest.raises(Unauthenticated):
+        codec.decode(AccessTokenCodec(*other_keys, ttl_seconds=900, issuer="protolearn").issue(1, "admin"))
+    with pytest.raises(Unauthenticated):
+        codec.decode(AccessTokenCodec(*keys, ttl_seconds=900, issuer="elsewhere").issue(1, "admin"))
+    with pytest.raises(Unauthenticated):
+        codec.decode(_hs256_signed_with(keys[1]))  # the public key as an HMAC secret: algorithm confusion
+
+
+def _hs256_signed_with(secret: bytes) -> str:
+    def part(value: object) -> bytes:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=")
+
+    now = time.time()
+    claims = {"sub": "1", "role": "admin", "exp": now + 60, "iat": now, "jti": "x", "iss": "protolearn"}
+    signing_input = part({"alg": "HS256", "typ": "JWT"}) + b"." + part(claims)
+    signature = base64.urlsafe_b64encode(hmac.new(secret, signing_input, hashlib.sha256).digest()).rstrip(
+        b"="
+    )
+    return (signing_input + b"." + signature).decode()
