@@ -104,6 +104,7 @@ class AccountService:
         email = normalize_email(request.email)
         self._throttle.check(email, address)
         user = await self._session.scalar(select(User).where(User.email == email))
+        await self._release_connection()
         if not await self._hasher.verify(user.password_hash if user else None, request.password):
             self._throttle.record_failure(email, address)
             raise InvalidCredentials("wrong email or password")
@@ -174,6 +175,7 @@ class AccountService:
     async def change_password(self, principal: Principal, request: PasswordChange, address: str) -> TokenPair:
         """Set a new password, end every other session, and hand back a fresh token pair."""
         user = await self._get(principal.user_id)
+        await self._release_connection()
         if not await self._hasher.verify(user.password_hash, request.current_password):
             raise InvalidCredentials("current password is wrong")
         user.password_hash = await self._hasher.hash(request.new_password)
@@ -291,11 +293,10 @@ class AccountService:
 
     async def _create(self, email: str, password: str, name: str, role: Role) -> User:
         email = normalize_email(email)
+        password_hash = await self._hasher.hash(password)  # before a transaction holds the connection
         if await self._session.scalar(select(User.id).where(User.email == email)) is not None:
             raise EmailTaken(f"an account with email {email} already exists")
-        user = User(
-            email=email, password_hash=await self._hasher.hash(password), name=name.strip(), role=role.value
-        )
+        user = User(email=email, password_hash=password_hash, name=name.strip(), role=role.value)
         self._session.add(user)
         try:
             await self._session.flush()
@@ -303,6 +304,14 @@ class AccountService:
             await self._session.rollback()
             raise EmailTaken(f"an account with email {email} already exists") from exc
         return user
+
+    async def _release_connection(self) -> None:
+        """End the read transaction before hashing, which takes tens of milliseconds.
+
+        Embedded SQLite runs on one pooled connection; holding it through a hash would stall
+        every other request. Loaded rows stay usable (the session does not expire on commit).
+        """
+        await self._session.commit()
 
     async def _issue(self, user: User, *, family_id: str) -> TokenPair:
         refresh_token = new_refresh_token()
