@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-__all__ = ("MAX_PAGE_SIZE", "Page", "PageNumber", "PageSize")
+__all__ = ("MAX_PAGE_SIZE", "Page", "PageNumber", "PageSize", "count_rows")
 
 T = TypeVar("T")
 MAX_PAGE_SIZE = 100
@@ -23,3 +25,8 @@ class Page(msgspec.Struct, Generic[T], frozen=True, kw_only=True):
     @staticmethod
     def offset(page: int, page_size: int) -> int:
         return (page - 1) * page_size
+
+
+async def count_rows(session: AsyncSession, query: Select[Any]) -> int:
+    """How many rows ``query`` yields in all, for a page's ``total``."""
+    return await session.scalar(select(func.count()).select_from(query.subquery())) or 0

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from protolearn.accounts.schemas import AuditEntryOut
-from protolearn.pagination import Page
+from protolearn.pagination import Page, count_rows
 from protolearn.store.audit import AuditEntry
 
 __all__ = ("list_entries", "record")
@@ -55,7 +55,7 @@ async def list_entries(
         query = query.where(AuditEntry.object_type == object_type)
     if object_id is not None:
         query = query.where(AuditEntry.object_id == object_id)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    total = await count_rows(session, query)
     rows = await session.scalars(
         query.order_by(AuditEntry.id.desc()).offset(Page.offset(page, page_size)).limit(page_size)
     )
@@ -72,4 +72,4 @@ async def list_entries(
         )
         for row in rows
     ]
-    return Page(items=items, total=total or 0, page=page, page_size=page_size)
+    return Page(items=items, total=total, page=page, page_size=page_size)

@@ -33,7 +33,7 @@ from protolearn.accounts.schemas import (
 from protolearn.accounts.throttle import LoginThrottle
 from protolearn.accounts.tokens import AccessTokenCodec, hash_refresh_token, new_refresh_token
 from protolearn.errors import Conflict, PermissionDenied, Unauthenticated
-from protolearn.pagination import Page
+from protolearn.pagination import Page, count_rows
 from protolearn.store.base import utcnow
 from protolearn.store.users import RefreshToken, Role, User
 
@@ -203,11 +203,11 @@ class AccountService:
             query = query.where(
                 or_(func.lower(User.email).like(pattern), func.lower(User.name).like(pattern))
             )
-        total = await self._session.scalar(select(func.count()).select_from(query.subquery()))
+        total = await count_rows(self._session, query)
         users = await self._session.scalars(
             query.order_by(User.id).offset(Page.offset(page, page_size)).limit(page_size)
         )
-        return Page(items=[user_out(u) for u in users], total=total or 0, page=page, page_size=page_size)
+        return Page(items=[user_out(u) for u in users], total=total, page=page, page_size=page_size)
 
     async def create_user(self, actor: Principal, request: UserCreate, address: str) -> UserOut:
         user = await self._create(request.email, request.password, request.name, request.role)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -42,7 +43,7 @@ from protolearn.store.base import utcnow
 from protolearn.store.tests import Question, QuestionType, ReviewMode, Test
 from protolearn.store.users import Role, User
 
-__all__ = ("AttemptService", "results_visible")
+__all__ = ("AttemptService", "results_visible", "score_fields")
 
 _random = secrets.SystemRandom()
 
@@ -56,6 +57,18 @@ def results_visible(test: Test, attempt: TestAttempt, *, to_student: bool) -> tu
         closed and test.review_mode != ReviewMode.NONE,
         closed and test.review_mode == ReviewMode.ANSWERS,
     )
+
+
+def score_fields(attempt: TestAttempt, visible: bool) -> dict[str, Any]:
+    """The attempt's score, max score, percent and pass, or nulls when they are hidden."""
+    if not visible:
+        return {"score": None, "max_score": None, "percent": None, "passed": None}
+    return {
+        "score": attempt.score,
+        "max_score": attempt.max_score,
+        "percent": attempt.percent,
+        "passed": attempt.passed,
+    }
 
 
 class AttemptService:
@@ -130,10 +143,7 @@ class AttemptService:
         return SubmitResult(
             attempt_id=attempt.id,
             status=AttemptStatus.SUBMITTED,
-            score=attempt.score if show_score else None,
-            max_score=attempt.max_score if show_score else None,
-            percent=attempt.percent if show_score else None,
-            passed=attempt.passed if show_score else None,
+            **score_fields(attempt, show_score),
         )
 
     # --- reading --------------------------------------------------------------------------
@@ -180,10 +190,7 @@ class AttemptService:
             started_at=attempt.started_at,
             deadline=attempt.deadline,
             submitted_at=attempt.submitted_at,
-            score=attempt.score if show_score else None,
-            max_score=attempt.max_score if show_score else None,
-            percent=attempt.percent if show_score else None,
-            passed=attempt.passed if show_score else None,
+            **score_fields(attempt, show_score),
             violation_count=attempt.violation_count,
             suspicion_score=None if to_student else attempt.suspicion_score,
             end_reason=attempt.end_reason,

@@ -26,7 +26,7 @@ from protolearn.assessment.schemas import (
     TestUpdate,
 )
 from protolearn.assessment.scoring import parse_truth
-from protolearn.pagination import Page
+from protolearn.pagination import Page, count_rows
 from protolearn.store.attempts import TestAttempt
 from protolearn.store.tests import Question, QuestionType, ReviewMode, Test
 from protolearn.store.users import Role
@@ -154,7 +154,7 @@ class AuthoringService:
             )
         if subject:
             query = query.where(Test.subject == subject)
-        total = await self._session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        total = await count_rows(self._session, query)
         counts = (
             select(Question.test_id, func.count(Question.id).label("n")).group_by(Question.test_id).subquery()
         )
@@ -281,7 +281,7 @@ class AuthoringService:
             query = query.where(Question.question_type == question_type.value)
         if search:
             query = query.where(func.lower(Question.question_text).like(f"%{search.strip().lower()}%"))
-        total = await self._session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        total = await count_rows(self._session, query)
         questions = await self._session.scalars(
             query.order_by(Question.test_id, Question.position, Question.id)
             .offset(Page.offset(page, page_size))

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from protolearn.accounts.schemas import Principal
 from protolearn.assessment.access import ensure_owns_test
-from protolearn.assessment.attempts import results_visible
+from protolearn.assessment.attempts import results_visible, score_fields
 from protolearn.assessment.schemas import ResultRow, StudentHistoryRow
 from protolearn.errors import NotFound
 from protolearn.store.attempts import AttemptStatus, TestAttempt
@@ -104,10 +104,7 @@ class ResultsService:
                     status=AttemptStatus(attempt.status),
                     started_at=attempt.started_at,
                     submitted_at=attempt.submitted_at,
-                    score=attempt.score if show_score else None,
-                    max_score=attempt.max_score if show_score else None,
-                    percent=attempt.percent if show_score else None,
-                    passed=attempt.passed if show_score else None,
+                    **score_fields(attempt, show_score),
                     violation_count=attempt.violation_count,
                 )
             )

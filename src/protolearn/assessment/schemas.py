@@ -227,31 +227,29 @@ class AttemptOut(Response, frozen=True):
     answers: list[AnswerOut]
 
 
-class ResultRow(Response, frozen=True):
+class _AttemptSummary(Response, frozen=True):
     attempt_id: int
+    status: AttemptStatus
+    started_at: datetime
+    submitted_at: datetime | None
+    score: float | None
+    max_score: float | None
+    percent: float | None
+    passed: bool | None
+    violation_count: int
+
+
+class ResultRow(_AttemptSummary, frozen=True):
+    """One attempt in a teacher's results for a test."""
+
     student_id: int
     student_name: str
     student_email: str
-    status: AttemptStatus
-    started_at: datetime
-    submitted_at: datetime | None
-    score: float | None
-    max_score: float | None
-    percent: float | None
-    passed: bool | None
-    violation_count: int
     suspicion_score: float
 
 
-class StudentHistoryRow(Response, frozen=True):
-    attempt_id: int
+class StudentHistoryRow(_AttemptSummary, frozen=True):
+    """One attempt in a student's history."""
+
     test_id: int
     test_title: str
-    status: AttemptStatus
-    started_at: datetime
-    submitted_at: datetime | None
-    score: float | None
-    max_score: float | None
-    percent: float | None
-    passed: bool | None
-    violation_count: int
