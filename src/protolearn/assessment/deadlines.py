@@ -36,7 +36,6 @@ class DeadlineEnforcer:
         self._grace_seconds = grace_seconds
         self._max_sleep = max_sleep_seconds
         self._wake = asyncio.Event()
-        self.auto_submitted_total = 0
 
     def notify(self, _deadline: datetime | None = None) -> None:
         """A deadline was added: look again before sleeping on."""
@@ -48,7 +47,6 @@ class DeadlineEnforcer:
             service = AttemptService(session, grace_seconds=self._grace_seconds)
             closed = await service.close_expired()
             if closed:
-                self.auto_submitted_total += len(closed)
                 log.info("auto-submitted %d attempt(s) at their deadline: %s", len(closed), closed)
             return await service.next_deadline()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,6 +45,18 @@ def _spreadsheet_safe(value: object) -> object:
     return value
 
 
+def _summary_fields(attempt: TestAttempt, show_score: bool) -> dict[str, Any]:
+    """The fields every result row shares (``_AttemptSummary``)."""
+    return {
+        "attempt_id": attempt.id,
+        "status": AttemptStatus(attempt.status),
+        "started_at": attempt.started_at,
+        "submitted_at": attempt.submitted_at,
+        "violation_count": attempt.violation_count,
+        **score_fields(attempt, show_score),
+    }
+
+
 class ResultsService:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -58,18 +71,10 @@ class ResultsService:
         )
         return [
             ResultRow(
-                attempt_id=attempt.id,
+                **_summary_fields(attempt, show_score=True),
                 student_id=student.id,
                 student_name=student.name,
                 student_email=student.email,
-                status=AttemptStatus(attempt.status),
-                started_at=attempt.started_at,
-                submitted_at=attempt.submitted_at,
-                score=attempt.score,
-                max_score=attempt.max_score,
-                percent=attempt.percent,
-                passed=attempt.passed,
-                violation_count=attempt.violation_count,
                 suspicion_score=attempt.suspicion_score,
             )
             for attempt, student in rows
@@ -98,14 +103,7 @@ class ResultsService:
             show_score, _ = results_visible(test, attempt, to_student=principal.role is Role.STUDENT)
             rows.append(
                 StudentHistoryRow(
-                    attempt_id=attempt.id,
-                    test_id=test.id,
-                    test_title=test.title,
-                    status=AttemptStatus(attempt.status),
-                    started_at=attempt.started_at,
-                    submitted_at=attempt.submitted_at,
-                    **score_fields(attempt, show_score),
-                    violation_count=attempt.violation_count,
+                    **_summary_fields(attempt, show_score), test_id=test.id, test_title=test.title
                 )
             )
         if principal.role is Role.TEACHER and not rows:  # teaches none of this student's tests

@@ -9,11 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-__all__ = ("create_engine", "create_sessionmaker", "is_sqlite")
-
-
-def is_sqlite(database_url: str) -> bool:
-    return make_url(database_url).get_backend_name() == "sqlite"
+__all__ = ("create_engine", "create_sessionmaker")
 
 
 def create_engine(database_url: str, **engine_kwargs: Any) -> AsyncEngine:
