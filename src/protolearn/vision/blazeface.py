@@ -1,0 +1,119 @@
+"""BlazeFace decoding: SSD anchors, box and keypoint regression, sigmoid scores, weighted NMS.
+
+The parameters are those of MediaPipe's face detection graphs, so the ONNX backend's boxes match
+MediaPipe's own on the same model file. Pure numpy; coordinates are normalised to the model input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ("FULL_RANGE", "SHORT_RANGE", "Detection", "DetectorSpec", "decode", "weighted_nms")
+
+KEYPOINTS = 6
+SCORE_CLIP = 80.0  # MediaPipe clips at 100; exp(100) overflows float32, and the sigmoid is 1 either way
+
+
+def ssd_anchors(input_size: int, layers: tuple[tuple[int, int], ...]) -> npt.NDArray[np.float32]:
+    """Anchor centres (N, 2) for (stride, anchors per cell) layers, row-major; w = h = 1."""
+    centres = []
+    for stride, per_cell in layers:
+        cells = input_size // stride
+        grid = (np.arange(cells, dtype=np.float32) + 0.5) / cells
+        xs, ys = np.meshgrid(grid, grid)
+        layer = np.stack([xs.ravel(), ys.ravel()], axis=1)
+        centres.append(np.repeat(layer, per_cell, axis=0))
+    return np.concatenate(centres).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class DetectorSpec:
+    """One BlazeFace variant: input size, anchor layers and score threshold."""
+
+    input_size: int
+    layers: tuple[tuple[int, int], ...]
+    score_threshold: float
+    iou_threshold: float = 0.3
+    anchors: npt.NDArray[np.float32] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "anchors", ssd_anchors(self.input_size, self.layers))
+
+
+# Short range: 16x16 x 2 anchors (stride 8) then 8x8 x 6 (stride 16) = 896.
+SHORT_RANGE = DetectorSpec(input_size=128, layers=((8, 2), (16, 6)), score_threshold=0.5)
+# Full range: one 48x48 layer (stride 4), one anchor per cell = 2304.
+FULL_RANGE = DetectorSpec(input_size=192, layers=((4, 1),), score_threshold=0.6)
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """A face in normalised model-input coordinates: box is (x_min, y_min, x_max, y_max)."""
+
+    box: npt.NDArray[np.float32]
+    score: float
+    keypoints: npt.NDArray[np.float32]
+
+
+def decode(
+    regressors: npt.NDArray[np.float32], logits: npt.NDArray[np.float32], spec: DetectorSpec
+) -> list[Detection]:
+    """One frame's raw outputs (N, 16) and (N, 1) -> faces after weighted NMS."""
+    scores = 1.0 / (1.0 + np.exp(-np.clip(logits[:, 0], -SCORE_CLIP, SCORE_CLIP)))
+    keep = np.flatnonzero(scores >= spec.score_threshold)
+    if keep.size == 0:
+        return []
+    raw = regressors[keep] / spec.input_size
+    centres = spec.anchors[keep]
+    cx = raw[:, 0] + centres[:, 0]
+    cy = raw[:, 1] + centres[:, 1]
+    half_w, half_h = raw[:, 2] / 2, raw[:, 3] / 2
+    boxes = np.stack([cx - half_w, cy - half_h, cx + half_w, cy + half_h], axis=1)
+    keypoints = raw[:, 4 : 4 + 2 * KEYPOINTS].reshape(-1, KEYPOINTS, 2) + centres[:, None, :]
+    return weighted_nms(boxes, scores[keep], keypoints, spec.iou_threshold)
+
+
+def iou(box: npt.NDArray[np.float32], boxes: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Intersection over union of one (x0, y0, x1, y1) box with each of boxes."""
+    x0 = np.maximum(box[0], boxes[:, 0])
+    y0 = np.maximum(box[1], boxes[:, 1])
+    x1 = np.minimum(box[2], boxes[:, 2])
+    y1 = np.minimum(box[3], boxes[:, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    union = area + areas - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0).astype(np.float32)
+
+
+def weighted_nms(
+    boxes: npt.NDArray[np.float32],
+    scores: npt.NDArray[np.float32],
+    keypoints: npt.NDArray[np.float32],
+    iou_threshold: float,
+) -> list[Detection]:
+    """MediaPipe's WEIGHTED suppression: each cluster of overlapping candidates becomes one face
+    whose box and keypoints are the score-weighted mean of the cluster, scored by its best."""
+    order = np.argsort(-scores, kind="stable")
+    boxes, scores, keypoints = boxes[order], scores[order], keypoints[order]
+    remaining = np.ones(len(scores), dtype=bool)
+    faces = []
+    for best in range(len(scores)):
+        if not remaining[best]:
+            continue
+        cluster = remaining & (iou(boxes[best], boxes) > iou_threshold)
+        cluster[best] = True
+        weights = scores[cluster]
+        total = float(weights.sum())
+        faces.append(
+            Detection(
+                box=(boxes[cluster] * weights[:, None]).sum(axis=0) / total,
+                score=float(scores[best]),
+                keypoints=(keypoints[cluster] * weights[:, None, None]).sum(axis=0) / total,
+            )
+        )
+        remaining &= ~cluster
+    return faces
