@@ -108,10 +108,10 @@ def build_python(name: str, environment: dict[str, Any], wheels: dict[str, Any])
 
 def convert(source: Path, target: Path) -> None:
     """tflite -> ONNX with a symbolic batch dimension. Runs inside the build environment."""
-    import numpy as np  # noqa: PLC0415 - only in the build environment
-    import onnx  # noqa: PLC0415
-    import tflite2onnx  # noqa: PLC0415
-    from onnx import helper, numpy_helper, shape_inference  # noqa: PLC0415
+    import numpy as np
+    import onnx
+    import tflite2onnx
+    from onnx import helper, numpy_helper, shape_inference
 
     with tempfile.TemporaryDirectory() as scratch:
         raw = Path(scratch) / "raw.onnx"
@@ -186,7 +186,7 @@ def fetch_converted(item: dict[str, Any], manifest: dict[str, Any]) -> None:
 def describe(source: Path, target: Path) -> None:
     """Adds the TFLite metadata MediaPipe Tasks needs to run a bare model as an ImageEmbedder:
     input normalisation to [0, 1] and one raw float output per head. Runs in the build environment."""
-    from mediapipe.tasks.python.metadata.metadata_writers import metadata_writer  # noqa: PLC0415
+    from mediapipe.tasks.python.metadata.metadata_writers import metadata_writer
 
     writer = metadata_writer.MetadataWriter.create(bytearray(source.read_bytes()))
     writer.add_general_info(source.stem, "MediaPipe model with input normalisation metadata")

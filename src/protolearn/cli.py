@@ -1,4 +1,4 @@
-"""The ``protolearn`` command: serve, migrate, manage users, seed the demo."""
+"""The ``protolearn`` command: serve, migrate, manage users, seed the demo, analyze images."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import getpass
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,7 @@ from protolearn.errors import ProtoLearnError
 from protolearn.store.database import create_engine, create_sessionmaker
 from protolearn.store.migrate import upgrade
 from protolearn.store.users import Role
+from protolearn.vision.errors import VisionError
 
 __all__ = ("main",)
 
@@ -39,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         args.run(settings, args)
-    except (SettingsError, ProtoLearnError, CommandError) as exc:
+    except (SettingsError, ProtoLearnError, CommandError, VisionError) as exc:
         print(f"protolearn: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -71,6 +73,15 @@ def _parser() -> argparse.ArgumentParser:
 
     seed = commands.add_parser("seed-demo", help="create demo accounts and a published demo test")
     seed.set_defaults(run=_seed_demo)
+
+    analyze = commands.add_parser("analyze", help="detect faces, head pose and gaze in images or videos")
+    analyze.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="image or video files")
+    analyze.add_argument("--backend", choices=("onnx", "mediapipe"), default="onnx")
+    analyze.add_argument("--json", action="store_true", help="one JSON object per line")
+    analyze.add_argument(
+        "--every", type=float, default=1.0, metavar="SECONDS", help="video sampling interval"
+    )
+    analyze.set_defaults(run=_analyze)
     return parser
 
 
@@ -124,6 +135,34 @@ def _seed_demo(settings: Settings, _args: argparse.Namespace) -> None:
     print("\nDemo accounts (for trying ProtoLearn; never seed a production database):")
     for account in DEMO_ACCOUNTS:
         print(f"  {account.role.value:8} {account.email:32} password: {account.password}")
+
+
+def _analyze(_settings: Settings, args: argparse.Namespace) -> None:
+    from protolearn.vision.runtimes import create_analyzer
+    from protolearn.vision.sources import frames_of
+
+    if args.every <= 0:
+        raise CommandError("--every must be a positive number of seconds")
+    analyzer = create_analyzer(args.backend)
+    encoder = msgspec.json.Encoder()
+    try:
+        for path in args.paths:
+            for number, frame in frames_of(path, args.every):
+                observation = analyzer.analyze([frame])[0]
+                if args.json:
+                    line = {"path": str(path), "frame": number, **msgspec.structs.asdict(observation)}
+                    sys.stdout.write(encoder.encode(line).decode() + "\n")
+                else:
+                    poses = ", ".join(
+                        f"yaw {face.yaw:+.0f} pitch {face.pitch:+.0f} roll {face.roll:+.0f}"
+                        + (f" gaze {face.gaze.yaw:+.0f}/{face.gaze.pitch:+.0f}" if face.gaze else "")
+                        for face in observation.faces
+                    )
+                    dark = " (dark)" if observation.dark else ""
+                    print(f"{path} frame {number}: {len(observation.faces)} face(s){dark} {poses}".rstrip())
+                sys.stdout.flush()
+    finally:
+        analyzer.close()
 
 
 def _run_migrations(settings: Settings) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ("FULL_RANGE", "SHORT_RANGE", "Detection", "DetectorSpec", "decode", "weighted_nms")
+__all__ = ("FULL_RANGE", "SHORT_RANGE", "Detection", "DetectorSpec", "decode", "merge", "weighted_nms")
 
 KEYPOINTS = 6
 SCORE_CLIP = 80.0  # MediaPipe clips at 100; exp(100) overflows float32, and the sigmoid is 1 either way
@@ -51,7 +51,8 @@ FULL_RANGE = DetectorSpec(input_size=192, layers=((4, 1),), score_threshold=0.6)
 
 @dataclass(frozen=True, slots=True)
 class Detection:
-    """A face in normalised model-input coordinates: box is (x_min, y_min, x_max, y_max)."""
+    """A face: box (x_min, y_min, x_max, y_max) and six keypoints (x, y), in normalised
+    model-input coordinates out of decode(), in frame pixels once mapped back."""
 
     box: npt.NDArray[np.float32]
     score: float
@@ -73,7 +74,12 @@ def decode(
     half_w, half_h = raw[:, 2] / 2, raw[:, 3] / 2
     boxes = np.stack([cx - half_w, cy - half_h, cx + half_w, cy + half_h], axis=1)
     keypoints = raw[:, 4 : 4 + 2 * KEYPOINTS].reshape(-1, KEYPOINTS, 2) + centres[:, None, :]
-    return weighted_nms(boxes, scores[keep], keypoints, spec.iou_threshold)
+    return weighted_nms(
+        boxes.astype(np.float32),
+        scores[keep].astype(np.float32),
+        keypoints.astype(np.float32),
+        spec.iou_threshold,
+    )
 
 
 def iou(box: npt.NDArray[np.float32], boxes: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
@@ -117,3 +123,14 @@ def weighted_nms(
         )
         remaining &= ~cluster
     return faces
+
+
+def merge(first: list[Detection], second: list[Detection], iou_threshold: float = 0.3) -> list[Detection]:
+    """Faces of two detectors on the same frame (pixel coordinates): the same face found by
+    both is kept once, with the higher score."""
+    candidates = sorted([*first, *second], key=lambda face: -face.score)
+    kept: list[Detection] = []
+    for face in candidates:
+        if not kept or float(iou(face.box, np.stack([k.box for k in kept])).max()) <= iou_threshold:
+            kept.append(face)
+    return kept

@@ -8,6 +8,7 @@ converted after shrinking, or for the small regions a model needs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import cv2
 import numpy as np
@@ -58,7 +59,7 @@ class FrameView:
     def resized_rgb(self, width: int, height: int) -> Frame:
         """The whole frame as RGB at width x height (I420 planes shrink before conversion)."""
         if not self.is_i420:
-            return cv2.resize(self.pixels, (width, height), interpolation=cv2.INTER_AREA)
+            return cast("Frame", cv2.resize(self.pixels, (width, height), interpolation=cv2.INTER_AREA))
         even_w, even_h = width + width % 2, height + height % 2
         y, u, v = self._planes()
         small = np.empty((even_h * 3 // 2, even_w), dtype=np.uint8)
@@ -66,7 +67,7 @@ class FrameView:
         chroma = small[even_h:].reshape(2, even_h // 2, even_w // 2)
         cv2.resize(u, (even_w // 2, even_h // 2), dst=chroma[0], interpolation=cv2.INTER_AREA)
         cv2.resize(v, (even_w // 2, even_h // 2), dst=chroma[1], interpolation=cv2.INTER_AREA)
-        rgb = cv2.cvtColor(small, cv2.COLOR_YUV2RGB_I420)
+        rgb = cast("Frame", cv2.cvtColor(small, cv2.COLOR_YUV2RGB_I420))
         return rgb[:height, :width]
 
     def region_rgb(self, x0: int, y0: int, x1: int, y1: int) -> tuple[Frame, int, int]:
@@ -84,7 +85,7 @@ class FrameView:
             chroma = region[h:].reshape(2, h // 2, w // 2)
             chroma[0] = u[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2]
             chroma[1] = v[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2]
-            return cv2.cvtColor(region, cv2.COLOR_YUV2RGB_I420), x0, y0
+            return cast("Frame", cv2.cvtColor(region, cv2.COLOR_YUV2RGB_I420)), x0, y0
         x0, y0 = max(0, x0), max(0, y0)
         x1, y1 = min(self.width, x1), min(self.height, y1)
         if x1 <= x0 or y1 <= y0:

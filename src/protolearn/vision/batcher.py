@@ -1,0 +1,225 @@
+"""FrameBatcher: frames from many streams, analysed in batches on worker threads.
+
+A batch closes when it holds max_batch frames or its oldest frame has waited max_wait_ms, and
+runs on one of `workers` threads, so the event loop never waits on inference. Each stream keeps
+at most `stream_backlog` frames waiting; beyond that its oldest waiting frame is dropped (its
+future resolves to None), so an overloaded server degrades to a lower frame rate, never to
+unbounded memory. A stream has at most one batch in flight, so its results arrive in order.
+Each stream gets a room scan (full-range detector) at most once per room_scan_interval_s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import OrderedDict, deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import msgspec
+
+from protolearn.vision.analyzer import FaceAnalyzer
+from protolearn.vision.frames import Frame, view_of
+from protolearn.vision.schemas import Observation
+
+__all__ = ("BatcherStats", "FrameBatcher")
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Pending:
+    frame: Frame
+    future: asyncio.Future[Observation | None]
+    queued_at: float
+    room_scan: bool = False
+
+
+@dataclass(slots=True)
+class _Stream:
+    waiting: deque[_Pending] = field(default_factory=deque)
+    in_flight: bool = False
+    last_scan: float = float("-inf")
+
+
+class BatcherStats(msgspec.Struct, kw_only=True):
+    submitted: int = 0
+    analysed: int = 0
+    dropped: int = 0
+    failed: int = 0
+    batches: int = 0
+
+
+class FrameBatcher:
+    """Use inside a running event loop: `async with FrameBatcher(analyzer) as batcher:`."""
+
+    def __init__(
+        self,
+        analyzer: FaceAnalyzer,
+        *,
+        max_batch: int = 32,
+        max_wait_ms: float = 20.0,
+        workers: int = 2,
+        stream_backlog: int = 4,
+        room_scan_interval_s: float = 0.5,
+    ) -> None:
+        if max_batch < 1 or workers < 1 or stream_backlog < 1 or max_wait_ms < 0:
+            raise ValueError("max_batch, workers and stream_backlog must be >= 1, max_wait_ms >= 0")
+        self.analyzer = analyzer
+        self.max_batch = max_batch
+        self.max_wait = max_wait_ms / 1000
+        self.stream_backlog = stream_backlog
+        self.room_scan_interval = room_scan_interval_s
+        self.stats = BatcherStats()
+        self._workers = workers
+        self._streams: OrderedDict[str, _Stream] = OrderedDict()
+        self._waiting = 0
+        self._wake = asyncio.Event()
+        self._free_workers = asyncio.Semaphore(workers)
+        self._executor: ThreadPoolExecutor | None = None
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Task[None]] = set()
+
+    async def __aenter__(self) -> FrameBatcher:
+        self._executor = ThreadPoolExecutor(self._workers, thread_name_prefix="vision")
+        self._dispatcher = asyncio.create_task(self._dispatch(), name="vision-batcher")
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Stops taking batches, lets running ones finish, resolves what waits with None."""
+        if self._dispatcher is not None:
+            self._dispatcher.cancel()
+            await asyncio.gather(self._dispatcher, return_exceptions=True)
+            self._dispatcher = None
+        if self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
+        for stream in self._streams.values():
+            while stream.waiting:
+                self._resolve(stream.waiting.popleft(), None)
+        self._streams.clear()
+        self._waiting = 0
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+
+    def submit(self, stream_id: str, frame: Frame) -> asyncio.Future[Observation | None]:
+        """Queues a frame; the future gives its Observation, or None if it was dropped.
+
+        Raises FrameFormatError at once for a frame the analyzer cannot read.
+        """
+        if self._dispatcher is None:
+            raise RuntimeError("FrameBatcher is not running: use `async with FrameBatcher(...)`")
+        view_of(frame)
+        future: asyncio.Future[Observation | None] = asyncio.get_running_loop().create_future()
+        stream = self._streams.setdefault(stream_id, _Stream())
+        stream.waiting.append(_Pending(frame, future, time.perf_counter()))
+        self._waiting += 1
+        self.stats.submitted += 1
+        if len(stream.waiting) > self.stream_backlog:
+            self._resolve(stream.waiting.popleft(), None)
+            self._waiting -= 1
+            self.stats.dropped += 1
+        self._wake.set()
+        return future
+
+    async def analyze(self, stream_id: str, frame: Frame) -> Observation | None:
+        return await self.submit(stream_id, frame)
+
+    def forget(self, stream_id: str) -> None:
+        """A stream ended: its waiting frames resolve to None."""
+        stream = self._streams.pop(stream_id, None)
+        if stream is not None:
+            while stream.waiting:
+                self._resolve(stream.waiting.popleft(), None)
+                self._waiting -= 1
+
+    async def _dispatch(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            ready = self._ready_count()
+            if ready == 0:
+                continue
+            if ready < self.max_batch:
+                oldest = min(
+                    s.waiting[0].queued_at for s in self._streams.values() if s.waiting and not s.in_flight
+                )
+                delay = oldest + self.max_wait - time.perf_counter()
+                if delay > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._full_batch(), timeout=delay)
+            await self._free_workers.acquire()
+            batch, streams = self._take_batch()
+            if not batch:
+                self._free_workers.release()
+                continue
+            task = asyncio.create_task(self._run(batch, streams))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+            if self._ready_count():
+                self._wake.set()
+
+    async def _full_batch(self) -> None:
+        while self._ready_count() < self.max_batch:
+            await self._wake.wait()
+            self._wake.clear()
+
+    def _ready_count(self) -> int:
+        return sum(len(s.waiting) for s in self._streams.values() if not s.in_flight)
+
+    def _take_batch(self) -> tuple[list[_Pending], list[_Stream]]:
+        """Whole backlogs of streams with nothing in flight, longest-waiting streams first."""
+        batch: list[_Pending] = []
+        taken: list[_Stream] = []
+        now = time.perf_counter()
+        order = sorted(
+            (s for s in self._streams.values() if s.waiting and not s.in_flight),
+            key=lambda s: s.waiting[0].queued_at,
+        )
+        for stream in order:
+            if len(batch) >= self.max_batch:
+                break
+            stream.in_flight = True
+            taken.append(stream)
+            while stream.waiting and len(batch) < self.max_batch:
+                pending = stream.waiting.popleft()
+                self._waiting -= 1
+                if now - stream.last_scan >= self.room_scan_interval:
+                    pending.room_scan = True
+                    stream.last_scan = now
+                batch.append(pending)
+        return batch, taken
+
+    async def _run(self, batch: list[_Pending], streams: list[_Stream]) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            observations = await loop.run_in_executor(
+                self._executor, self.analyzer.analyze, [p.frame for p in batch], [p.room_scan for p in batch]
+            )
+        except Exception:
+            log.exception("vision batch of %d frames failed", len(batch))
+            self.stats.failed += len(batch)
+            for pending in batch:
+                self._resolve(pending, None)
+        else:
+            done = time.perf_counter()
+            self.stats.analysed += len(batch)
+            self.stats.batches += 1
+            for pending, observation in zip(batch, observations, strict=True):
+                latency = round((done - pending.queued_at) * 1000, 3)
+                self._resolve(pending, msgspec.structs.replace(observation, latency_ms=latency))
+        finally:
+            for stream in streams:
+                stream.in_flight = False
+            self._free_workers.release()
+            self._wake.set()
+
+    @staticmethod
+    def _resolve(pending: _Pending, observation: Observation | None) -> None:
+        if not pending.future.done():
+            pending.future.set_result(observation)

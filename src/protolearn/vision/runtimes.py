@@ -1,0 +1,200 @@
+"""The two model runtimes behind FaceAnalyzer: ONNX Runtime (batched) and MediaPipe Tasks.
+
+Both run the same source models: BlazeFace short- and full-range and the iris landmark model.
+The ONNX runtime letterboxes a whole batch into one tensor per detector and decodes it itself
+(blazeface.py); MediaPipe Tasks' FaceDetector does its own pre- and post-processing, one image
+at a time, which is what makes it the reference for our decoder.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, cast
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from protolearn.vision.analyzer import AnalyzerOptions, Backend, FaceAnalyzer, ModelRuntime
+from protolearn.vision.blazeface import FULL_RANGE, SHORT_RANGE, Detection, DetectorSpec, decode
+from protolearn.vision.errors import VisionError
+from protolearn.vision.frames import Frame, FrameView
+from protolearn.vision.gaze import IRIS_INPUT
+from protolearn.vision.models import DEFAULT_MODELS_DIR, model_path
+
+__all__ = ("MediaPipeRuntime", "OnnxRuntime", "create_analyzer")
+
+CONTOUR_POINTS, IRIS_POINTS = 71, 5
+
+
+class OnnxRuntime:
+    """ONNX Runtime sessions, one per model, shared by all threads (run() is thread-safe)."""
+
+    def __init__(
+        self, models_dir: Path, threads: int = 1, providers: Sequence[str] = ("CPUExecutionProvider",)
+    ):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.providers = list(providers)
+
+        def session(file: str) -> Any:
+            return ort.InferenceSession(str(model_path(models_dir, file)), options, providers=self.providers)
+
+        self._detectors = {
+            spec.input_size: session(name)
+            for spec, name in (
+                (SHORT_RANGE, "face_detection_short_range.onnx"),
+                (FULL_RANGE, "face_detection_full_range.onnx"),
+            )
+        }
+        self._iris = session("iris_landmark.onnx")
+
+    def detect(
+        self, views: Sequence[FrameView], gains: Sequence[float], spec: DetectorSpec
+    ) -> list[list[Detection]]:
+        size = spec.input_size
+        batch = np.empty((len(views), 3, size, size), dtype=np.float32)
+        boxes = [
+            view.letterbox_into(batch[i], gain)
+            for i, (view, gain) in enumerate(zip(views, gains, strict=True))
+        ]
+        regressors, logits = self._detectors[size].run(None, {"input": batch})
+        faces = []
+        for i, letterbox in enumerate(boxes):
+            frame_faces = []
+            for face in decode(regressors[i], logits[i], spec):
+                corners = letterbox.to_frame(face.box.reshape(2, 2), size).reshape(4)
+                keypoints = letterbox.to_frame(face.keypoints, size)
+                frame_faces.append(Detection(box=corners, score=face.score, keypoints=keypoints))
+            faces.append(frame_faces)
+        return faces
+
+    def eye_landmarks(
+        self, crops: Sequence[Frame]
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        batch = np.stack(crops).transpose(0, 3, 1, 2).astype(np.float32) * np.float32(1 / 255)
+        contours, iris = self._iris.run(None, {"input_1": batch})
+        return contours.reshape(-1, CONTOUR_POINTS, 3), iris.reshape(-1, IRIS_POINTS, 3)
+
+    def close(self) -> None:
+        self._detectors.clear()
+
+
+class MediaPipeRuntime:
+    """MediaPipe Tasks: FaceDetector for both detectors, ImageEmbedder running the iris model
+    (its raw output heads are the landmarks). Task objects are not shared between threads:
+    each thread gets its own, made on first use."""
+
+    def __init__(self, models_dir: Path) -> None:
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        self._vision = vision
+        self._base_options = BaseOptions
+        self._paths = {
+            128: model_path(models_dir, "face_detection_short_range.tflite"),
+            192: model_path(models_dir, "face_detection_full_range_sparse.tflite"),
+            IRIS_INPUT: model_path(models_dir, "iris_landmark_tasks.tflite"),
+        }
+        self._local = threading.local()
+        self._made: list[Any] = []
+        self._lock = threading.Lock()
+
+    def _tasks(self) -> dict[int, Any]:
+        tasks: dict[int, Any] | None = getattr(self._local, "tasks", None)
+        if tasks is None:
+            vision, base = self._vision, self._base_options
+            tasks = {}
+            for size, spec in ((128, 0.5), (192, FULL_RANGE.score_threshold)):
+                options = vision.FaceDetectorOptions(
+                    base_options=base(model_asset_path=str(self._paths[size])),
+                    min_detection_confidence=spec,
+                    min_suppression_threshold=FULL_RANGE.iou_threshold,
+                )
+                tasks[size] = vision.FaceDetector.create_from_options(options)
+            tasks[IRIS_INPUT] = vision.ImageEmbedder.create_from_options(
+                vision.ImageEmbedderOptions(
+                    base_options=base(model_asset_path=str(self._paths[IRIS_INPUT])),
+                    l2_normalize=False,
+                    quantize=False,
+                )
+            )
+            self._local.tasks = tasks
+            with self._lock:
+                self._made.extend(tasks.values())
+        return tasks
+
+    def detect(
+        self, views: Sequence[FrameView], gains: Sequence[float], spec: DetectorSpec
+    ) -> list[list[Detection]]:
+        import mediapipe as mp
+
+        detector = self._tasks()[spec.input_size]
+        faces = []
+        for view, gain in zip(views, gains, strict=True):
+            rgb = view.resized_rgb(view.width, view.height)
+            if gain > 1.0:
+                rgb = cast("Frame", cv2.convertScaleAbs(rgb, alpha=gain))
+            result = detector.detect(
+                mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+            )
+            frame_faces = []
+            for found in result.detections:
+                box = found.bounding_box
+                corners = np.array(
+                    [box.origin_x, box.origin_y, box.origin_x + box.width, box.origin_y + box.height],
+                    dtype=np.float32,
+                )
+                keypoints = np.array(
+                    [[point.x * view.width, point.y * view.height] for point in found.keypoints],
+                    dtype=np.float32,
+                )
+                frame_faces.append(
+                    Detection(box=corners, score=float(found.categories[0].score), keypoints=keypoints)
+                )
+            faces.append(frame_faces)
+        return faces
+
+    def eye_landmarks(
+        self, crops: Sequence[Frame]
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        import mediapipe as mp
+
+        embedder = self._tasks()[IRIS_INPUT]
+        contours, irises = [], []
+        for crop in crops:
+            heads = embedder.embed(
+                mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(crop))
+            ).embeddings
+            contours.append(np.asarray(heads[0].embedding, dtype=np.float32).reshape(CONTOUR_POINTS, 3))
+            irises.append(np.asarray(heads[1].embedding, dtype=np.float32).reshape(IRIS_POINTS, 3))
+        return np.stack(contours), np.stack(irises)
+
+    def close(self) -> None:
+        with self._lock:
+            for task in self._made:
+                task.close()
+            self._made.clear()
+
+
+def create_analyzer(
+    backend: Backend = "onnx",
+    models_dir: Path = DEFAULT_MODELS_DIR,
+    options: AnalyzerOptions | None = None,
+    providers: Sequence[str] = ("CPUExecutionProvider",),
+) -> FaceAnalyzer:
+    """A FaceAnalyzer on the named backend. Raises ModelFilesMissing or VisionError."""
+    options = options or AnalyzerOptions()
+    runtime: ModelRuntime
+    if backend == "onnx":
+        runtime = OnnxRuntime(models_dir, options.threads, providers)
+    elif backend == "mediapipe":
+        runtime = MediaPipeRuntime(models_dir)
+    else:
+        raise VisionError(f"unknown backend {backend!r}: choose onnx or mediapipe")
+    return FaceAnalyzer(backend, runtime, options)
