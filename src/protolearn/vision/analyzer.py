@@ -35,7 +35,6 @@ class AnalyzerOptions(msgspec.Struct, frozen=True, kw_only=True):
     """Tuning of the analyzer; defaults suit a webcam at a desk."""
 
     dark_threshold: float = 40.0  # mean luma under which a frame is dark
-    dark_target: float = 110.0  # the detector sees dark frames brightened towards this
     max_faces: int = 4
     gaze_max_head_yaw: float = 45.0  # beyond this the head pose alone says "looking away"
     threads: int = 1  # threads per model run; parallelism across batches is the scheduler's
@@ -81,8 +80,8 @@ class FaceAnalyzer:
         brightness = [view.brightness() for view in views]
         options = self.options
         gains = [
-            min(4.0, options.dark_target / max(level, 1.0)) if level < options.dark_threshold else 1.0
-            for level in brightness
+            view.dark_gain() if level < options.dark_threshold else 1.0
+            for view, level in zip(views, brightness, strict=True)
         ]
         found = self._runtime.detect(views, gains, SHORT_RANGE)
         scanned = [i for i, scan in enumerate(scans) if scan]

@@ -125,12 +125,10 @@ def weighted_nms(
     return faces
 
 
-def merge(first: list[Detection], second: list[Detection], iou_threshold: float = 0.3) -> list[Detection]:
-    """Faces of two detectors on the same frame (pixel coordinates): the same face found by
-    both is kept once, with the higher score."""
-    candidates = sorted([*first, *second], key=lambda face: -face.score)
-    kept: list[Detection] = []
-    for face in candidates:
-        if not kept or float(iou(face.box, np.stack([k.box for k in kept])).max()) <= iou_threshold:
-            kept.append(face)
-    return kept
+def merge(near: list[Detection], far: list[Detection], iou_threshold: float = 0.3) -> list[Detection]:
+    """Short-range faces plus the full-range faces that are not one of them (pixel
+    coordinates): the short-range box is the tighter one for a face near the camera."""
+    if not near:
+        return list(far)
+    near_boxes = np.stack([face.box for face in near])
+    return [*near, *(face for face in far if float(iou(face.box, near_boxes).max()) <= iou_threshold)]

@@ -52,9 +52,22 @@ class FrameView:
     def brightness(self) -> float:
         """Mean luma, 0-255 (BT.601 weights for RGB)."""
         if self.is_i420:
-            return float(self.pixels[: self.height : BRIGHTNESS_STEP, ::BRIGHTNESS_STEP].mean())
+            # Video luma is limited range (16-235): stretch it to 0-255 like RGB's.
+            luma = float(self.pixels[: self.height : BRIGHTNESS_STEP, ::BRIGHTNESS_STEP].mean())
+            return max(0.0, min(255.0, (luma - 16.0) * 255.0 / 219.0))
         sample = self.pixels[::BRIGHTNESS_STEP, ::BRIGHTNESS_STEP].astype(np.float32)
         return float((sample @ np.array([0.299, 0.587, 0.114], dtype=np.float32)).mean())
+
+    def dark_gain(self, limit: float = 4.0) -> float:
+        """How much to brighten a dark frame so its brightest parts (99th percentile of luma)
+        reach near white, at most `limit`x. Scaling by the percentile, not the mean, leaves a
+        lit face in a dark room alone instead of burning it out."""
+        if self.is_i420:
+            luma = self.pixels[: self.height : BRIGHTNESS_STEP, ::BRIGHTNESS_STEP]
+        else:
+            luma = self.pixels[::BRIGHTNESS_STEP, ::BRIGHTNESS_STEP].max(axis=2)
+        bright = float(np.percentile(luma, 99))
+        return max(1.0, min(limit, 230.0 / max(bright, 1.0)))
 
     def resized_rgb(self, width: int, height: int) -> Frame:
         """The whole frame as RGB at width x height (I420 planes shrink before conversion)."""

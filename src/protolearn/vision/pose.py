@@ -46,11 +46,9 @@ def head_pose(points: npt.NDArray[np.float32], width: int, height: int) -> HeadP
     if not ok:
         return 0.0, 0.0, 0.0
     rotation, _ = cv2.Rodrigues(rotation_vector)
-    # rotation maps face-model axes to camera axes; read it as yaw (about y), pitch (about x),
-    # roll (about z). The face's forward axis is -z of the model.
-    forward = rotation @ np.array([0.0, 0.0, -1.0])
-    yaw = math.degrees(math.atan2(forward[0], -forward[2]))
-    pitch = math.degrees(math.atan2(-forward[1], math.hypot(forward[0], forward[2])))
-    right = rotation @ np.array([1.0, 0.0, 0.0])
-    roll = math.degrees(math.atan2(right[1], right[0]))
+    # rotation maps the face model's axes to the camera's; read it as R = Ry(-yaw) Rx(-pitch)
+    # Rz(roll): turn, then nod, then lean, about the face's own axes.
+    yaw = -math.degrees(math.atan2(rotation[0, 2], rotation[2, 2]))
+    pitch = math.degrees(math.asin(max(-1.0, min(1.0, float(rotation[1, 2])))))
+    roll = math.degrees(math.atan2(rotation[1, 0], rotation[1, 1]))
     return yaw, pitch, roll

@@ -68,8 +68,11 @@ class OnnxRuntime:
         faces = []
         for i, letterbox in enumerate(boxes):
             frame_faces = []
+            view = views[i]
             for face in decode(regressors[i], logits[i], spec):
+                # Clipped to the frame, as MediaPipe does; keypoints may lie outside it.
                 corners = letterbox.to_frame(face.box.reshape(2, 2), size).reshape(4)
+                np.clip(corners, 0, [view.width, view.height, view.width, view.height], out=corners)
                 keypoints = letterbox.to_frame(face.keypoints, size)
                 frame_faces.append(Detection(box=corners, score=face.score, keypoints=keypoints))
             faces.append(frame_faces)
