@@ -1,0 +1,109 @@
+"""FrameBatcher with the real ONNX analyzer: batching, order, drops, room scans, threads."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from protolearn.vision.analyzer import FaceAnalyzer
+from protolearn.vision.batcher import FrameBatcher
+from protolearn.vision.errors import FrameFormatError
+from protolearn.vision.frames import Frame
+from protolearn.vision.schemas import Observation
+from tests.unit.vision.images import astronaut
+
+
+def _grey(level: int) -> Frame:
+    """A faceless frame whose brightness identifies it."""
+    return np.full((120, 160, 3), level, dtype=np.uint8)
+
+
+class RecordingAnalyzer:
+    """The real analyzer, noting each batch's size, room scans and thread."""
+
+    def __init__(self, analyzer: FaceAnalyzer, hold: threading.Event | None = None) -> None:
+        self.analyzer = analyzer
+        self.hold = hold
+        self.batches: list[tuple[int, list[bool], str]] = []
+
+    def analyze(self, frames: Sequence[Frame], room_scan: bool | Sequence[bool] = True) -> list[Observation]:
+        if self.hold is not None:
+            self.hold.wait(timeout=10)
+        scans = [room_scan] * len(frames) if isinstance(room_scan, bool) else list(room_scan)
+        self.batches.append((len(frames), scans, threading.current_thread().name))
+        return self.analyzer.analyze(frames, room_scan)
+
+
+async def test_frames_of_many_streams_share_batches_and_come_back_in_order(onnx_analyzer: FaceAnalyzer) -> None:
+    recorder = RecordingAnalyzer(onnx_analyzer)
+    async with FrameBatcher(recorder, max_batch=8, max_wait_ms=50, workers=2) as batcher:  # type: ignore[arg-type]
+        futures = {
+            stream: [batcher.submit(f"stream-{stream}", _grey(40 + 10 * stream + i)) for i in range(3)]
+            for stream in range(6)
+        }
+        results = {stream: await asyncio.gather(*pending) for stream, pending in futures.items()}
+
+    for stream, observations in results.items():
+        assert [round(o.brightness) for o in observations if o] == [40 + 10 * stream + i for i in range(3)]
+    assert batcher.stats.analysed == 18
+    assert batcher.stats.dropped == 0
+    assert max(size for size, _, _ in recorder.batches) > 1  # frames were batched together
+    assert all(size <= 8 for size, _, _ in recorder.batches)
+    assert all(thread.startswith("vision") for _, _, thread in recorder.batches)  # never on the loop
+
+
+async def test_an_overloaded_stream_drops_its_oldest_frames(onnx_analyzer: FaceAnalyzer) -> None:
+    hold = threading.Event()
+    recorder = RecordingAnalyzer(onnx_analyzer, hold)
+    async with FrameBatcher(recorder, max_batch=4, max_wait_ms=0, workers=1, stream_backlog=2) as batcher:  # type: ignore[arg-type]
+        first = batcher.submit("cam", _grey(10))
+        await asyncio.sleep(0.05)  # the first frame is now in flight, held
+        later = [batcher.submit("cam", _grey(20 + i)) for i in range(6)]
+        hold.set()
+        results = await asyncio.gather(first, *later)
+
+    assert results[0] is not None
+    kept = [round(o.brightness) for o in results[1:] if o is not None]
+    assert kept == [24, 25]  # the backlog of 2 keeps the newest
+    assert batcher.stats.dropped == 4
+    assert sum(r is None for r in results) == 4
+
+
+async def test_room_scans_are_rationed_per_stream(onnx_analyzer: FaceAnalyzer) -> None:
+    recorder = RecordingAnalyzer(onnx_analyzer)
+    async with FrameBatcher(recorder, max_batch=1, max_wait_ms=0, workers=1, room_scan_interval_s=60) as batcher:  # type: ignore[arg-type]
+        observations = [await batcher.analyze("cam", astronaut()) for _ in range(3)]
+        other = await batcher.analyze("other-cam", astronaut())
+
+    assert [o.room_scanned for o in observations if o] == [True, False, False]
+    assert other is not None
+    assert other.room_scanned
+    assert all(o is not None and len(o.faces) == 1 for o in [*observations, other])
+    assert all(o is not None and o.latency_ms > 0 for o in observations)
+
+
+async def test_bad_frames_are_refused_at_once_and_closing_resolves_waiters(onnx_analyzer: FaceAnalyzer) -> None:
+    hold = threading.Event()
+    recorder = RecordingAnalyzer(onnx_analyzer, hold)
+    batcher = FrameBatcher(recorder, max_batch=1, max_wait_ms=0, workers=1)  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="not running"):
+        batcher.submit("cam", _grey(1))
+    async with batcher:
+        with pytest.raises(FrameFormatError):
+            batcher.submit("cam", np.zeros((10, 10), np.float32))  # type: ignore[arg-type]
+        running = batcher.submit("cam", _grey(50))
+        await asyncio.sleep(0.05)
+        waiting = batcher.submit("cam", _grey(60))
+        batcher.forget("cam")
+        assert await waiting is None
+        hold.set()
+        assert await running is not None
+
+
+def test_batcher_settings_are_checked(onnx_analyzer: FaceAnalyzer) -> None:
+    with pytest.raises(ValueError, match="max_batch"):
+        FrameBatcher(onnx_analyzer, max_batch=0)
