@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -64,7 +65,9 @@ def test_plain_output_and_sampled_video_frames(two_faces_png: Path, tmp_path: Pa
         stream.time_base = Fraction(1, 10)
         picture = astronaut()
         for number in range(25):
-            frame = av.VideoFrame.from_ndarray(picture if number < 15 else np.zeros_like(picture), format="rgb24")
+            frame = av.VideoFrame.from_ndarray(
+                picture if number < 15 else np.zeros_like(picture), format="rgb24"
+            )
             frame.pts = number
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
@@ -116,5 +119,5 @@ def test_models_are_present_verified_and_never_used_when_altered(tmp_path: Path)
     with pytest.raises(ModelFilesMissing, match="does not match its sha256"):
         model_path(copy, "iris_landmark.onnx")
     (copy / "face_detection_short_range.onnx").unlink()
-    with pytest.raises(ModelFilesMissing, match="missing: run `python scripts/fetch_models.py`"):
+    with pytest.raises(ModelFilesMissing, match=re.escape("missing: run `python scripts/fetch_models.py`")):
         create_analyzer("onnx", models_dir=copy)

@@ -38,7 +38,9 @@ class RecordingAnalyzer:
         return self.analyzer.analyze(frames, room_scan)
 
 
-async def test_frames_of_many_streams_share_batches_and_come_back_in_order(onnx_analyzer: FaceAnalyzer) -> None:
+async def test_frames_of_many_streams_share_batches_and_come_back_in_order(
+    onnx_analyzer: FaceAnalyzer,
+) -> None:
     recorder = RecordingAnalyzer(onnx_analyzer)
     async with FrameBatcher(recorder, max_batch=8, max_wait_ms=50, workers=2) as batcher:  # type: ignore[arg-type]
         futures = {
@@ -75,7 +77,9 @@ async def test_an_overloaded_stream_drops_its_oldest_frames(onnx_analyzer: FaceA
 
 async def test_room_scans_are_rationed_per_stream(onnx_analyzer: FaceAnalyzer) -> None:
     recorder = RecordingAnalyzer(onnx_analyzer)
-    async with FrameBatcher(recorder, max_batch=1, max_wait_ms=0, workers=1, room_scan_interval_s=60) as batcher:  # type: ignore[arg-type]
+    async with FrameBatcher(
+        recorder, max_batch=1, max_wait_ms=0, workers=1, room_scan_interval_s=60
+    ) as batcher:  # type: ignore[arg-type]
         observations = [await batcher.analyze("cam", astronaut()) for _ in range(3)]
         other = await batcher.analyze("other-cam", astronaut())
 
@@ -86,7 +90,9 @@ async def test_room_scans_are_rationed_per_stream(onnx_analyzer: FaceAnalyzer) -
     assert all(o is not None and o.latency_ms > 0 for o in observations)
 
 
-async def test_bad_frames_are_refused_at_once_and_closing_resolves_waiters(onnx_analyzer: FaceAnalyzer) -> None:
+async def test_bad_frames_are_refused_at_once_and_closing_resolves_waiters(
+    onnx_analyzer: FaceAnalyzer,
+) -> None:
     hold = threading.Event()
     recorder = RecordingAnalyzer(onnx_analyzer, hold)
     batcher = FrameBatcher(recorder, max_batch=1, max_wait_ms=0, workers=1)  # type: ignore[arg-type]
