@@ -23,6 +23,7 @@ import numpy.typing as npt
 from protolearn.vision.blazeface import FULL_RANGE, SHORT_RANGE, Detection, DetectorSpec, merge
 from protolearn.vision.frames import Frame, FrameView, view_of
 from protolearn.vision.gaze import cut_eye, read_gaze
+from protolearn.vision.memory import HeapTrimmer
 from protolearn.vision.pose import head_pose
 from protolearn.vision.schemas import Face, Gaze, Observation
 
@@ -63,6 +64,7 @@ class FaceAnalyzer:
         self.backend = backend
         self.options = options
         self._runtime = runtime
+        self._heap = HeapTrimmer()
 
     def analyze(self, frames: Sequence[Frame], room_scan: bool | Sequence[bool] = True) -> list[Observation]:
         """One Observation per frame (RGB (H, W, 3) or I420 (H*3/2, W) uint8 arrays, any size).
@@ -128,6 +130,7 @@ class FaceAnalyzer:
                     height=view.height,
                 )
             )
+        self._heap.maybe_trim()
         return observations
 
     def close(self) -> None:
