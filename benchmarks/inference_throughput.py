@@ -27,6 +27,7 @@ table and a summary against the targets, and writes ``benchmarks/results/inferen
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import platform
@@ -49,6 +50,7 @@ THREADS = (1, 2)
 ONNX_BATCHES = (1, 8, 32)
 SERVING_BATCH = 8  # FrameBatcher's default max_batch
 MEDIAPIPE_BATCHES = (1, 8)  # MediaPipe detects one frame at a time: bigger batches only add latency
+LIVE_STREAMS = (8, 16, 24, 32)  # cameras at 15 fps through FrameBatcher
 ROOM_SCAN_EVERY = 8  # live: one room scan per stream per 0.5 s, i.e. 1 frame in 7.5 at 15 fps
 CUDA = ("CUDAExecutionProvider", "CPUExecutionProvider")
 TARGETS = {"full_path_fps": 300, "detector_fps": 900, "rss_mb": 400}
@@ -273,6 +275,62 @@ def detector_call(analyzer: Any, frame: np.ndarray, batch: int, seen: list[int])
         return call
 
     return make
+
+
+# --- live streams through FrameBatcher ----------------------------------------------------------
+
+
+async def _live_streams(
+    analyzer: Any, rgb: np.ndarray, streams: int, fps: float, seconds: float
+) -> dict[str, Any]:
+    """`streams` cameras, each handing a decoded frame to the batcher every 1/fps s (open loop,
+    as the media relay would), for `seconds`: latencies include the wait in the queue."""
+    from protolearn.vision.batcher import FrameBatcher
+
+    video_frame = decoded(rgb)
+    async with FrameBatcher(analyzer, workers=max(THREADS)) as batcher:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        futures: list[asyncio.Future[Any]] = []
+
+        async def camera(index: int) -> None:
+            tick = started + index / (fps * streams)  # cameras are not in lockstep
+            while tick < started + seconds:
+                await asyncio.sleep(max(0.0, tick - loop.time()))
+                futures.append(batcher.submit(f"camera-{index}", video_frame.to_ndarray(format="yuv420p")))
+                tick += 1 / fps
+
+        cpu = time.process_time()
+        await asyncio.gather(*(camera(i) for i in range(streams)))
+        results = await asyncio.gather(*futures)
+        wall = loop.time() - started
+        cores = (time.process_time() - cpu) / wall
+    latencies = [o.latency_ms for o in results if o is not None]
+    offered = len(results)
+    return {
+        "streams": streams,
+        "fps_per_stream": fps,
+        "offered_fps": round(offered / seconds, 1),
+        "analysed_fps": round(len(latencies) / wall, 1),
+        "dropped_pct": round(100 * batcher.stats.dropped / max(offered, 1), 1),
+        "p50_ms": round(float(np.percentile(latencies, 50)), 1) if latencies else None,
+        "p99_ms": round(float(np.percentile(latencies, 99)), 1) if latencies else None,
+        "mean_batch": round(batcher.stats.analysed / max(batcher.stats.batches, 1), 2),
+        "cpu_cores": round(cores, 2),
+    }
+
+
+def live_streams(analyzer: Any, rgb: np.ndarray, seconds: float) -> list[dict[str, Any]]:
+    print(f"\nlive streams through FrameBatcher (onnx, {max(THREADS)} workers, 15 fps each, 1-face frames)")
+    columns = ("streams", "offered/s", "analysed/s", "dropped %", "p50 ms", "p99 ms", "batch")
+    print(" ".join(f"{name:>10}" for name in columns))
+    found = []
+    for streams in LIVE_STREAMS:
+        row = asyncio.run(_live_streams(analyzer, rgb, streams, 15.0, seconds))
+        found.append(row)
+        keys = ("streams", "offered_fps", "analysed_fps", "dropped_pct", "p50_ms", "p99_ms", "mean_batch")
+        print(" ".join(f"{row[key]!s:>10}" for key in keys))
+    return found
 
 
 # --- breakdown of the full path ------------------------------------------------------------------
@@ -596,8 +654,8 @@ def plan(backend: str, batches: Sequence[int]) -> list[tuple[Row, str]]:
     for threads in THREADS:
         for batch in batches:
             rows.append((Row("full path", backend, threads, batch, 1, "1/8"), "full"))
-        for scan in ("all", "none"):
-            rows.append((Row("full path", backend, threads, 8, 1, scan), "full"))
+        for scan in ("all", "none") if SERVING_BATCH in batches else ():
+            rows.append((Row("full path", backend, threads, SERVING_BATCH, 1, scan), "full"))
     for threads in THREADS:
         for batch in batches:
             rows.append((Row("detector", backend, threads, batch, 1, "-"), "detector"))
@@ -703,6 +761,7 @@ def main() -> None:
                 breakdowns[label] = breakdown(pool, analyzers[label], frames[1], seconds / 3, warmup)
             except Exception as error:
                 breakdowns[label] = {"error": f"{type(error).__name__}: {error}"}
+        live = live_streams(analyzers["onnx"], frames[1], max(seconds, 2.0))
         memory["after_runs"] = memory_mb()
     finally:
         pool.close()
@@ -742,6 +801,7 @@ def main() -> None:
         "memory_mb": memory,
         "summary": summary,
         "breakdown": breakdowns,
+        "live_streams": live,
         "rows": [asdict(r) for r in rows],
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
