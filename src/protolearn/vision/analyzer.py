@@ -80,41 +80,28 @@ class FaceAnalyzer:
         if len(scans) != len(views):
             raise ValueError("room_scan must be a bool or one bool per frame")
         brightness = [view.brightness() for view in views]
-        options = self.options
-        gains = [
-            view.dark_gain() if level < options.dark_threshold else 1.0
-            for view, level in zip(views, brightness, strict=True)
+        found = self._find_faces(views, brightness, scans)
+        poses = [
+            [head_pose(face.keypoints, view.width, view.height) for face in faces]
+            for view, faces in zip(views, found, strict=True)
         ]
-        found = self.runtime.detect(views, gains, SHORT_RANGE)
-        scanned = [i for i, scan in enumerate(scans) if scan]
-        if scanned:
-            wide = self.runtime.detect([views[i] for i in scanned], [gains[i] for i in scanned], FULL_RANGE)
-            for i, faces in zip(scanned, wide, strict=True):
-                found[i] = merge(found[i], faces)
-
-        poses = []
+        # Gaze: one eye of each frame's main face, all crops in one model run.
         crops: list[Frame] = []
         crop_of: dict[int, tuple[int, bool]] = {}  # frame -> (crop index, mirrored)
         for i, (view, faces) in enumerate(zip(views, found, strict=True)):
-            faces = sorted(faces, key=_area, reverse=True)[: options.max_faces]
-            found[i] = faces
-            frame_poses = [head_pose(face.keypoints, view.width, view.height) for face in faces]
-            poses.append(frame_poses)
-            if faces and abs(frame_poses[0][0]) <= options.gaze_max_head_yaw:
-                right_eye, left_eye = faces[0].keypoints[0], faces[0].keypoints[1]
-                # Turned towards the image's right, the image-left eye faces the camera.
-                eye, other = (right_eye, left_eye) if frame_poses[0][0] >= 0 else (left_eye, right_eye)
-                crop_of[i] = (len(crops), bool(eye[0] > other[0]))
-                crops.append(cut_eye(view, eye, other))
+            if faces and abs(poses[i][0][0]) <= self.options.gaze_max_head_yaw:
+                crop, mirrored = _eye_crop(view, faces[0], poses[i][0][0])
+                crop_of[i] = (len(crops), mirrored)
+                crops.append(crop)
         contours, irises = self.runtime.eye_landmarks(crops) if crops else (None, None)
 
-        elapsed_ms = (time.perf_counter() - started) * 1000
+        elapsed_ms = round((time.perf_counter() - started) * 1000, 3)
         observations = []
         for i, view in enumerate(views):
             faces_out = []
             for rank, (face, (yaw, pitch, roll)) in enumerate(zip(found[i], poses[i], strict=True)):
                 gaze: Gaze | None = None
-                eyes_visible = abs(yaw) <= options.gaze_max_head_yaw
+                eyes_visible = abs(yaw) <= self.options.gaze_max_head_yaw
                 if rank == 0 and i in crop_of and contours is not None and irises is not None:
                     index, mirrored = crop_of[i]
                     gaze, eyes_visible = read_gaze(contours[index], irises[index], mirrored)
@@ -123,9 +110,9 @@ class FaceAnalyzer:
                 Observation(
                     faces=tuple(faces_out),
                     brightness=round(brightness[i], 1),
-                    dark=brightness[i] < options.dark_threshold,
+                    dark=brightness[i] < self.options.dark_threshold,
                     room_scanned=scans[i],
-                    latency_ms=round(elapsed_ms, 3),
+                    latency_ms=elapsed_ms,
                     width=view.width,
                     height=view.height,
                 )
@@ -133,8 +120,33 @@ class FaceAnalyzer:
         self._heap.maybe_trim()
         return observations
 
+    def _find_faces(
+        self, views: list[FrameView], brightness: list[float], scans: list[bool]
+    ) -> list[list[Detection]]:
+        """Faces per frame, largest first, at most max_faces: short-range everywhere, full-range
+        added where scanned; dark frames brightened for the detectors."""
+        gains = [
+            view.dark_gain() if level < self.options.dark_threshold else 1.0
+            for view, level in zip(views, brightness, strict=True)
+        ]
+        found = self.runtime.detect(views, gains, SHORT_RANGE)
+        scanned = [i for i, scan in enumerate(scans) if scan]
+        if scanned:
+            wide = self.runtime.detect([views[i] for i in scanned], [gains[i] for i in scanned], FULL_RANGE)
+            for i, faces in zip(scanned, wide, strict=True):
+                found[i] = merge(found[i], faces)
+        return [sorted(faces, key=_area, reverse=True)[: self.options.max_faces] for faces in found]
+
     def close(self) -> None:
         self.runtime.close()
+
+
+def _eye_crop(view: FrameView, face: Detection, yaw: float) -> tuple[Frame, bool]:
+    """The crop of the eye that faces the camera best, and whether it is mirrored: turned
+    towards the image's right, the image-left eye (the person's right) shows more."""
+    right_eye, left_eye = face.keypoints[0], face.keypoints[1]
+    eye, other = (right_eye, left_eye) if yaw >= 0 else (left_eye, right_eye)
+    return cut_eye(view, eye, other), bool(eye[0] > other[0])
 
 
 def _area(face: Detection) -> float:

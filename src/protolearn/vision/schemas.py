@@ -41,6 +41,7 @@ class Face(msgspec.Struct, frozen=True, kw_only=True):
 class Observation(msgspec.Struct, frozen=True, kw_only=True):
     """What one frame shows.
 
+    faces are largest first: faces[0] is the main face, the only one whose gaze is measured.
     brightness is the mean luma (0-255); dark is brightness under the analyzer's threshold, so
     an empty face list on a dark frame reads "too dark to tell", not "nobody there".
     room_scanned says whether the full-range detector looked for small (distant) faces too.
