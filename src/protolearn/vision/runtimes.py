@@ -47,7 +47,11 @@ class OnnxRuntime:
         self.providers = list(providers)
 
         def session(file: str) -> Any:
-            return ort.InferenceSession(str(model_path(models_dir, file)), options, providers=self.providers)
+            path = model_path(models_dir, file)
+            try:
+                return ort.InferenceSession(str(path), options, providers=self.providers)
+            except Exception as error:  # onnxruntime raises its own pybind11 exception types
+                raise VisionError(f"ONNX Runtime cannot load {path.name}: {error}") from error
 
         self._detectors = {
             spec.input_size: session(name)
@@ -110,29 +114,37 @@ class MediaPipeRuntime:
         self._local = threading.local()
         self._made: list[Any] = []
         self._lock = threading.Lock()
+        self._tasks()  # the creating thread's set now, so a load error surfaces here
 
     def _tasks(self) -> dict[int, Any]:
         tasks: dict[int, Any] | None = getattr(self._local, "tasks", None)
         if tasks is None:
-            vision, base = self._vision, self._base_options
-            tasks = {}
-            for size, spec in ((128, 0.5), (192, FULL_RANGE.score_threshold)):
-                options = vision.FaceDetectorOptions(
-                    base_options=base(model_asset_path=str(self._paths[size])),
-                    min_detection_confidence=spec,
-                    min_suppression_threshold=FULL_RANGE.iou_threshold,
-                )
-                tasks[size] = vision.FaceDetector.create_from_options(options)
-            tasks[IRIS_INPUT] = vision.ImageEmbedder.create_from_options(
-                vision.ImageEmbedderOptions(
-                    base_options=base(model_asset_path=str(self._paths[IRIS_INPUT])),
-                    l2_normalize=False,
-                    quantize=False,
-                )
-            )
+            try:
+                tasks = self._make_tasks()
+            except (RuntimeError, ValueError, OSError) as error:
+                raise VisionError(f"MediaPipe cannot load its models: {error}") from error
             self._local.tasks = tasks
             with self._lock:
                 self._made.extend(tasks.values())
+        return tasks
+
+    def _make_tasks(self) -> dict[int, Any]:
+        vision, base = self._vision, self._base_options
+        tasks: dict[int, Any] = {}
+        for spec in (SHORT_RANGE, FULL_RANGE):
+            options = vision.FaceDetectorOptions(
+                base_options=base(model_asset_path=str(self._paths[spec.input_size])),
+                min_detection_confidence=spec.score_threshold,
+                min_suppression_threshold=spec.iou_threshold,
+            )
+            tasks[spec.input_size] = vision.FaceDetector.create_from_options(options)
+        tasks[IRIS_INPUT] = vision.ImageEmbedder.create_from_options(
+            vision.ImageEmbedderOptions(
+                base_options=base(model_asset_path=str(self._paths[IRIS_INPUT])),
+                l2_normalize=False,
+                quantize=False,
+            )
+        )
         return tasks
 
     def detect(
