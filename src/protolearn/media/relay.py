@@ -1,0 +1,214 @@
+"""ForwardingUnit: publisher and viewer peer connections around the stream hubs.
+
+publish(stream_id, offer) answers a student's offer; its VP8 and Opus frames are taken out of
+aiortc's receivers still encoded (aiortc_hooks.py) and handed to the stream's hub. watch(viewer,
+streams) makes a teacher's connection with one ForwardedTrack per stream and kind and returns
+the server's offer; accept_answer() completes it. A watchdog marks a stream lost when its
+connection fails or no media came for lost_after_s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from aiortc import (
+    RTCPeerConnection,
+    RTCRtpCapabilities,
+    RTCRtpReceiver,
+    RTCRtpSender,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+)
+from aiortc.mediastreams import MediaStreamTrack
+
+from protolearn.media.aiortc_hooks import route_keyframe_requests, tap_receiver
+from protolearn.media.errors import NegotiationFailed, UnknownViewer
+from protolearn.media.forwarding import EncodedFrame, ForwardedTrack, ForwardingStats, is_vp8_keyframe
+from protolearn.media.streams import StreamEvent, StreamHub
+
+__all__ = ("ForwardingUnit", "Viewer")
+
+log = logging.getLogger(__name__)
+
+# What can be forwarded without transcoding: VP8 video (with its retransmission codec) and Opus.
+FORWARDABLE = {"video": ("video/VP8", "video/rtx"), "audio": ("audio/opus",)}
+
+
+@dataclass(slots=True)
+class Viewer:
+    connection: RTCPeerConnection
+    tracks: list[tuple[StreamHub, ForwardedTrack]] = field(default_factory=list)
+
+
+class ForwardingUnit:
+    """Use within one event loop; close() ends every connection."""
+
+    def __init__(
+        self,
+        *,
+        lost_after_s: float = 5.0,
+        keyframe_interval_s: float = 0.5,
+        on_event: Callable[[StreamEvent], None] | None = None,
+    ) -> None:
+        self.stats = ForwardingStats()
+        self.lost_after_s = lost_after_s
+        self._keyframe_interval = keyframe_interval_s
+        self._on_event = on_event or (lambda _event: None)
+        self._hubs: dict[str, StreamHub] = {}
+        self._viewers: dict[str, Viewer] = {}
+        self._watchdog: asyncio.Task[None] | None = None
+
+    # --- streams -------------------------------------------------------------------------------
+
+    def hub(self, stream_id: str) -> StreamHub:
+        """The stream's hub, made on first use (a viewer may come before the student)."""
+        hub = self._hubs.get(stream_id)
+        if hub is None:
+            hub = StreamHub(stream_id, self.stats, self._on_event, self._keyframe_interval)
+            self._hubs[stream_id] = hub
+        return hub
+
+    async def publish(self, stream_id: str, offer_sdp: str) -> str:
+        """Answers a publisher's offer; a new offer for the same stream replaces the old one."""
+        self._start_watchdog()
+        hub = self.hub(stream_id)
+        old = hub.connection
+        connection = RTCPeerConnection()
+        hub.attach(connection)
+        if old is not None:
+            await old.close()
+
+        @connection.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            receiver = next(t.receiver for t in connection.getTransceivers() if t.receiver.track is track)
+            self._tap(hub, connection, receiver, track.kind)
+
+        @connection.on("connectionstatechange")
+        def on_state() -> None:
+            if connection is hub.connection and connection.connectionState == "failed":
+                hub.set_state("lost", "connection failed")
+
+        try:
+            await connection.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+            for transceiver in connection.getTransceivers():
+                _prefer(transceiver, RTCRtpReceiver.getCapabilities(transceiver.kind))
+            await connection.setLocalDescription(await connection.createAnswer())
+        except (ValueError, NegotiationFailed) as error:
+            await connection.close()
+            raise NegotiationFailed(f"cannot answer the offer: {error}") from error
+        return str(connection.localDescription.sdp)
+
+    def _tap(
+        self, hub: StreamHub, connection: RTCPeerConnection, receiver: RTCRtpReceiver, kind: str
+    ) -> None:
+        if kind == "video":
+            hub.video_receiver(receiver)
+
+        def on_frame(data: bytes, timestamp: int) -> None:
+            if connection is not hub.connection:
+                return  # a replaced connection still draining
+            keyframe = kind == "video" and is_vp8_keyframe(data)
+            hub.deliver(EncodedFrame(kind, data, timestamp, keyframe, time.monotonic()))
+
+        def on_packet(ssrc: int, audio_level: int | None) -> None:
+            hub.on_packet(kind, ssrc, audio_level)
+
+        tap_receiver(receiver, on_frame, on_packet)
+
+    async def close_stream(self, stream_id: str) -> None:
+        hub = self._hubs.pop(stream_id, None)
+        if hub is None:
+            return
+        connection = hub.connection
+        hub.close()
+        if connection is not None:
+            await connection.close()
+
+    # --- viewers -------------------------------------------------------------------------------
+
+    async def watch(self, viewer_id: str, stream_ids: Sequence[str]) -> str:
+        """The server's offer of the streams' video and audio to a viewer (replaces what the
+        viewer watched before)."""
+        await self.stop_watching(viewer_id)
+        connection = RTCPeerConnection()
+        viewer = Viewer(connection)
+        self._viewers[viewer_id] = viewer
+        for stream_id in stream_ids:
+            hub = self.hub(stream_id)
+            for kind in ("video", "audio"):
+                track = hub.subscribe(kind)
+                sender = connection.addTrack(track)
+                route_keyframe_requests(sender, track.request_keyframe)
+                viewer.tracks.append((hub, track))
+        for transceiver in connection.getTransceivers():
+            _prefer(transceiver, RTCRtpSender.getCapabilities(transceiver.kind))
+
+        @connection.on("connectionstatechange")
+        async def on_state() -> None:
+            if connection.connectionState in ("failed", "closed") and self._viewers.get(viewer_id) is viewer:
+                await self.stop_watching(viewer_id)
+
+        await connection.setLocalDescription(await connection.createOffer())
+        return str(connection.localDescription.sdp)
+
+    async def accept_answer(self, viewer_id: str, answer_sdp: str) -> None:
+        viewer = self._viewers.get(viewer_id)
+        if viewer is None:
+            raise UnknownViewer(f"no viewer session {viewer_id!r}")
+        try:
+            await viewer.connection.setRemoteDescription(RTCSessionDescription(sdp=answer_sdp, type="answer"))
+        except ValueError as error:
+            raise NegotiationFailed(f"cannot use the answer: {error}") from error
+
+    async def stop_watching(self, viewer_id: str) -> None:
+        viewer = self._viewers.pop(viewer_id, None)
+        if viewer is None:
+            return
+        for hub, track in viewer.tracks:
+            hub.unsubscribe(track)
+        await viewer.connection.close()
+
+    @property
+    def viewer_count(self) -> int:
+        return len(self._viewers)
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def _start_watchdog(self) -> None:
+        if self._watchdog is None:
+            self._watchdog = asyncio.create_task(self._watch_for_lost_streams(), name="media-watchdog")
+
+    async def _watch_for_lost_streams(self) -> None:
+        while True:
+            await asyncio.sleep(min(1.0, self.lost_after_s / 4))
+            now = time.monotonic()
+            for hub in self._hubs.values():
+                if hub.connection is None or hub.state in ("lost", "closed"):
+                    continue
+                if now - hub.last_media > self.lost_after_s:
+                    hub.set_state("lost", f"no media for {self.lost_after_s:g} s")
+
+    async def close(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watchdog
+            self._watchdog = None
+        for viewer_id in list(self._viewers):
+            await self.stop_watching(viewer_id)
+        for stream_id in list(self._hubs):
+            await self.close_stream(stream_id)
+
+
+def _prefer(transceiver: RTCRtpTransceiver, capabilities: RTCRtpCapabilities | None) -> None:
+    """Keep only the codecs we can forward as they are; refuse an offer without them."""
+    allowed = FORWARDABLE.get(transceiver.kind, ())
+    wanted = [codec for codec in (capabilities.codecs if capabilities else []) if codec.mimeType in allowed]
+    if not any(codec.mimeType != "video/rtx" for codec in wanted):
+        raise NegotiationFailed(f"no {transceiver.kind} codec that can be forwarded (VP8 / Opus)")
+    transceiver.setCodecPreferences(wanted)
