@@ -53,10 +53,14 @@ class ForwardingUnit:
         *,
         lost_after_s: float = 5.0,
         keyframe_interval_s: float = 0.5,
+        keyframe_every_s: float = 5.0,
         on_event: Callable[[StreamEvent], None] | None = None,
     ) -> None:
         self.stats = ForwardingStats()
         self.lost_after_s = lost_after_s
+        # Browsers send keyframes rarely; a clip can only start at one, and the ring buffer can
+        # only drop whole groups of pictures: ask each publisher for one this often.
+        self.keyframe_every_s = keyframe_every_s
         self._keyframe_interval = keyframe_interval_s
         self._on_event = on_event or (lambda _event: None)
         self._hubs: dict[str, StreamHub] = {}
@@ -184,14 +188,17 @@ class ForwardingUnit:
             self._watchdog = asyncio.create_task(self._watch_for_lost_streams(), name="media-watchdog")
 
     async def _watch_for_lost_streams(self) -> None:
+        """Marks silent streams lost and keeps keyframes coming."""
         while True:
-            await asyncio.sleep(min(1.0, self.lost_after_s / 4))
+            await asyncio.sleep(min(1.0, self.lost_after_s / 4, self.keyframe_every_s / 4))
             now = time.monotonic()
             for hub in self._hubs.values():
                 if hub.connection is None or hub.state in ("lost", "closed"):
                     continue
                 if now - hub.last_media > self.lost_after_s:
                     hub.set_state("lost", f"no media for {self.lost_after_s:g} s")
+                elif hub.state == "live" and now - hub.last_keyframe > self.keyframe_every_s:
+                    hub.request_keyframe()
 
     async def close(self) -> None:
         if self._watchdog is not None:

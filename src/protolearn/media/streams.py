@@ -47,8 +47,10 @@ class StreamHub:
         self.stream_id = stream_id
         self.state: StreamState = "waiting"
         self.last_media = time.monotonic()
+        self.last_keyframe = float("-inf")
         self.audio_level: int | None = None  # last RFC 6464 level, -dBov (127 = silence)
         self.frames = {"video": 0, "audio": 0}
+        self.keyframes = 0
         self.keyframes_requested = 0
         self._stats = stats
         self._on_event = on_event
@@ -81,6 +83,9 @@ class StreamHub:
     def deliver(self, frame: EncodedFrame) -> None:
         """One whole encoded frame from the publisher, on the event loop."""
         self.last_media = frame.arrived
+        if frame.keyframe:
+            self.last_keyframe = frame.arrived
+            self.keyframes += 1
         self.frames[frame.kind] += 1
         if self.state != "live":
             self.set_state("live", "media flowing")

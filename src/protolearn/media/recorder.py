@@ -1,0 +1,206 @@
+"""Evidence clips: a ring buffer of a stream's encoded packets, written to WebM on request.
+
+The buffer holds at least the last `seconds` of video and audio, always starting at a video
+keyframe, and never more than max_bytes. clip(start, end) waits for the post-roll to arrive,
+then muxes the packets from the keyframe at or before start through end into a WebM (VP8 +
+Opus as they were sent: nothing is transcoded) on a worker thread. ClipStore caps the bytes
+of clips on disk, deleting the oldest first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import time
+from collections import deque
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from protolearn.media.errors import MediaError
+from protolearn.media.forwarding import AUDIO_CLOCK, VIDEO_CLOCK, EncodedFrame
+
+__all__ = ("Clip", "ClipStore", "ClipUnavailable", "SegmentRecorder")
+
+
+class ClipUnavailable(MediaError):
+    """The buffer does not hold the asked-for time (too old, or no video keyframe yet)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Clip:
+    path: Path
+    size_bytes: int
+    duration_seconds: float
+    sha256: str
+    started_at: float  # wall-clock (time.time()) of its first and last packets
+    ended_at: float
+
+
+class SegmentRecorder:
+    """Attach with hub.add_listener(recorder.on_frame). Times are time.monotonic() seconds."""
+
+    def __init__(self, seconds: float = 30.0, max_bytes: int = 16 * 1024 * 1024) -> None:
+        self.seconds = seconds
+        self.max_bytes = max_bytes
+        self._frames: deque[EncodedFrame] = deque()
+        self._bytes = 0
+        self._arrived = asyncio.Event()
+
+    @property
+    def buffered_bytes(self) -> int:
+        return self._bytes
+
+    @property
+    def buffered_seconds(self) -> float:
+        return self._frames[-1].arrived - self._frames[0].arrived if self._frames else 0.0
+
+    def on_frame(self, frame: EncodedFrame) -> None:
+        if not self._frames and not (frame.kind == "video" and frame.keyframe):
+            return  # a clip must start at a keyframe
+        self._frames.append(frame)
+        self._bytes += len(frame.data)
+        self._trim(frame.arrived)
+        self._arrived.set()
+
+    def _trim(self, now: float) -> None:
+        """Drop whole groups of pictures from the front while the rest still covers `seconds`
+        (or the buffer is over max_bytes), so it always starts at a keyframe."""
+        while True:
+            second = self._second_keyframe()
+            if second is None:
+                if self._bytes > self.max_bytes:
+                    # One group of pictures outgrew the cap: start again at the next keyframe
+                    # (the relay asks publishers for one every few seconds).
+                    self._frames.clear()
+                    self._bytes = 0
+                return
+            if now - second.arrived < self.seconds and self._bytes <= self.max_bytes:
+                return
+            while self._frames[0] is not second:
+                self._bytes -= len(self._frames.popleft().data)
+
+    def _second_keyframe(self) -> EncodedFrame | None:
+        seen_first = False
+        for frame in self._frames:
+            if frame.kind == "video" and frame.keyframe:
+                if seen_first:
+                    return frame
+                seen_first = True
+        return None
+
+    async def clip(
+        self,
+        start: float,
+        end: float,
+        path: Path,
+        executor: Executor | None = None,
+        post_roll_timeout: float = 10.0,
+    ) -> Clip:
+        """Writes start..end (monotonic seconds) to path as WebM, waiting for packets up to end."""
+        if end <= start:
+            raise ValueError("a clip must end after it starts")
+        deadline = time.monotonic() + post_roll_timeout
+        while (not self._frames or self._frames[-1].arrived < end) and time.monotonic() < deadline:
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._arrived.wait(), timeout=max(0.01, min(end, deadline) - time.monotonic())
+                )
+        frames = self._select(start, end)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(executor, _write_webm, frames, path, time.time() - time.monotonic())
+
+    def _select(self, start: float, end: float) -> list[EncodedFrame]:
+        frames = list(self._frames)
+        keyframes = [
+            i for i, f in enumerate(frames) if f.kind == "video" and f.keyframe and f.arrived <= start
+        ]
+        if not keyframes:
+            if not frames or frames[0].arrived > end:
+                raise ClipUnavailable("the buffer holds nothing of that time")
+            first = 0  # the buffer starts (at a keyframe) after `start`: clip from there
+        else:
+            first = keyframes[-1]
+        chosen = [f for f in frames[first:] if f.arrived <= end]
+        if not any(f.kind == "video" for f in chosen):
+            raise ClipUnavailable("no video in that time")
+        return chosen
+
+
+def _write_webm(frames: list[EncodedFrame], path: Path, wall_offset: float) -> Clip:
+    """On a worker thread: mux the packets, timestamps rebased to the clip's first packet."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(path.suffix + ".part")
+    video_start = next(f.timestamp for f in frames if f.kind == "video")
+    audio_start = next((f.timestamp for f in frames if f.kind == "audio"), 0)
+    last = {"video": -1, "audio": -1}
+    with av.open(str(partial), "w", format="webm") as container:
+        width, height = vp8_size(next(f.data for f in frames if f.kind == "video" and f.keyframe))
+        streams = {"video": container.add_mux_stream("vp8", width=width, height=height)}
+        streams["video"].time_base = Fraction(1, VIDEO_CLOCK)
+        if any(f.kind == "audio" for f in frames):
+            streams["audio"] = container.add_mux_stream("opus", rate=AUDIO_CLOCK, layout="stereo")
+            streams["audio"].time_base = Fraction(1, AUDIO_CLOCK)
+        for frame in frames:
+            stream = streams[frame.kind]
+            start = video_start if frame.kind == "video" else audio_start
+            pts = frame.timestamp - start
+            if pts <= last[frame.kind]:
+                continue  # audio from before the first keyframe, or a repeated timestamp
+            last[frame.kind] = pts
+            packet = av.Packet(frame.data)
+            packet.stream = stream
+            packet.pts = packet.dts = pts
+            packet.time_base = Fraction(1, VIDEO_CLOCK if frame.kind == "video" else AUDIO_CLOCK)
+            packet.is_keyframe = frame.keyframe or frame.kind == "audio"
+            container.mux(packet)
+    partial.replace(path)
+    data = path.read_bytes()
+    videos = [f for f in frames if f.kind == "video"]
+    return Clip(
+        path=path,
+        size_bytes=len(data),
+        duration_seconds=round((videos[-1].timestamp - videos[0].timestamp) / VIDEO_CLOCK, 3),
+        sha256=hashlib.sha256(data).hexdigest(),
+        started_at=frames[0].arrived + wall_offset,
+        ended_at=frames[-1].arrived + wall_offset,
+    )
+
+
+def vp8_size(keyframe: bytes) -> tuple[int, int]:
+    """Width and height from a VP8 key frame header (RFC 6386 9.1: 3-byte tag, start code
+    9d 01 2a, then 14-bit width and height, little-endian)."""
+    if len(keyframe) < 10 or keyframe[3:6] != b"\x9d\x01\x2a":
+        raise ClipUnavailable("the first video frame is not a VP8 key frame")
+    return int.from_bytes(keyframe[6:8], "little") & 0x3FFF, int.from_bytes(keyframe[8:10], "little") & 0x3FFF
+
+
+class ClipStore:
+    """A directory of clips with a cap on their total size: the oldest go first."""
+
+    def __init__(self, directory: Path, max_bytes: int) -> None:
+        self.directory = directory
+        self.max_bytes = max_bytes
+
+    def path_for(self, name: str) -> Path:
+        return self.directory / f"{name}.webm"
+
+    def enforce_cap(self, keep: Path | None = None) -> list[Path]:
+        """Deletes the oldest clips until the total fits; returns what was deleted."""
+        clips = sorted(self.directory.glob("*.webm"), key=lambda p: p.stat().st_mtime)
+        total = sum(p.stat().st_size for p in clips)
+        deleted = []
+        for clip in clips:
+            if total <= self.max_bytes:
+                break
+            if clip == keep:
+                continue
+            total -= clip.stat().st_size
+            clip.unlink()
+            deleted.append(clip)
+        return deleted
