@@ -25,6 +25,7 @@ from aiortc import (
     RTCSessionDescription,
 )
 from aiortc.mediastreams import MediaStreamTrack
+from aiortc.sdp import SessionDescription
 
 from protolearn.media.aiortc_hooks import route_keyframe_requests, tap_receiver
 from protolearn.media.errors import NegotiationFailed, UnknownViewer
@@ -79,6 +80,7 @@ class ForwardingUnit:
 
     async def publish(self, stream_id: str, offer_sdp: str) -> str:
         """Answers a publisher's offer; a new offer for the same stream replaces the old one."""
+        _require_forwardable(offer_sdp)
         self._start_watchdog()
         hub = self.hub(stream_id)
         old = hub.connection
@@ -210,6 +212,20 @@ class ForwardingUnit:
             await self.stop_watching(viewer_id)
         for stream_id in list(self._hubs):
             await self.close_stream(stream_id)
+
+
+def _require_forwardable(offer_sdp: str) -> None:
+    """The offer must be SDP, with VP8 for its video and Opus for its audio."""
+    try:
+        offer = SessionDescription.parse(offer_sdp)
+    except (ValueError, IndexError, KeyError) as error:
+        raise NegotiationFailed(f"the offer is not valid SDP: {error}") from error
+    kinds = [media for media in offer.media if media.kind in FORWARDABLE]
+    if not kinds:
+        raise NegotiationFailed("the offer has neither audio nor video")
+    for media in kinds:
+        if not any(codec.mimeType in FORWARDABLE[media.kind] for codec in media.rtp.codecs):
+            raise NegotiationFailed(f"no {media.kind} codec that can be forwarded (VP8 / Opus)")
 
 
 def _prefer(transceiver: RTCRtpTransceiver, capabilities: RTCRtpCapabilities | None) -> None:

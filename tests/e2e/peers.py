@@ -1,0 +1,138 @@
+"""Real aiortc peers for the relay tests: a student publishing a moving picture of a real face
+(scikit-image's astronaut) with a tone on the microphone, and a teacher viewing."""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import av
+import numpy as np
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import VIDEO_CLOCK_RATE, VIDEO_TIME_BASE, MediaStreamError
+
+from protolearn.media.relay import ForwardingUnit
+from tests.unit.vision.images import astronaut
+
+FPS = 15
+
+
+class FaceCamera(MediaStreamTrack):
+    """640x480 frames of a face that sways a little, at 15 fps (a webcam's rate)."""
+
+    kind = "video"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._picture = astronaut()
+        self._count = 0
+        self._start: float | None = None
+
+    async def recv(self) -> av.VideoFrame:
+        if self._start is None:
+            self._start = time.monotonic()
+        due = self._start + self._count / FPS
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+        shift = int(12 * math.sin(self._count / 4))
+        frame = av.VideoFrame.from_ndarray(np.roll(self._picture, shift, axis=1), format="rgb24")
+        frame.pts = int(self._count * VIDEO_CLOCK_RATE / FPS)
+        frame.time_base = VIDEO_TIME_BASE
+        self._count += 1
+        return frame
+
+
+class Tone(MediaStreamTrack):
+    """A 440 Hz tone in 20 ms Opus-sized frames, like a voice on the microphone."""
+
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._samples = 0
+        self._start: float | None = None
+
+    async def recv(self) -> av.AudioFrame:
+        if self._start is None:
+            self._start = time.monotonic()
+        due = self._start + self._samples / 48000
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+        t = (np.arange(960) + self._samples) / 48000
+        wave = (0.3 * 32767 * np.sin(2 * np.pi * 440 * t)).astype(np.int16)
+        frame = av.AudioFrame.from_ndarray(wave.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = 48000
+        frame.pts = self._samples
+        frame.time_base = fractions.Fraction(1, 48000)
+        self._samples += 960
+        return frame
+
+
+async def publish(unit: ForwardingUnit, stream_id: str) -> RTCPeerConnection:
+    """A student's connection publishing camera and microphone through the unit."""
+    connection = RTCPeerConnection()
+    connection.addTrack(FaceCamera())
+    connection.addTrack(Tone())
+    await connection.setLocalDescription(await connection.createOffer())
+    answer = await unit.publish(stream_id, connection.localDescription.sdp)
+    await connection.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+    return connection
+
+
+@dataclass
+class Viewing:
+    """A teacher's connection and what arrived on it."""
+
+    connection: RTCPeerConnection
+    answered_at: float = 0.0
+    video: list[tuple[float, av.VideoFrame]] = field(default_factory=list)
+    audio: int = 0
+    video_by_track: dict[str, int] = field(default_factory=dict)
+    tracks: list[MediaStreamTrack] = field(default_factory=list)
+    readers: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def close(self) -> None:
+        for reader in self.readers:
+            reader.cancel()
+        await self.connection.close()
+
+
+async def view(unit: ForwardingUnit, viewer_id: str, stream_ids: list[str]) -> Viewing:
+    connection = RTCPeerConnection()
+    viewing = Viewing(connection)
+
+    @connection.on("track")
+    def on_track(track: MediaStreamTrack) -> None:
+        viewing.tracks.append(track)
+
+        async def read() -> None:
+            while True:
+                try:
+                    frame = await track.recv()
+                except MediaStreamError:  # the track ended
+                    return
+                if track.kind == "video":
+                    viewing.video.append((time.monotonic(), frame))
+                    viewing.video_by_track[track.id] = viewing.video_by_track.get(track.id, 0) + 1
+                else:
+                    viewing.audio += 1
+
+        viewing.readers.append(asyncio.ensure_future(read()))
+
+    offer = await unit.watch(viewer_id, stream_ids)
+    await connection.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+    await connection.setLocalDescription(await connection.createAnswer())
+    await unit.accept_answer(viewer_id, connection.localDescription.sdp)
+    viewing.answered_at = time.monotonic()
+    return viewing
+
+
+async def until(condition: Callable[[], bool], within: float = 10.0) -> None:
+    """Polls condition() until true; fails the test with a clear message after `within` s."""
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {within} s")
+        await asyncio.sleep(0.05)
