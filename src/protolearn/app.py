@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 from litestar import Litestar
@@ -21,6 +22,7 @@ from protolearn.api.auth import AuthController
 from protolearn.api.dependencies import DEPENDENCIES
 from protolearn.api.errors import EXCEPTION_HANDLERS
 from protolearn.api.operations import AuditLogController, HealthController
+from protolearn.api.proctor_ws import proctor_socket
 from protolearn.api.questions import QuestionsController
 from protolearn.api.security import BearerAuthMiddleware
 from protolearn.api.tests import TestsController
@@ -28,9 +30,18 @@ from protolearn.api.users import UsersController
 from protolearn.api.violations import ViolationsController
 from protolearn.assessment.deadlines import DeadlineEnforcer
 from protolearn.config import Settings
+from protolearn.media.relay import ForwardingUnit
+from protolearn.media.streams import StreamEvent
 from protolearn.store.database import create_engine, create_sessionmaker
 
 __all__ = ("create_app",)
+
+log = logging.getLogger(__name__)
+
+
+def _log_stream_event(event: StreamEvent) -> None:
+    # The proctoring rules (camera_lost) subscribe here once they run on live streams.
+    log.info("stream %s %s: %s", event.stream_id, event.state, event.reason)
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -40,6 +51,11 @@ def create_app(settings: Settings) -> Litestar:
         sessionmaker,
         grace_seconds=settings.deadline_grace_seconds,
         max_sleep_seconds=settings.deadline_sweep_seconds,
+    )
+    media = ForwardingUnit(
+        lost_after_s=settings.media_lost_after_seconds,
+        keyframe_every_s=settings.media_keyframe_every_seconds,
+        on_event=_log_stream_event,
     )
     state = State(
         {
@@ -52,6 +68,7 @@ def create_app(settings: Settings) -> Litestar:
                 max_failures=settings.login_max_failures, window_seconds=settings.login_window_seconds
             ),
             "deadline_enforcer": deadline_enforcer,
+            "media": media,
         }
     )
 
@@ -64,6 +81,7 @@ def create_app(settings: Settings) -> Litestar:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            await media.close()
             await engine.dispose()
 
     return Litestar(
@@ -77,6 +95,7 @@ def create_app(settings: Settings) -> Litestar:
             ViolationsController,
             AuditLogController,
             HealthController,
+            proctor_socket,
         ],
         state=state,
         dependencies=DEPENDENCIES,

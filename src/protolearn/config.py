@@ -51,6 +51,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Longest sleep of the auto-submit task between two looks at the database.
     deadline_sweep_seconds: Positive = 30.0
     max_request_bytes: PositiveInt = 1024 * 1024
+    # Live media: a stream with no packets this long is lost (camera_lost); publishers are
+    # asked for a keyframe this often (clips start at one; the ring buffer drops whole ones).
+    media_lost_after_seconds: Positive = 5.0
+    media_keyframe_every_seconds: Positive = 5.0
     host: str = "127.0.0.1"
     port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8000
     log_level: str = "info"

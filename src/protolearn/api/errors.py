@@ -55,8 +55,13 @@ def problem(
     return Response(body, status_code=status.value, media_type=PROBLEM_JSON, headers=headers)
 
 
+def status_of(exc: ProtoLearnError) -> HTTPStatus:
+    """The HTTP status of a domain error (also used for errors on the live channel)."""
+    return next((s for kind, s in _STATUS_BY_ERROR if isinstance(exc, kind)), HTTPStatus.BAD_REQUEST)
+
+
 def _domain_error(request: Request[Any, Any, Any], exc: ProtoLearnError) -> Response[dict[str, Any]]:
-    status = next((s for kind, s in _STATUS_BY_ERROR if isinstance(exc, kind)), HTTPStatus.BAD_REQUEST)
+    status = status_of(exc)
     headers = {}
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after)

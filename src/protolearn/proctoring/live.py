@@ -1,0 +1,71 @@
+"""Who may publish or watch which live stream. A stream is an attempt's camera and microphone.
+
+A student publishes only their own attempt while it is in progress; a teacher watches the
+attempts of their own tests (an admin, any). As everywhere, what a caller may not see is "not
+found", so attempt ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from protolearn.accounts.schemas import Principal
+from protolearn.assessment.access import ensure_owns_test
+from protolearn.assessment.errors import AttemptClosed, AttemptNotFound
+from protolearn.errors import PermissionDenied
+from protolearn.store.attempts import AttemptStatus, TestAttempt
+from protolearn.store.base import utcnow
+from protolearn.store.tests import Test
+from protolearn.store.users import Role
+
+__all__ = ("publishable_attempt", "watchable_attempt", "watchable_attempts_of_test")
+
+
+async def publishable_attempt(session: AsyncSession, principal: Principal, attempt_id: int) -> int:
+    """The attempt a student may stream: their own, in progress, before its deadline."""
+    if principal.role is not Role.STUDENT:
+        raise PermissionDenied("only the student taking an attempt publishes its camera")
+    attempt = await session.get(TestAttempt, attempt_id)
+    if attempt is None or attempt.student_id != principal.user_id:
+        raise AttemptNotFound(f"attempt {attempt_id} not found")
+    if attempt.status != AttemptStatus.IN_PROGRESS or attempt.deadline <= utcnow():
+        raise AttemptClosed(f"attempt {attempt_id} is not in progress", attempt_status=attempt.status)
+    return attempt.id
+
+
+def _ensure_teacher(principal: Principal) -> None:
+    if principal.role not in (Role.TEACHER, Role.ADMIN):
+        raise PermissionDenied("only teachers watch students")
+
+
+async def watchable_attempt(session: AsyncSession, principal: Principal, attempt_id: int) -> int:
+    """An attempt of one of the teacher's tests."""
+    _ensure_teacher(principal)
+    row = (
+        await session.execute(
+            select(TestAttempt, Test)
+            .join(Test, Test.id == TestAttempt.test_id)
+            .where(TestAttempt.id == attempt_id)
+        )
+    ).first()
+    if row is None:
+        raise AttemptNotFound(f"attempt {attempt_id} not found")
+    attempt, test = row
+    try:
+        ensure_owns_test(principal, test, test.id)
+    except Exception as error:
+        raise AttemptNotFound(f"attempt {attempt_id} not found") from error
+    return int(attempt.id)
+
+
+async def watchable_attempts_of_test(session: AsyncSession, principal: Principal, test_id: int) -> list[int]:
+    """The in-progress attempts of one of the teacher's tests (the class now taking it)."""
+    _ensure_teacher(principal)
+    ensure_owns_test(principal, await session.get(Test, test_id), test_id)
+    attempts = await session.scalars(
+        select(TestAttempt.id)
+        .where(TestAttempt.test_id == test_id, TestAttempt.status == AttemptStatus.IN_PROGRESS)
+        .order_by(TestAttempt.id)
+    )
+    return list(attempts)

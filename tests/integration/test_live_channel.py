@@ -1,0 +1,177 @@
+"""The live channel /ws/proctor on a real server: a student publishes over WebRTC, a teacher
+watches through the relay, and nobody reaches a stream that is not theirs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidStatus
+
+from tests.e2e.peers import FaceCamera, Tone
+from tests.integration.api import Actor, Api, published_test, started_attempt
+
+
+@asynccontextmanager
+async def live(base_url: str, actor: Actor | None) -> AsyncIterator[ClientConnection]:
+    url = base_url.replace("http", "ws", 1) + "/ws/proctor"
+    if actor is not None:
+        url += f"?token={actor.access_token}"
+    async with connect(url, open_timeout=10) as socket:
+        yield socket
+
+
+async def exchange(
+    socket: ClientConnection, message: dict[str, Any], replies: int = 1
+) -> list[dict[str, Any]]:
+    await socket.send(json.dumps(message))
+    return [json.loads(await asyncio.wait_for(socket.recv(), timeout=20)) for _ in range(replies)]
+
+
+async def publish_over(socket: ClientConnection, attempt_id: int) -> RTCPeerConnection:
+    student = RTCPeerConnection()
+    student.addTrack(FaceCamera())
+    student.addTrack(Tone())
+    await student.setLocalDescription(await student.createOffer())
+    answer, started = await exchange(
+        socket, {"type": "webrtc-offer", "attempt_id": attempt_id, "sdp": student.localDescription.sdp}, 2
+    )
+    assert answer["type"] == "webrtc-answer", answer
+    assert answer["attempt_id"] == attempt_id
+    assert started == {"type": "monitoring-started", "attempt_id": attempt_id}
+    await student.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
+    return student
+
+
+async def watch_over(
+    socket: ClientConnection, message: dict[str, Any]
+) -> tuple[RTCPeerConnection, list[Any]]:
+    teacher = RTCPeerConnection()
+    frames: list[Any] = []
+    readers: list[asyncio.Future[None]] = []
+
+    @teacher.on("track")
+    def on_track(track: Any) -> None:
+        async def read() -> None:
+            while True:
+                try:
+                    frame = await track.recv()
+                except MediaStreamError:
+                    return
+                if track.kind == "video":
+                    frames.append((track.id, frame))
+
+        readers.append(asyncio.ensure_future(read()))
+
+    [offer] = await exchange(socket, message)
+    assert offer["type"] == "webrtc-offer", offer
+    await teacher.setRemoteDescription(RTCSessionDescription(sdp=offer["sdp"], type="offer"))
+    await teacher.setLocalDescription(await teacher.createAnswer())
+    [connected] = await exchange(socket, {"type": "webrtc-answer", "sdp": teacher.localDescription.sdp})
+    assert connected == {"type": "peer-connected", "attempt_ids": offer["attempt_ids"]}
+    return teacher, frames
+
+
+async def until(condition: Any, within: float = 15.0) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, f"not true within {within} s"
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def exam(api: Api) -> dict[str, Any]:
+    teacher = await api.user("teacher")
+    test = await published_test(teacher)
+    students = [await api.user("student") for _ in range(2)]
+    attempts = [await started_attempt(student, test["id"]) for student in students]
+    return {"teacher": teacher, "test": test, "students": students, "attempts": attempts}
+
+
+async def test_a_teacher_watches_a_student_through_the_server(base_url: str, exam: dict[str, Any]) -> None:
+    attempt_id = exam["attempts"][0]["attempt_id"]
+    async with (
+        live(base_url, exam["students"][0]) as student_socket,
+        live(base_url, exam["teacher"]) as teacher_socket,
+    ):
+        student = await publish_over(student_socket, attempt_id)
+        teacher, frames = await watch_over(teacher_socket, {"type": "watch", "attempt_id": attempt_id})
+        await until(lambda: len(frames) >= 10)
+        assert frames[-1][1].width == 640
+        await teacher.close()
+        await student.close()
+
+
+async def test_a_teacher_watches_the_whole_class(base_url: str, exam: dict[str, Any]) -> None:
+    async with (
+        live(base_url, exam["students"][0]) as first,
+        live(base_url, exam["students"][1]) as second,
+        live(base_url, exam["teacher"]) as teacher_socket,
+    ):
+        students = [
+            await publish_over(first, exam["attempts"][0]["attempt_id"]),
+            await publish_over(second, exam["attempts"][1]["attempt_id"]),
+        ]
+        teacher, frames = await watch_over(
+            teacher_socket, {"type": "watch-test", "test_id": exam["test"]["id"]}
+        )
+        await until(lambda: len({track for track, _ in frames}) == 2)
+        await teacher.close()
+        for student in students:
+            await student.close()
+
+
+async def test_nobody_reaches_a_stream_that_is_not_theirs(
+    api: Api, base_url: str, exam: dict[str, Any]
+) -> None:
+    own, other = exam["attempts"][0]["attempt_id"], exam["attempts"][1]["attempt_id"]
+    stranger = await api.user("teacher")
+    auditor = await api.user("auditor")
+    offer = {"type": "webrtc-offer", "attempt_id": other, "sdp": "v=0 not used before the check"}
+
+    async with live(base_url, exam["students"][0]) as student_socket:
+        [reply] = await exchange(student_socket, offer)
+        assert (reply["type"], reply["status"], reply["code"]) == ("error", 404, "AttemptNotFound")
+        [reply] = await exchange(student_socket, {"type": "watch", "attempt_id": own})
+        assert (reply["status"], reply["code"]) == (403, "PermissionDenied")
+        [reply] = await exchange(
+            student_socket, {"type": "webrtc-offer", "attempt_id": own, "sdp": "v=0 broken sdp"}
+        )
+        assert (reply["status"], reply["code"]) == (422, "NegotiationFailed")
+        [reply] = await exchange(student_socket, {"type": "teleport"})
+        assert (reply["status"], reply["code"]) == (422, "InvalidMessage")
+        await student_socket.send("not json")
+        reply = json.loads(await student_socket.recv())
+        assert (reply["status"], reply["code"]) == (422, "InvalidMessage")
+        # The socket survives bad messages.
+        assert await exchange(student_socket, {"type": "ice-candidate", "candidate": None}, 0) == []
+
+    for outsider in (stranger, auditor):
+        async with live(base_url, outsider) as socket:
+            [reply] = await exchange(socket, {"type": "watch", "attempt_id": own})
+            assert reply["status"] in (403, 404), reply
+            [reply] = await exchange(socket, {"type": "watch-test", "test_id": exam["test"]["id"]})
+            assert reply["status"] in (403, 404), reply
+
+    with pytest.raises(InvalidStatus):
+        async with live(base_url, None):
+            pass
+
+
+async def test_a_finished_attempt_cannot_publish(api: Api, base_url: str, exam: dict[str, Any]) -> None:
+    student, attempt_id = exam["students"][0], exam["attempts"][0]["attempt_id"]
+    response = await student.post(f"/api/tests/{exam['test']['id']}/submit", json={"attempt_id": attempt_id})
+    assert response.status_code == 200, response.text
+    async with live(base_url, student) as socket:
+        [reply] = await exchange(
+            socket, {"type": "webrtc-offer", "attempt_id": attempt_id, "sdp": "v=0 x" * 3}
+        )
+    assert (reply["status"], reply["code"], reply["attempt_status"]) == (409, "AttemptClosed", "submitted")
