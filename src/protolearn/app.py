@@ -6,12 +6,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
 
 from protolearn import __version__
 from protolearn.accounts.passwords import PasswordHasher
@@ -37,6 +39,9 @@ from protolearn.store.database import create_engine, create_sessionmaker
 __all__ = ("create_app",)
 
 log = logging.getLogger(__name__)
+
+# The browser pages (web/ at the repository's root), served under /app.
+WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 
 
 def _log_stream_event(event: StreamEvent) -> None:
@@ -96,10 +101,13 @@ def create_app(settings: Settings) -> Litestar:
             AuditLogController,
             HealthController,
             proctor_socket,
+            create_static_files_router(
+                path="/app", directories=[WEB_DIR], name="web", include_in_schema=False
+            ),
         ],
         state=state,
         dependencies=DEPENDENCIES,
-        middleware=[DefineMiddleware(BearerAuthMiddleware, exclude=["^/schema"])],
+        middleware=[DefineMiddleware(BearerAuthMiddleware, exclude=["^/schema", "^/app"])],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         request_max_body_size=settings.max_request_bytes,

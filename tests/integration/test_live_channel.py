@@ -3,88 +3,14 @@ watches through the relay, and nobody reaches a stream that is not theirs."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from aiortc import RTCPeerConnection, RTCSessionDescription
-from aiortc.mediastreams import MediaStreamError
-from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
-from tests.e2e.peers import FaceCamera, Tone
-from tests.integration.api import Actor, Api, published_test, started_attempt
-
-
-@asynccontextmanager
-async def live(base_url: str, actor: Actor | None) -> AsyncIterator[ClientConnection]:
-    url = base_url.replace("http", "ws", 1) + "/ws/proctor"
-    if actor is not None:
-        url += f"?token={actor.access_token}"
-    async with connect(url, open_timeout=10) as socket:
-        yield socket
-
-
-async def exchange(
-    socket: ClientConnection, message: dict[str, Any], replies: int = 1
-) -> list[dict[str, Any]]:
-    await socket.send(json.dumps(message))
-    return [json.loads(await asyncio.wait_for(socket.recv(), timeout=20)) for _ in range(replies)]
-
-
-async def publish_over(socket: ClientConnection, attempt_id: int) -> RTCPeerConnection:
-    student = RTCPeerConnection()
-    student.addTrack(FaceCamera())
-    student.addTrack(Tone())
-    await student.setLocalDescription(await student.createOffer())
-    answer, started = await exchange(
-        socket, {"type": "webrtc-offer", "attempt_id": attempt_id, "sdp": student.localDescription.sdp}, 2
-    )
-    assert answer["type"] == "webrtc-answer", answer
-    assert answer["attempt_id"] == attempt_id
-    assert started == {"type": "monitoring-started", "attempt_id": attempt_id}
-    await student.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
-    return student
-
-
-async def watch_over(
-    socket: ClientConnection, message: dict[str, Any]
-) -> tuple[RTCPeerConnection, list[Any]]:
-    teacher = RTCPeerConnection()
-    frames: list[Any] = []
-    readers: list[asyncio.Future[None]] = []
-
-    @teacher.on("track")
-    def on_track(track: Any) -> None:
-        async def read() -> None:
-            while True:
-                try:
-                    frame = await track.recv()
-                except MediaStreamError:
-                    return
-                if track.kind == "video":
-                    frames.append((track.id, frame))
-
-        readers.append(asyncio.ensure_future(read()))
-
-    [offer] = await exchange(socket, message)
-    assert offer["type"] == "webrtc-offer", offer
-    await teacher.setRemoteDescription(RTCSessionDescription(sdp=offer["sdp"], type="offer"))
-    await teacher.setLocalDescription(await teacher.createAnswer())
-    [connected] = await exchange(socket, {"type": "webrtc-answer", "sdp": teacher.localDescription.sdp})
-    assert connected == {"type": "peer-connected", "attempt_ids": offer["attempt_ids"]}
-    return teacher, frames
-
-
-async def until(condition: Any, within: float = 15.0) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        assert time.monotonic() < deadline, f"not true within {within} s"
-        await asyncio.sleep(0.05)
+from tests.integration.api import Api, published_test, started_attempt
+from tests.integration.live import exchange, live, publish_over, until, watch_over
 
 
 @pytest.fixture
