@@ -36,6 +36,7 @@ lint: $(STAMP)
 bench: $(STAMP) models
 	$(BIN)/python benchmarks/autosave_latency.py
 	$(BIN)/python benchmarks/inference_throughput.py
+	$(BIN)/python benchmarks/relay_capacity.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var/model-build
