@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,10 @@ import cv2
 import numpy as np
 import pytest
 
+from protolearn.media.recorder import SegmentRecorder
+from protolearn.media.relay import ForwardingUnit
 from protolearn.vision.runtimes import create_analyzer
+from tests.e2e.peers import publish
 from tests.integration.api import Api, published_test, started_attempt
 from tests.integration.live import live, until, watch_over
 from tests.unit.vision.images import astronaut
@@ -47,6 +51,38 @@ SENT_VIDEO_AND_STOP = """async () => {
 }"""
 
 
+# Plays a clip in a <video> element; reports what the browser decoded.
+PLAY_CLIP = """async (url) => {
+    const video = document.createElement("video");
+    video.muted = true;
+    video.src = url;
+    document.body.appendChild(video);
+    await video.play();
+    await new Promise((resolve) => video.addEventListener("ended", resolve, { once: true }));
+    const quality = video.getVideoPlaybackQuality();
+    return {
+        width: video.videoWidth,
+        height: video.videoHeight,
+        duration: video.duration,
+        frames: quality.totalVideoFrames,
+        error: video.error && video.error.message,
+    };
+}"""
+
+
+def chromium_args(*extra: str) -> list[str]:
+    return [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--autoplay-policy=no-user-gesture-required",
+        *extra,
+    ]
+
+
 def write_y4m(path: Path, seconds: float = 2.0, fps: int = 15) -> Path:
     """A 640x480 clip of a swaying face in the YUV4MPEG2 format Chromium's fake camera reads."""
     picture = astronaut()
@@ -73,17 +109,11 @@ async def test_chromium_publishes_and_a_teacher_sees_the_face(
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
+            args=chromium_args(
                 "--use-fake-ui-for-media-stream",
                 "--use-fake-device-for-media-stream",
                 f"--use-file-for-fake-video-capture={camera}",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
+            ),
         )
         try:
             page = await browser.new_page()
@@ -108,3 +138,36 @@ async def test_chromium_publishes_and_a_teacher_sees_the_face(
     assert sent["frames"] >= 15
     assert picture.shape == (480, 640, 3)
     assert len(create_analyzer("onnx").analyze([picture])[0].faces) == 1  # the face, through the relay
+
+
+async def test_chromium_plays_an_evidence_clip(base_url: str, tmp_path: Path) -> None:
+    from playwright.async_api import Route, async_playwright
+
+    assert CHROMIUM is not None, "Chromium is required here (PROTOLEARN_TEST_REQUIRE_CHROMIUM=1)"
+    forwarding = ForwardingUnit(keyframe_every_s=1.0)
+    recorder = SegmentRecorder(seconds=10)
+    forwarding.hub("attempt-1").add_listener(recorder.on_frame)
+    student = await publish(forwarding, "attempt-1")
+    await until(lambda: recorder.buffered_seconds >= 3.0)
+    now = time.monotonic()
+    clip = await recorder.clip(now - 2.0, now + 0.5, tmp_path / "evidence.webm")
+    await student.close()
+    await forwarding.close()
+
+    async def serve_clip(route: Route) -> None:
+        await route.fulfill(body=clip.path.read_bytes(), content_type="video/webm")
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=chromium_args())
+        try:
+            page = await browser.new_page()
+            await page.route("**/evidence.webm", serve_clip)
+            await page.goto(f"{base_url}/app/live.html")
+            played = await page.evaluate(PLAY_CLIP, f"{base_url}/app/evidence.webm")
+        finally:
+            await browser.close()
+
+    assert played["error"] is None
+    assert (played["width"], played["height"]) == (640, 480)
+    assert abs(played["duration"] - clip.duration_seconds) <= 0.3
+    assert played["frames"] >= clip.duration_seconds * 15 * 0.8
