@@ -70,11 +70,43 @@ class Tone(MediaStreamTrack):
         return frame
 
 
-async def publish(unit: ForwardingUnit, stream_id: str) -> RTCPeerConnection:
+class PreEncodedTone(MediaStreamTrack):
+    """Opus packets encoded once and sent as they are: aiortc then writes no audio level into
+    the RTP header, like a browser that does not negotiate RFC 6464."""
+
+    kind = "audio"
+
+    def __init__(self, amplitude: float) -> None:
+        super().__init__()
+        codec = av.CodecContext.create("libopus", "w")
+        codec.sample_rate, codec.layout, codec.format = 48000, "mono", "s16"
+        self._packets: list[bytes] = []
+        for start in range(0, 48000, 960):
+            t = (np.arange(960) + start) / 48000
+            wave = (amplitude * 32767 * np.sin(2 * np.pi * 440 * t)).astype(np.int16)
+            frame = av.AudioFrame.from_ndarray(wave.reshape(1, -1), format="s16", layout="mono")
+            frame.sample_rate, frame.pts = 48000, start
+            self._packets += [bytes(packet) for packet in codec.encode(frame)]
+        self._count = 0
+        self._start: float | None = None
+
+    async def recv(self) -> av.Packet:  # type: ignore[override]
+        if self._start is None:
+            self._start = time.monotonic()
+        await asyncio.sleep(max(0.0, self._start + self._count / 50 - time.monotonic()))
+        packet = av.Packet(self._packets[self._count % len(self._packets)])
+        packet.pts, packet.time_base = self._count * 960, fractions.Fraction(1, 48000)
+        self._count += 1
+        return packet
+
+
+async def publish(
+    unit: ForwardingUnit, stream_id: str, microphone: MediaStreamTrack | None = None
+) -> RTCPeerConnection:
     """A student's connection publishing camera and microphone through the unit."""
     connection = RTCPeerConnection()
     connection.addTrack(FaceCamera())
-    connection.addTrack(Tone())
+    connection.addTrack(microphone or Tone())
     await connection.setLocalDescription(await connection.createOffer())
     answer = await unit.publish(stream_id, connection.localDescription.sdp)
     await connection.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))

@@ -20,7 +20,7 @@ from protolearn.media.streams import StreamEvent
 from protolearn.media.tap import FrameTap
 from protolearn.vision.analyzer import FaceAnalyzer
 from protolearn.vision.runtimes import create_analyzer
-from tests.e2e.peers import FaceCamera, publish, until, view
+from tests.e2e.peers import FaceCamera, PreEncodedTone, publish, until, view
 
 LOST_AFTER_S = 1.5
 
@@ -57,6 +57,7 @@ async def test_a_late_viewer_sees_the_published_face_within_a_second(
     assert forwarding.stats.forwarded > 0
     assert forwarding.stats.reencoded == 0
     assert hub.audio_level is not None and hub.audio_level < 127  # the tone is not silence
+    assert hub.audio_level_from_header
     assert [event.state for event in events] == ["live"]
     await teacher.close()
     await student.close()
@@ -208,3 +209,19 @@ async def test_offers_it_cannot_forward_are_refused(unit: tuple[ForwardingUnit, 
     with pytest.raises(UnknownViewer):
         await forwarding.accept_answer("nobody", "v=0")
     await client.close()
+
+
+async def test_without_header_levels_the_audio_is_decoded_and_measured(
+    unit: tuple[ForwardingUnit, list[StreamEvent]],
+) -> None:
+    forwarding, _ = unit
+    loud = await publish(forwarding, "attempt-1", PreEncodedTone(amplitude=0.3))
+    quiet = await publish(forwarding, "attempt-2", PreEncodedTone(amplitude=0.0))
+    speaking, silent = forwarding.hub("attempt-1"), forwarding.hub("attempt-2")
+    await until(lambda: speaking.frames["audio"] >= 25 and silent.frames["audio"] >= 25)
+
+    assert not speaking.audio_level_from_header
+    assert speaking.audio_level is not None and 10 <= speaking.audio_level <= 20  # 0.3 sine: -13.5 dBov
+    assert silent.audio_level == 127
+    await loud.close()
+    await quiet.close()

@@ -28,6 +28,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from aiortc.sdp import SessionDescription
 
 from protolearn.media.aiortc_hooks import route_keyframe_requests, tap_receiver
+from protolearn.media.audio_level import AudioLevelMeter
 from protolearn.media.errors import NegotiationFailed, UnknownViewer
 from protolearn.media.forwarding import EncodedFrame, ForwardedTrack, ForwardingStats, is_vp8_keyframe
 from protolearn.media.streams import StreamEvent, StreamHub
@@ -75,6 +76,7 @@ class ForwardingUnit:
         hub = self._hubs.get(stream_id)
         if hub is None:
             hub = StreamHub(stream_id, self.stats, self._on_event, self._keyframe_interval)
+            AudioLevelMeter(hub)  # idle while the publisher sends levels in its RTP headers
             self._hubs[stream_id] = hub
         return hub
 

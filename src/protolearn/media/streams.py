@@ -49,6 +49,7 @@ class StreamHub:
         self.last_media = time.monotonic()
         self.last_keyframe = float("-inf")
         self.audio_level: int | None = None  # last RFC 6464 level, -dBov (127 = silence)
+        self.audio_level_from_header = False  # the publisher sends the level in its packets
         self.frames = {"video": 0, "audio": 0}
         self.keyframes = 0
         self.keyframes_requested = 0
@@ -68,6 +69,7 @@ class StreamHub:
     def attach(self, connection: RTCPeerConnection) -> None:
         """A new publisher connection for this stream (a reconnect replaces the old one)."""
         self.connection = connection
+        self.audio_level_from_header = False
         self._video_receiver = None
         self._video_ssrc = None
 
@@ -79,6 +81,7 @@ class StreamHub:
             self._video_ssrc = ssrc
         elif audio_level is not None:
             self.audio_level = audio_level
+            self.audio_level_from_header = True
 
     def deliver(self, frame: EncodedFrame) -> None:
         """One whole encoded frame from the publisher, on the event loop."""
