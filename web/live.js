@@ -43,13 +43,15 @@
     await waitForIceGathering(connection);
 
     const socket = new WebSocket(socketUrl(token));
+    let answerApplied = Promise.resolve();
     const answered = new Promise((resolve, reject) => {
-      socket.addEventListener("message", async (event) => {
+      socket.addEventListener("message", (event) => {
         const message = JSON.parse(event.data);
         onStatus(message);
         if (message.type === "webrtc-answer") {
-          await connection.setRemoteDescription({ type: "answer", sdp: message.sdp });
-          resolve();
+          answerApplied = connection.setRemoteDescription({ type: "answer", sdp: message.sdp });
+        } else if (message.type === "monitoring-started") {
+          answerApplied.then(resolve, reject); // the server has the stream: the exam may begin
         } else if (message.type === "error") {
           reject(new Error(`${message.title}: ${message.detail}`));
         }
