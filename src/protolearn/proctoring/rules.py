@@ -1,0 +1,190 @@
+"""Server-side proctoring rules: observations in, violations (with a start and an end) out.
+
+Each rule is a condition over the latest sample (an observation of a frame, an audio level, the
+stream's state) with hysteresis: it must hold without a break for `hold` seconds before it is a
+violation (a face missing from one frame is not), and the violation ends only once the
+condition has been false for `release` seconds, so a condition that persists, or flickers, is
+one violation, not one per frame. Samples further apart than `max_gap` (the stream stalled)
+restart the count: absence of evidence is not evidence.
+
+Severity is the rule's base severity, one step higher once the violation has lasted
+`escalate_after` seconds (HIGH -> CRITICAL), see SEVERITY_BY_RULE. Pure: no clock, no I/O;
+times are seconds on any one monotonic clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import msgspec
+
+from protolearn.store.violations import Severity
+from protolearn.vision.schemas import Observation
+
+__all__ = ("SEVERITY_BY_RULE", "RuleEngine", "RuleThresholds", "ViolationSpan")
+
+
+class RuleThresholds(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Per-test settings; the defaults are what a school would accept out of the box."""
+
+    no_face_seconds: float = 3.0
+    camera_obstructed_seconds: float = 3.0
+    multiple_faces_seconds: float = 2.0
+    looking_away_seconds: float = 4.0
+    max_head_yaw_degrees: float = 35.0
+    max_head_pitch_degrees: float = 30.0
+    max_gaze_yaw_degrees: float = 25.0
+    voice_seconds: float = 3.0
+    # RFC 6464 level (-dBov) at or under which the microphone hears speech (127 = silence).
+    voice_level: int = 45
+    release_seconds: float = 1.0  # a condition must be gone this long for its violation to end
+    max_gap_seconds: float = 2.0
+    escalate_after_seconds: float = 30.0
+
+
+SEVERITY_BY_RULE: dict[str, Severity] = {
+    "no_face": Severity.MEDIUM,
+    "camera_obstructed": Severity.MEDIUM,
+    "multiple_faces": Severity.HIGH,
+    "looking_away": Severity.LOW,
+    "voice_detected": Severity.MEDIUM,
+    "camera_lost": Severity.HIGH,
+}
+_ESCALATION = {
+    Severity.LOW: Severity.MEDIUM,
+    Severity.MEDIUM: Severity.HIGH,
+    Severity.HIGH: Severity.CRITICAL,
+    Severity.CRITICAL: Severity.CRITICAL,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ViolationSpan:
+    """A violation: started when its condition began (not when the hold ran out)."""
+
+    type: str
+    started: float
+    ended: float | None  # None while it goes on
+    severity: Severity
+    detail: str
+
+
+@dataclass(slots=True)
+class _Rule:
+    name: str
+    hold: float
+    since: float | None = None  # first sample of the current run of true samples
+    last_true: float | None = None
+    last_sample: float | None = None
+    open: ViolationSpan | None = None
+    detail: str = ""
+
+
+SpanSink = Callable[[ViolationSpan], None]
+
+
+class RuleEngine:
+    """One attempt's rules. on_start(span) fires when a violation begins, on_end(span) when it
+    ends (with its final severity)."""
+
+    def __init__(self, thresholds: RuleThresholds, on_start: SpanSink, on_end: SpanSink) -> None:
+        self.thresholds = thresholds
+        self._on_start = on_start
+        self._on_end = on_end
+        t = thresholds
+        self._rules = {
+            rule.name: rule
+            for rule in (
+                _Rule("no_face", t.no_face_seconds),
+                _Rule("camera_obstructed", t.camera_obstructed_seconds),
+                _Rule("multiple_faces", t.multiple_faces_seconds),
+                _Rule("looking_away", t.looking_away_seconds),
+                _Rule("voice_detected", t.voice_seconds),
+                _Rule("camera_lost", 0.0),
+            )
+        }
+
+    def observe(self, at: float, observation: Observation) -> None:
+        """One analysed frame."""
+        faces = observation.faces
+        t = self.thresholds
+        away = ""
+        if faces:
+            main = faces[0]
+            if abs(main.yaw) > t.max_head_yaw_degrees:
+                away = f"head turned {main.yaw:+.0f} deg"
+            elif abs(main.pitch) > t.max_head_pitch_degrees:
+                away = f"head tilted {main.pitch:+.0f} deg"
+            elif main.gaze is not None and abs(main.gaze.yaw) > t.max_gaze_yaw_degrees:
+                away = f"eyes turned {main.gaze.yaw:+.0f} deg"
+        self._sample("no_face", at, not faces and not observation.dark, "no face in view")
+        self._sample("camera_obstructed", at, not faces and observation.dark, "too dark to see")
+        self._sample("multiple_faces", at, len(faces) >= 2, f"{len(faces)} faces in view")
+        self._sample("looking_away", at, bool(away), away)
+
+    def hear(self, at: float, level: int | None) -> None:
+        """The microphone's RFC 6464 level (None: no audio information)."""
+        speaking = level is not None and level <= self.thresholds.voice_level
+        self._sample("voice_detected", at, speaking, f"speech-level audio ({level} -dBov)")
+
+    def stream_lost(self, at: float, last_media: float) -> None:
+        """The camera stream stopped; the violation starts at its last media."""
+        rule = self._rules["camera_lost"]
+        if rule.open is None:
+            self._open(rule, last_media, "no video from the camera")
+        # While there is no stream, nothing else can be judged.
+        for name in ("no_face", "camera_obstructed", "multiple_faces", "looking_away", "voice_detected"):
+            self._close(self._rules[name], at)
+
+    def stream_live(self, at: float) -> None:
+        self._close(self._rules["camera_lost"], at)
+
+    def close(self, at: float) -> None:
+        """The attempt ended: every open violation ends now."""
+        for rule in self._rules.values():
+            self._close(rule, at)
+
+    @property
+    def open_violations(self) -> list[ViolationSpan]:
+        return [rule.open for rule in self._rules.values() if rule.open is not None]
+
+    def _sample(self, name: str, at: float, condition: bool, detail: str) -> None:
+        rule = self._rules[name]
+        gap = rule.last_sample is not None and at - rule.last_sample > self.thresholds.max_gap_seconds
+        rule.last_sample = at
+        if gap:
+            rule.since = None  # a stall breaks the run: the condition must hold again
+            if rule.open is not None and rule.last_true is not None:
+                self._close(rule, rule.last_true)
+        if condition:
+            rule.last_true = at
+            rule.detail = detail or rule.detail
+            if rule.since is None:
+                rule.since = at
+            if rule.open is None and at - rule.since >= rule.hold:
+                self._open(rule, rule.since, rule.detail)
+            return
+        rule.since = None
+        if (
+            rule.open is not None
+            and rule.last_true is not None
+            and at - rule.last_true >= self.thresholds.release_seconds
+        ):
+            self._close(rule, rule.last_true)
+
+    def _open(self, rule: _Rule, started: float, detail: str) -> None:
+        rule.open = ViolationSpan(rule.name, started, None, SEVERITY_BY_RULE[rule.name], detail)
+        self._on_start(rule.open)
+
+    def _close(self, rule: _Rule, ended: float) -> None:
+        span = rule.open
+        if span is None:
+            return
+        rule.open = None
+        rule.since = None
+        ended = max(ended, span.started)
+        severity = span.severity
+        if ended - span.started >= self.thresholds.escalate_after_seconds:
+            severity = _ESCALATION[severity]
+        self._on_end(ViolationSpan(span.type, span.started, ended, severity, span.detail))

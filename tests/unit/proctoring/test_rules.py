@@ -1,0 +1,145 @@
+"""Rules with hysteresis, on synthetic observation timelines at 2 frames per second."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from protolearn.proctoring.rules import RuleEngine, RuleThresholds, ViolationSpan
+from protolearn.store.violations import Severity
+from protolearn.vision.schemas import Face, Gaze, Observation
+
+STEP = 0.5  # 2 analysed frames per second
+
+
+def face(yaw: float = 0.0, pitch: float = 0.0, gaze_yaw: float | None = 0.0) -> Face:
+    return Face(
+        box=(100.0, 100.0, 100.0, 100.0),
+        score=0.9,
+        keypoints=((0.0, 0.0),) * 6,
+        yaw=yaw,
+        pitch=pitch,
+        roll=0.0,
+        gaze=None if gaze_yaw is None else Gaze(yaw=gaze_yaw, pitch=0.0),
+        eyes_visible=True,
+    )
+
+
+def seen(*faces: Face, dark: bool = False) -> Observation:
+    return Observation(
+        faces=faces,
+        brightness=5.0 if dark else 110.0,
+        dark=dark,
+        room_scanned=True,
+        latency_ms=5.0,
+        width=640,
+        height=480,
+    )
+
+
+class Recorder:
+    def __init__(self, thresholds: RuleThresholds | None = None) -> None:
+        self.started: list[ViolationSpan] = []
+        self.ended: list[ViolationSpan] = []
+        self.engine = RuleEngine(thresholds or RuleThresholds(), self.started.append, self.ended.append)
+
+    def play(self, seconds: float, frame: Callable[[float], Observation], start: float = 0.0) -> float:
+        at = start
+        while at < start + seconds - 1e-9:
+            self.engine.observe(at, frame(at))
+            at += STEP
+        return at
+
+
+def test_a_face_always_present_is_never_a_violation() -> None:
+    rules = Recorder()
+    end = rules.play(120, lambda _: seen(face(yaw=10, gaze_yaw=5)))
+    rules.engine.close(end)
+    assert rules.started == rules.ended == []
+
+
+def test_a_face_gone_for_five_seconds_is_one_no_face_with_its_start_and_end() -> None:
+    rules = Recorder()
+    rules.play(60, lambda at: seen() if 10 <= at < 15 else seen(face()))
+    [violation] = rules.ended
+    assert violation.type == "no_face"
+    assert (violation.started, violation.ended) == (10.0, 14.5)
+    assert violation.severity is Severity.MEDIUM
+    assert [s.type for s in rules.started] == ["no_face"]
+
+
+def test_short_absences_and_flicker_do_not_multiply_violations() -> None:
+    rules = Recorder()
+    # Gone 2 s: under the 3 s hold. Then gone 10 s with one frame showing a face halfway.
+    rules.play(60, lambda at: seen() if (5 <= at < 7) or (20 <= at < 30 and at != 25) else seen(face()))
+    assert [(v.type, v.started, v.ended) for v in rules.ended] == [("no_face", 20.0, 29.5)]
+
+
+def test_darkness_is_an_obstructed_camera_not_an_empty_seat() -> None:
+    rules = Recorder()
+    rules.play(20, lambda at: seen(dark=True) if 5 <= at < 12 else seen(face()))
+    assert [v.type for v in rules.ended] == ["camera_obstructed"]
+
+
+def test_a_second_face_for_two_seconds_is_multiple_faces() -> None:
+    rules = Recorder()
+    rules.play(20, lambda at: seen(face(), face()) if 5 <= at < 8 else seen(face()))
+    [violation] = rules.ended
+    assert (violation.type, violation.severity, violation.started) == ("multiple_faces", Severity.HIGH, 5.0)
+    assert violation.detail == "2 faces in view"
+
+
+@pytest.mark.parametrize(
+    ("away", "detail"),
+    [
+        (face(yaw=50), "head turned +50 deg"),
+        (face(pitch=-40), "head tilted -40 deg"),
+        (face(gaze_yaw=-30), "eyes turned -30 deg"),
+    ],
+)
+def test_looking_away_by_head_or_eyes_for_four_seconds(away: Face, detail: str) -> None:
+    rules = Recorder()
+    rules.play(30, lambda at: seen(away) if 5 <= at < 11 else seen(face()))
+    rules.play(30, lambda at: seen(away) if 40 <= at < 43 else seen(face()), start=30)  # 3 s: under the hold
+    [violation] = rules.ended
+    assert (violation.type, violation.detail, violation.severity) == ("looking_away", detail, Severity.LOW)
+
+
+def test_speech_level_audio_for_three_seconds_is_voice_detected() -> None:
+    rules = Recorder()
+    for n in range(40):
+        at = n * 0.25
+        rules.engine.hear(at, 20 if 2 <= at < 6 else 127)
+    rules.engine.hear(10, None)
+    [violation] = rules.ended
+    assert (violation.type, violation.started, violation.ended) == ("voice_detected", 2.0, 5.75)
+
+
+def test_a_stalled_stream_restarts_the_count_and_a_lost_camera_is_one_violation() -> None:
+    rules = Recorder()
+    rules.play(2, lambda _: seen())  # 2 s without a face, then nothing for 8 s
+    rules.play(2.5, lambda _: seen(), start=10)  # 2.5 s more: the count restarted at 10
+    assert rules.started == []
+
+    rules.engine.stream_lost(20.0, last_media=15.0)
+    rules.engine.stream_lost(21.0, last_media=15.0)
+    rules.engine.stream_live(30.0)
+    [lost] = rules.ended
+    assert (lost.type, lost.started, lost.ended, lost.severity) == ("camera_lost", 15.0, 30.0, Severity.HIGH)
+
+
+def test_long_violations_escalate_and_closing_ends_what_is_open() -> None:
+    rules = Recorder()
+    end = rules.play(50, lambda at: seen() if at >= 5 else seen(face()))
+    assert [v.type for v in rules.engine.open_violations] == ["no_face"]
+    rules.engine.close(end)
+    [violation] = rules.ended
+    assert violation.severity is Severity.HIGH  # medium, lasted over 30 s
+    assert violation.ended == pytest.approx(50.0)  # the attempt ended with the seat still empty
+
+
+def test_thresholds_are_per_test_settings() -> None:
+    strict = Recorder(RuleThresholds(no_face_seconds=1.0))
+    strict.play(10, lambda at: seen() if 2 <= at < 3.5 else seen(face()))
+    assert [v.type for v in strict.ended] == ["no_face"]
