@@ -11,9 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import av
+import cv2
 import numpy as np
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import VIDEO_CLOCK_RATE, VIDEO_TIME_BASE, MediaStreamError
+from skimage import data
 
 from protolearn.media.relay import ForwardingUnit
 from tests.unit.vision.images import astronaut
@@ -22,13 +24,16 @@ FPS = 15
 
 
 class FaceCamera(MediaStreamTrack):
-    """640x480 frames of a face that sways a little, at 15 fps (a webcam's rate)."""
+    """640x480 frames of a face that sways a little, at 15 fps (a webcam's rate). While
+    away(seconds since the first frame) is true the seat is empty: the room without the face."""
 
     kind = "video"
 
-    def __init__(self) -> None:
+    def __init__(self, away: Callable[[float], bool] | None = None) -> None:
         super().__init__()
         self._picture = astronaut()
+        self._empty_room = cv2.resize(data.coffee(), (640, 480), interpolation=cv2.INTER_AREA)
+        self._away = away or (lambda _seconds: False)
         self._count = 0
         self._start: float | None = None
 
@@ -38,7 +43,8 @@ class FaceCamera(MediaStreamTrack):
         due = self._start + self._count / FPS
         await asyncio.sleep(max(0.0, due - time.monotonic()))
         shift = int(12 * math.sin(self._count / 4))
-        frame = av.VideoFrame.from_ndarray(np.roll(self._picture, shift, axis=1), format="rgb24")
+        scene = self._empty_room if self._away(self._count / FPS) else self._picture
+        frame = av.VideoFrame.from_ndarray(np.roll(scene, shift, axis=1), format="rgb24")
         frame.pts = int(self._count * VIDEO_CLOCK_RATE / FPS)
         frame.time_base = VIDEO_TIME_BASE
         self._count += 1
@@ -46,12 +52,14 @@ class FaceCamera(MediaStreamTrack):
 
 
 class Tone(MediaStreamTrack):
-    """A 440 Hz tone in 20 ms Opus-sized frames, like a voice on the microphone."""
+    """A 440 Hz tone in 20 ms Opus-sized frames, like a voice on the microphone (amplitude 0:
+    a quiet room)."""
 
     kind = "audio"
 
-    def __init__(self) -> None:
+    def __init__(self, amplitude: float = 0.3) -> None:
         super().__init__()
+        self._amplitude = amplitude
         self._samples = 0
         self._start: float | None = None
 
@@ -61,7 +69,7 @@ class Tone(MediaStreamTrack):
         due = self._start + self._samples / 48000
         await asyncio.sleep(max(0.0, due - time.monotonic()))
         t = (np.arange(960) + self._samples) / 48000
-        wave = (0.3 * 32767 * np.sin(2 * np.pi * 440 * t)).astype(np.int16)
+        wave = (self._amplitude * 32767 * np.sin(2 * np.pi * 440 * t)).astype(np.int16)
         frame = av.AudioFrame.from_ndarray(wave.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = 48000
         frame.pts = self._samples
@@ -101,11 +109,14 @@ class PreEncodedTone(MediaStreamTrack):
 
 
 async def publish(
-    unit: ForwardingUnit, stream_id: str, microphone: MediaStreamTrack | None = None
+    unit: ForwardingUnit,
+    stream_id: str,
+    microphone: MediaStreamTrack | None = None,
+    camera: MediaStreamTrack | None = None,
 ) -> RTCPeerConnection:
     """A student's connection publishing camera and microphone through the unit."""
     connection = RTCPeerConnection()
-    connection.addTrack(FaceCamera())
+    connection.addTrack(camera or FaceCamera())
     connection.addTrack(microphone or Tone())
     await connection.setLocalDescription(await connection.createOffer())
     answer = await unit.publish(stream_id, connection.localDescription.sdp)

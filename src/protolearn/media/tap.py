@@ -64,10 +64,11 @@ class FrameTap:
         self._executor = executor
         self._streams: dict[str, _StreamDecoder] = {}
 
-    def attach(self, hub: StreamHub) -> None:
+    def attach(self, hub: StreamHub, rate_fps: float | None = None) -> None:
+        """Taps the hub's video at rate_fps (default: the tap's own rate)."""
         if hub.stream_id in self._streams:
             return
-        decoder = _StreamDecoder(self, hub)
+        decoder = _StreamDecoder(self, hub, rate_fps or self.rate_fps)
         self._streams[hub.stream_id] = decoder
         hub.add_listener(decoder.on_frame)
 
@@ -93,9 +94,10 @@ class FrameTap:
 
 
 class _StreamDecoder:
-    def __init__(self, tap: FrameTap, hub: StreamHub) -> None:
+    def __init__(self, tap: FrameTap, hub: StreamHub, rate_fps: float) -> None:
         self.tap = tap
         self.hub = hub
+        self.rate_fps = rate_fps
         self._pending: list[EncodedFrame] = []
         self._wake = asyncio.Event()
         self._codec = av.CodecContext.create("libvpx", "r")
@@ -153,7 +155,7 @@ class _StreamDecoder:
                 self._last_media_time = media_time
                 if media_time + 1e-3 < self._next_due:
                     continue
-                self._next_due = max(self._next_due + 1 / self.tap.rate_fps, media_time)
+                self._next_due = max(self._next_due + 1 / self.rate_fps, media_time)
                 pixels = cast("npt.NDArray[np.uint8]", frame.to_ndarray(format="yuv420p"))
                 due.append(TappedFrame(self.hub.stream_id, pixels, media_time, encoded.arrived))
         self.tap.stats.decode_seconds += time.perf_counter() - started

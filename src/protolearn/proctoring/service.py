@@ -17,7 +17,7 @@ from protolearn.store.base import utcnow
 from protolearn.store.tests import Test
 from protolearn.store.violations import ReviewDecision, Severity, Violation, ViolationReview, ViolationSource
 
-__all__ = ("BROWSER_EVENT_SEVERITY", "ProctoringService")
+__all__ = ("BROWSER_EVENT_SEVERITY", "ProctoringService", "recount")
 
 BROWSER_EVENT_SEVERITY: dict[BrowserEvent, Severity] = {
     BrowserEvent.TAB_SWITCH: Severity.MEDIUM,
@@ -92,15 +92,19 @@ class ProctoringService:
         return [violation_out(violation, review) for violation, review in rows]
 
     async def _recount(self, attempt: TestAttempt) -> None:
-        """Refresh the attempt's violation count and suspicion score from its violations."""
-        rows = await self._session.execute(
-            select(Violation.severity, ViolationReview.decision)
-            .outerjoin(ViolationReview, ViolationReview.violation_id == Violation.id)
-            .where(Violation.attempt_id == attempt.id)
-        )
-        counted = [Severity(severity) for severity, decision in rows if decision != ReviewDecision.DISMISSED]
-        attempt.violation_count = len(counted)
-        attempt.suspicion_score = suspicion_score(counted)
+        await recount(self._session, attempt)
+
+
+async def recount(session: AsyncSession, attempt: TestAttempt) -> None:
+    """Refresh the attempt's violation count and suspicion score from its violations."""
+    rows = await session.execute(
+        select(Violation.severity, ViolationReview.decision)
+        .outerjoin(ViolationReview, ViolationReview.violation_id == Violation.id)
+        .where(Violation.attempt_id == attempt.id)
+    )
+    counted = [Severity(severity) for severity, decision in rows if decision != ReviewDecision.DISMISSED]
+    attempt.violation_count = len(counted)
+    attempt.suspicion_score = suspicion_score(counted)
 
 
 def _trusted_time(reported: datetime | None, started_at: datetime, now: datetime) -> datetime:

@@ -1,0 +1,77 @@
+"""Server-side violations in the database: opened when a rule fires, closed with its clip.
+
+Each function takes its own short session (SQLite has one connection to share) and commits.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from protolearn.media.recorder import Clip
+from protolearn.proctoring.rules import ViolationSpan
+from protolearn.proctoring.service import recount
+from protolearn.store.attempts import TestAttempt
+from protolearn.store.violations import EvidenceClip, Violation, ViolationSource
+
+__all__ = ("close_violation", "open_violation")
+
+
+def _utc(wall_seconds: float) -> datetime:
+    return datetime.fromtimestamp(wall_seconds, UTC)
+
+
+async def open_violation(
+    sessionmaker: async_sessionmaker[AsyncSession], attempt_id: int, span: ViolationSpan, started_wall: float
+) -> int:
+    async with sessionmaker() as session:
+        violation = Violation(
+            attempt_id=attempt_id,
+            type=span.type,
+            severity=span.severity.value,
+            source=ViolationSource.SERVER.value,
+            description=span.detail,
+            occurred_at=_utc(started_wall),
+        )
+        session.add(violation)
+        await session.flush()
+        attempt = await session.get(TestAttempt, attempt_id)
+        if attempt is not None:
+            await recount(session, attempt)
+        await session.commit()
+        return violation.id
+
+
+async def close_violation(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    violation_id: int,
+    span: ViolationSpan,
+    ended_wall: float,
+    clip: Clip | None,
+    data_dir: Path,
+) -> None:
+    async with sessionmaker() as session:
+        violation = await session.get(Violation, violation_id)
+        if violation is None:
+            return
+        violation.ended_at = _utc(ended_wall)
+        violation.severity = span.severity.value
+        if clip is not None:
+            evidence = EvidenceClip(
+                attempt_id=violation.attempt_id,
+                path=str(clip.path.relative_to(data_dir)),
+                size_bytes=clip.size_bytes,
+                duration_seconds=clip.duration_seconds,
+                sha256=clip.sha256,
+                started_at=_utc(clip.started_at),
+                ended_at=_utc(clip.ended_at),
+            )
+            session.add(evidence)
+            await session.flush()
+            violation.evidence_id = evidence.id
+        attempt = await session.get(TestAttempt, violation.attempt_id)
+        if attempt is not None:
+            await recount(session, attempt)
+        await session.commit()

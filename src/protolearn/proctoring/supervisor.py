@@ -1,0 +1,240 @@
+"""Proctoring sessions: one per attempt whose student streams, tying media to rules to evidence.
+
+A session starts with the student's first stream for an in-progress attempt and survives
+reconnects (the stream hub outlives connections). Its frames come from the frame tap at the
+test's analysis rate, go through the vision batcher (worker threads), and their observations,
+with the microphone level and the stream's state, feed the attempt's RuleEngine. A violation is
+written when its rule fires and completed, with a clip from the stream's ring buffer (a few
+seconds before its start to a few after its end), when it ends. A session ends with the attempt
+(submit, auto-submit, terminate); open violations end then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from protolearn.media.recorder import Clip, ClipUnavailable, SegmentRecorder
+from protolearn.media.relay import ForwardingUnit
+from protolearn.media.streams import StreamEvent
+from protolearn.media.tap import FrameTap, TappedFrame
+from protolearn.proctoring.evidence import close_violation, open_violation
+from protolearn.proctoring.rules import RuleEngine, RuleThresholds, ViolationSpan
+from protolearn.vision.analyzer import FaceAnalyzer
+from protolearn.vision.batcher import FrameBatcher
+from protolearn.vision.schemas import Observation
+
+__all__ = ("ProctoringSupervisor", "SessionReport")
+
+log = logging.getLogger(__name__)
+
+PRE_ROLL_S = 3.0
+POST_ROLL_S = 2.0
+
+
+def wall_time(monotonic: float) -> float:
+    return time.time() - time.monotonic() + monotonic
+
+
+@dataclass(slots=True)
+class SessionReport:
+    """What a session did, for tests and the admin's stats."""
+
+    frames_analysed: int = 0
+    violations_opened: int = 0
+    violations_closed: int = 0
+    clips: int = 0
+
+
+Job = Callable[[], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class _Session:
+    attempt_id: int
+    recorder: SegmentRecorder
+    rules: RuleEngine = field(init=False)
+    jobs: asyncio.Queue[Job] = field(default_factory=asyncio.Queue)
+    worker: asyncio.Task[None] | None = None
+    open_rows: dict[str, int] = field(default_factory=dict)  # rule -> violation id
+    report: SessionReport = field(default_factory=SessionReport)
+
+
+@dataclass(slots=True)
+class _Pipeline:
+    """Shared by all sessions, made on the first stream: models, batcher, tap, consumer."""
+
+    analyzer: FaceAnalyzer
+    batcher: FrameBatcher
+    tap: FrameTap
+    consumer: asyncio.Task[None] | None = None
+
+
+class ProctoringSupervisor:
+    def __init__(
+        self,
+        unit: ForwardingUnit,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        data_dir: Path,
+        make_analyzer: Callable[[], FaceAnalyzer],
+    ) -> None:
+        self.unit = unit
+        self.sessionmaker = sessionmaker
+        self.data_dir = data_dir
+        self._make_analyzer = make_analyzer
+        self._sessions: dict[int, _Session] = {}
+        self._decode_pool = ThreadPoolExecutor(1, thread_name_prefix="tap")
+        self._pipeline: _Pipeline | None = None
+
+    # --- sessions ------------------------------------------------------------------------------
+
+    async def start(
+        self, attempt_id: int, analysis_fps: float, thresholds: RuleThresholds | None = None
+    ) -> None:
+        """Begins proctoring the attempt's stream (again after a reconnect: nothing to do)."""
+        if attempt_id in self._sessions:
+            return
+        pipeline = await self._start_pipeline()
+        hub = self.unit.hub(str(attempt_id))
+        session = _Session(attempt_id, SegmentRecorder(seconds=30.0))
+        session.rules = RuleEngine(
+            thresholds or RuleThresholds(),
+            on_start=lambda span: session.jobs.put_nowait(lambda: self._opened(session, span)),
+            on_end=lambda span: session.jobs.put_nowait(lambda: self._closed(session, span)),
+        )
+        hub.add_listener(session.recorder.on_frame)
+        session.worker = asyncio.create_task(self._run_jobs(session), name=f"proctoring-{attempt_id}")
+        self._sessions[attempt_id] = session
+        pipeline.tap.attach(hub, analysis_fps)
+
+    async def stop(self, attempt_id: int) -> SessionReport | None:
+        """The attempt ended: close its violations (with clips), stop tapping, close the stream."""
+        session = self._sessions.pop(attempt_id, None)
+        if session is None:
+            return None
+        session.rules.close(time.monotonic())
+        hub = self.unit.hub(str(attempt_id))
+        if self._pipeline is not None:
+            await self._pipeline.tap.detach(hub)
+        await session.jobs.join()
+        if session.worker is not None:
+            session.worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await session.worker
+        hub.remove_listener(session.recorder.on_frame)
+        await self.unit.close_stream(str(attempt_id))
+        return session.report
+
+    def report(self, attempt_id: int) -> SessionReport | None:
+        session = self._sessions.get(attempt_id)
+        return None if session is None else session.report
+
+    def on_stream_event(self, event: StreamEvent) -> None:
+        """From the relay: a stream went lost or came back."""
+        session = self._sessions.get(int(event.stream_id)) if event.stream_id.isdigit() else None
+        if session is None:
+            return
+        now = time.monotonic()
+        if event.state == "lost":
+            session.rules.stream_lost(now, self.unit.hub(event.stream_id).last_media)
+        elif event.state == "live":
+            session.rules.stream_live(now)
+
+    # --- frames to observations ----------------------------------------------------------------
+
+    async def _start_pipeline(self) -> _Pipeline:
+        if self._pipeline is None:
+            # Loading the models takes a moment: off the event loop, once, on the first stream.
+            analyzer = await asyncio.get_running_loop().run_in_executor(None, self._make_analyzer)
+            batcher = FrameBatcher(analyzer)
+            await batcher.__aenter__()
+            self._pipeline = _Pipeline(analyzer, batcher, FrameTap(self._decode_pool, capacity=256))
+            self._pipeline.consumer = asyncio.create_task(
+                self._consume(self._pipeline), name="proctoring-frames"
+            )
+        return self._pipeline
+
+    async def _consume(self, pipeline: _Pipeline) -> None:
+        while True:
+            frame = await pipeline.tap.frames.get()
+            session = self._sessions.get(int(frame.stream_id))
+            if session is None:
+                continue
+            future = pipeline.batcher.submit(frame.stream_id, frame.pixels)
+            future.add_done_callback(partial(self._observed, session, frame))
+
+    def _observed(
+        self, session: _Session, frame: TappedFrame, done: asyncio.Future[Observation | None]
+    ) -> None:
+        observation = None if done.cancelled() or done.exception() is not None else done.result()
+        if observation is None or self._sessions.get(session.attempt_id) is not session:
+            return  # dropped under load, or the attempt ended meanwhile
+        session.report.frames_analysed += 1
+        session.rules.observe(frame.arrived, observation)
+        session.rules.hear(frame.arrived, self.unit.hub(frame.stream_id).audio_level)
+
+    # --- violations to the database, in order per attempt -------------------------------------
+
+    async def _run_jobs(self, session: _Session) -> None:
+        while True:
+            job = await session.jobs.get()
+            try:
+                await job()
+            except Exception:
+                log.exception("proctoring job failed for attempt %s", session.attempt_id)
+            finally:
+                session.jobs.task_done()
+
+    async def _opened(self, session: _Session, span: ViolationSpan) -> None:
+        row = await open_violation(self.sessionmaker, session.attempt_id, span, wall_time(span.started))
+        session.open_rows[span.type] = row
+        session.report.violations_opened += 1
+
+    async def _closed(self, session: _Session, span: ViolationSpan) -> None:
+        opened = session.open_rows.pop(span.type, None)
+        if opened is None:
+            return
+        ended = span.ended if span.ended is not None else time.monotonic()
+        clip = await self._clip(session, span, ended)
+        await close_violation(self.sessionmaker, opened, span, wall_time(ended), clip, self.data_dir)
+        session.report.violations_closed += 1
+
+    async def _clip(self, session: _Session, span: ViolationSpan, ended: float) -> Clip | None:
+        path = (
+            self.data_dir
+            / "clips"
+            / f"attempt-{session.attempt_id}"
+            / f"{span.type}-{int(wall_time(span.started))}.webm"
+        )
+        try:
+            clip = await session.recorder.clip(
+                span.started - PRE_ROLL_S, ended + POST_ROLL_S, path, post_roll_timeout=POST_ROLL_S + 3
+            )
+        except ClipUnavailable as error:
+            log.warning("no clip for %s of attempt %s: %s", span.type, session.attempt_id, error)
+            return None
+        session.report.clips += 1
+        return clip
+
+    async def close(self) -> None:
+        for attempt_id in list(self._sessions):
+            await self.stop(attempt_id)
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is not None:
+            if pipeline.consumer is not None:
+                pipeline.consumer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await pipeline.consumer
+            await pipeline.tap.close()
+            await pipeline.batcher.close()
+            pipeline.analyzer.close()
+        self._decode_pool.shutdown(wait=False)

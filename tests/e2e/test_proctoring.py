@@ -1,0 +1,111 @@
+"""Proctoring end to end: an aiortc student streams a real face through the relay, frames go
+through the vision core to the rules, and violations land in the database with their clips."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import av
+import pytest
+from sqlalchemy import select
+
+from protolearn.config import Settings
+from protolearn.media.relay import ForwardingUnit
+from protolearn.media.streams import StreamEvent
+from protolearn.proctoring.supervisor import ProctoringSupervisor
+from protolearn.store.database import create_engine, create_sessionmaker
+from protolearn.store.violations import EvidenceClip, Violation
+from protolearn.vision.runtimes import create_analyzer
+from tests.e2e.peers import FaceCamera, Tone, publish
+from tests.integration.api import Api, published_test, started_attempt
+
+
+@pytest.fixture
+async def proctoring(
+    settings: Settings, tmp_path: Path
+) -> AsyncIterator[tuple[ForwardingUnit, ProctoringSupervisor]]:
+    engine = create_engine(settings.database_url)
+    supervisors: list[ProctoringSupervisor] = []
+
+    def on_event(event: StreamEvent) -> None:
+        for supervisor in supervisors:
+            supervisor.on_stream_event(event)
+
+    unit = ForwardingUnit(keyframe_every_s=1.0, on_event=on_event)
+    supervisor = ProctoringSupervisor(
+        unit, create_sessionmaker(engine), tmp_path, lambda: create_analyzer("onnx")
+    )
+    supervisors.append(supervisor)
+    yield unit, supervisor
+    await supervisor.close()
+    await unit.close()
+    await engine.dispose()
+
+
+async def attempt_of_a_student(api: Api) -> int:
+    teacher = await api.user("teacher")
+    test = await published_test(teacher)
+    student = await api.user("student")
+    return int((await started_attempt(student, test["id"]))["attempt_id"])
+
+
+async def violations_of(settings: Settings, attempt_id: int) -> list[tuple[Violation, EvidenceClip | None]]:
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            rows = await session.execute(
+                select(Violation, EvidenceClip)
+                .outerjoin(EvidenceClip, EvidenceClip.id == Violation.evidence_id)
+                .where(Violation.attempt_id == attempt_id)
+                .order_by(Violation.id)
+            )
+            return [(violation, clip) for violation, clip in rows]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_face_present_throughout_raises_nothing(
+    api: Api, settings: Settings, proctoring: tuple[ForwardingUnit, ProctoringSupervisor]
+) -> None:
+    unit, supervisor = proctoring
+    attempt_id = await attempt_of_a_student(api)
+    await supervisor.start(attempt_id, analysis_fps=4.0)
+    student = await publish(unit, str(attempt_id), microphone=Tone(amplitude=0.0))
+    await asyncio.sleep(8)
+    report = await supervisor.stop(attempt_id)
+    await student.close()
+
+    assert report is not None
+    assert report.frames_analysed >= 20
+    found = await violations_of(settings, attempt_id)
+    assert [(v.type, v.description, v.occurred_at, v.ended_at) for v, _ in found] == []
+
+
+async def test_a_face_gone_for_five_seconds_is_one_no_face_with_a_playable_clip(
+    api: Api, settings: Settings, tmp_path: Path, proctoring: tuple[ForwardingUnit, ProctoringSupervisor]
+) -> None:
+    unit, supervisor = proctoring
+    attempt_id = await attempt_of_a_student(api)
+    await supervisor.start(attempt_id, analysis_fps=4.0)
+    empty_seat = FaceCamera(away=lambda seconds: 3.0 <= seconds < 8.0)
+    student = await publish(unit, str(attempt_id), microphone=Tone(amplitude=0.0), camera=empty_seat)
+    await asyncio.sleep(13)
+    await supervisor.stop(attempt_id)
+    await student.close()
+
+    found = await violations_of(settings, attempt_id)
+    assert [(v.type, v.description) for v, _ in found] == [("no_face", "no face in view")]
+    [(violation, clip)] = found
+    assert (violation.type, violation.source, violation.severity) == ("no_face", "server", "medium")
+    assert violation.ended_at is not None
+    gone_for = (violation.ended_at - violation.occurred_at).total_seconds()
+    assert 4.0 <= gone_for <= 5.5
+    assert clip is not None
+    assert clip.duration_seconds >= gone_for  # a few seconds before the start to after the end
+    path = tmp_path / clip.path
+    assert path.stat().st_size == clip.size_bytes
+    with av.open(str(path)) as container:
+        frames = sum(1 for _ in container.decode(container.streams.video[0]))
+    assert frames >= gone_for * 15 * 0.8
