@@ -34,7 +34,9 @@ from protolearn.assessment.deadlines import DeadlineEnforcer
 from protolearn.config import Settings
 from protolearn.media.relay import ForwardingUnit
 from protolearn.media.streams import StreamEvent
+from protolearn.proctoring.supervisor import ProctoringSupervisor
 from protolearn.store.database import create_engine, create_sessionmaker
+from protolearn.vision.runtimes import create_analyzer
 
 __all__ = ("create_app",)
 
@@ -42,11 +44,6 @@ log = logging.getLogger(__name__)
 
 # The browser pages (web/ at the repository's root), served under /app.
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
-
-
-def _log_stream_event(event: StreamEvent) -> None:
-    # The proctoring rules (camera_lost) subscribe here once they run on live streams.
-    log.info("stream %s %s: %s", event.stream_id, event.state, event.reason)
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -57,11 +54,20 @@ def create_app(settings: Settings) -> Litestar:
         grace_seconds=settings.deadline_grace_seconds,
         max_sleep_seconds=settings.deadline_sweep_seconds,
     )
+    supervisors: list[ProctoringSupervisor] = []
+
+    def on_stream_event(event: StreamEvent) -> None:
+        log.info("stream %s %s: %s", event.stream_id, event.state, event.reason)
+        for supervisor in supervisors:
+            supervisor.on_stream_event(event)
+
     media = ForwardingUnit(
         lost_after_s=settings.media_lost_after_seconds,
         keyframe_every_s=settings.media_keyframe_every_seconds,
-        on_event=_log_stream_event,
+        on_event=on_stream_event,
     )
+    proctoring = ProctoringSupervisor(media, sessionmaker, settings.data_dir, lambda: create_analyzer("onnx"))
+    supervisors.append(proctoring)
     state = State(
         {
             "settings": settings,
@@ -74,18 +80,24 @@ def create_app(settings: Settings) -> Litestar:
             ),
             "deadline_enforcer": deadline_enforcer,
             "media": media,
+            "proctoring": proctoring,
         }
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
-        task = asyncio.create_task(deadline_enforcer.run(), name="deadline-enforcer")
+        tasks = [
+            asyncio.create_task(deadline_enforcer.run(), name="deadline-enforcer"),
+            asyncio.create_task(proctoring.run(), name="proctoring-sessions"),
+        ]
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await proctoring.close()
             await media.close()
             await engine.dispose()
 

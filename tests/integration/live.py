@@ -33,10 +33,15 @@ async def exchange(
     return [json.loads(await asyncio.wait_for(socket.recv(), timeout=20)) for _ in range(replies)]
 
 
-async def publish_over(socket: ClientConnection, attempt_id: int) -> RTCPeerConnection:
+async def publish_over(
+    socket: ClientConnection,
+    attempt_id: int,
+    camera: FaceCamera | None = None,
+    microphone: Tone | None = None,
+) -> RTCPeerConnection:
     student = RTCPeerConnection()
-    student.addTrack(FaceCamera())
-    student.addTrack(Tone())
+    student.addTrack(camera or FaceCamera())
+    student.addTrack(microphone or Tone())
     await student.setLocalDescription(await student.createOffer())
     answer, started = await exchange(
         socket, {"type": "webrtc-offer", "attempt_id": attempt_id, "sdp": student.localDescription.sdp}, 2

@@ -3,12 +3,14 @@ watches through the relay, and nobody reaches a stream that is not theirs."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import pytest
 from websockets.exceptions import InvalidStatus
 
+from tests.e2e.peers import FaceCamera, Tone
 from tests.integration.api import Api, published_test, started_attempt
 from tests.integration.live import exchange, live, publish_over, until, watch_over
 
@@ -101,3 +103,32 @@ async def test_a_finished_attempt_cannot_publish(api: Api, base_url: str, exam: 
             socket, {"type": "webrtc-offer", "attempt_id": attempt_id, "sdp": "v=0 x" * 3}
         )
     assert (reply["status"], reply["code"], reply["attempt_status"]) == (409, "AttemptClosed", "submitted")
+
+
+async def test_an_empty_seat_becomes_a_violation_with_evidence_the_teacher_sees(
+    base_url: str, exam: dict[str, Any]
+) -> None:
+    student, teacher = exam["students"][0], exam["teacher"]
+    attempt_id = exam["attempts"][0]["attempt_id"]
+    empty_seat = FaceCamera(away=lambda seconds: 2.0 <= seconds < 7.0)
+
+    async def violations() -> list[dict[str, Any]]:
+        response = await teacher.get(f"/api/violations/{attempt_id}")
+        assert response.status_code == 200, response.text
+        return list(response.json())
+
+    async with live(base_url, student) as socket:
+        connection = await publish_over(socket, attempt_id, camera=empty_seat, microphone=Tone(amplitude=0.0))
+        deadline = asyncio.get_running_loop().time() + 30
+        found: list[dict[str, Any]] = []
+        while not any(v["evidence_id"] for v in found):
+            assert asyncio.get_running_loop().time() < deadline, found
+            await asyncio.sleep(0.5)
+            found = await violations()
+        await connection.close()
+
+    [violation] = found
+    assert (violation["type"], violation["source"], violation["severity"]) == ("no_face", "server", "medium")
+    assert violation["ended_at"] is not None
+    response = await student.post(f"/api/tests/{exam['test']['id']}/submit", json={"attempt_id": attempt_id})
+    assert response.status_code == 200, response.text

@@ -25,6 +25,7 @@ from protolearn.errors import PermissionDenied, ProtoLearnError
 from protolearn.media.errors import MediaError, NegotiationFailed, UnknownViewer
 from protolearn.media.relay import ForwardingUnit
 from protolearn.proctoring.live import publishable_attempt, watchable_attempt, watchable_attempts_of_test
+from protolearn.proctoring.supervisor import ProctoringSupervisor
 from protolearn.store.users import Role
 
 __all__ = ("proctor_socket",)
@@ -70,7 +71,7 @@ _encoder = msgspec.json.Encoder()
 async def proctor_socket(socket: WebSocket[Any, Any, Any]) -> None:
     principal = principal_of(socket)
     state = socket.app.state
-    session = _LiveSession(principal, state.media, state.sessionmaker)
+    session = _LiveSession(principal, state.media, state.proctoring, state.sessionmaker)
     await socket.accept()
     try:
         while True:
@@ -86,9 +87,12 @@ async def proctor_socket(socket: WebSocket[Any, Any, Any]) -> None:
 class _LiveSession:
     """One socket's conversation; a teacher's socket owns one viewer connection."""
 
-    def __init__(self, principal: Principal, unit: ForwardingUnit, sessionmaker: Any) -> None:
+    def __init__(
+        self, principal: Principal, unit: ForwardingUnit, proctoring: ProctoringSupervisor, sessionmaker: Any
+    ) -> None:
         self.principal = principal
         self.unit = unit
+        self.proctoring = proctoring
         self.sessionmaker = sessionmaker
         self.viewer_id = f"user-{principal.user_id}-{uuid.uuid4().hex[:12]}"
         self.watching: list[int] = []
@@ -115,8 +119,9 @@ class _LiveSession:
         match message:
             case WebrtcOffer(attempt_id=attempt_id, sdp=sdp):
                 async with self.sessionmaker() as db:
-                    stream = await publishable_attempt(db, self.principal, attempt_id)
+                    stream, analysis_fps = await publishable_attempt(db, self.principal, attempt_id)
                 answer = await self.unit.publish(str(stream), sdp)
+                await self.proctoring.start(stream, analysis_fps)
                 return [
                     {"type": "webrtc-answer", "attempt_id": stream, "sdp": answer},
                     {"type": "monitoring-started", "attempt_id": stream},

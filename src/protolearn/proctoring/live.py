@@ -22,8 +22,11 @@ from protolearn.store.users import Role
 __all__ = ("publishable_attempt", "watchable_attempt", "watchable_attempts_of_test")
 
 
-async def publishable_attempt(session: AsyncSession, principal: Principal, attempt_id: int) -> int:
-    """The attempt a student may stream: their own, in progress, before its deadline."""
+async def publishable_attempt(
+    session: AsyncSession, principal: Principal, attempt_id: int
+) -> tuple[int, float]:
+    """The attempt a student may stream (their own, in progress, before its deadline) and the
+    analysis rate its test asks for."""
     if principal.role is not Role.STUDENT:
         raise PermissionDenied("only the student taking an attempt publishes its camera")
     attempt = await session.get(TestAttempt, attempt_id)
@@ -31,7 +34,8 @@ async def publishable_attempt(session: AsyncSession, principal: Principal, attem
         raise AttemptNotFound(f"attempt {attempt_id} not found")
     if attempt.status != AttemptStatus.IN_PROGRESS or attempt.deadline <= utcnow():
         raise AttemptClosed(f"attempt {attempt_id} is not in progress", attempt_status=attempt.status)
-    return attempt.id
+    test = await session.get(Test, attempt.test_id)
+    return attempt.id, test.analysis_fps if test is not None else 2.0
 
 
 def _ensure_teacher(principal: Principal) -> None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from protolearn.media.recorder import Clip, ClipUnavailable, SegmentRecorder
@@ -29,6 +30,7 @@ from protolearn.media.streams import StreamEvent
 from protolearn.media.tap import FrameTap, TappedFrame
 from protolearn.proctoring.evidence import close_violation, open_violation
 from protolearn.proctoring.rules import RuleEngine, RuleThresholds, ViolationSpan
+from protolearn.store.attempts import AttemptStatus, TestAttempt
 from protolearn.vision.analyzer import FaceAnalyzer
 from protolearn.vision.batcher import FrameBatcher
 from protolearn.vision.schemas import Observation
@@ -115,6 +117,34 @@ class ProctoringSupervisor:
         session.worker = asyncio.create_task(self._run_jobs(session), name=f"proctoring-{attempt_id}")
         self._sessions[attempt_id] = session
         pipeline.tap.attach(hub, analysis_fps)
+
+    async def stop_finished(self) -> list[int]:
+        """Stops the sessions of attempts no longer in progress (submitted, auto-submitted,
+        terminated: whoever ended them); returns their ids. Called periodically."""
+        if not self._sessions:
+            return []
+        async with self.sessionmaker() as db:
+            running = set(
+                await db.scalars(
+                    select(TestAttempt.id).where(
+                        TestAttempt.id.in_(list(self._sessions)),
+                        TestAttempt.status == AttemptStatus.IN_PROGRESS,
+                    )
+                )
+            )
+        finished = [attempt_id for attempt_id in self._sessions if attempt_id not in running]
+        for attempt_id in finished:
+            await self.stop(attempt_id)
+        return finished
+
+    async def run(self, interval_s: float = 2.0) -> None:
+        """The background task: ends sessions whose attempt has ended."""
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                await self.stop_finished()
+            except Exception:
+                log.exception("could not check which proctored attempts ended")
 
     async def stop(self, attempt_id: int) -> SessionReport | None:
         """The attempt ended: close its violations (with clips), stop tapping, close the stream."""
