@@ -32,6 +32,7 @@ from protolearn.api.users import UsersController
 from protolearn.api.violations import ViolationsController
 from protolearn.assessment.deadlines import DeadlineEnforcer
 from protolearn.config import Settings
+from protolearn.events.bus import EventBus
 from protolearn.media.relay import ForwardingUnit
 from protolearn.media.streams import StreamEvent
 from protolearn.proctoring.supervisor import ProctoringSupervisor
@@ -66,7 +67,9 @@ def create_app(settings: Settings) -> Litestar:
         keyframe_every_s=settings.media_keyframe_every_seconds,
         on_event=on_stream_event,
     )
-    proctoring = ProctoringSupervisor(media, sessionmaker, settings.data_dir, lambda: create_analyzer("onnx"))
+    proctoring = ProctoringSupervisor(
+        media, sessionmaker, settings.data_dir, lambda: create_analyzer("onnx"), bus=EventBus()
+    )
     supervisors.append(proctoring)
     state = State(
         {

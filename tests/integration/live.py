@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -33,6 +34,18 @@ async def exchange(
     return [json.loads(await asyncio.wait_for(socket.recv(), timeout=20)) for _ in range(replies)]
 
 
+async def receive_until(socket: ClientConnection, wanted: str, within: float = 30.0) -> list[dict[str, Any]]:
+    """Messages read until (and with) the first of type `wanted`; fails after `within` s."""
+    seen: list[dict[str, Any]] = []
+    deadline = time.monotonic() + within
+    while not seen or seen[-1]["type"] != wanted:
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, f"no {wanted!r} within {within} s; got {[m['type'] for m in seen]}"
+        seen.append(json.loads(await asyncio.wait_for(socket.recv(), timeout=remaining)))
+        assert seen[-1]["type"] != "error" or wanted == "error", seen[-1]
+    return seen
+
+
 async def publish_over(
     socket: ClientConnection,
     attempt_id: int,
@@ -43,10 +56,11 @@ async def publish_over(
     student.addTrack(camera or FaceCamera())
     student.addTrack(microphone or Tone())
     await student.setLocalDescription(await student.createOffer())
-    answer, started = await exchange(
-        socket, {"type": "webrtc-offer", "attempt_id": attempt_id, "sdp": student.localDescription.sdp}, 2
-    )
-    assert answer["type"] == "webrtc-answer", answer
+    offer = {"type": "webrtc-offer", "attempt_id": attempt_id, "sdp": student.localDescription.sdp}
+    await socket.send(json.dumps(offer))
+    replies = await receive_until(socket, "monitoring-started")
+    [answer] = [reply for reply in replies if reply["type"] == "webrtc-answer"]
+    started = replies[-1]
     assert answer["attempt_id"] == attempt_id
     assert started == {"type": "monitoring-started", "attempt_id": attempt_id}
     await student.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
@@ -73,13 +87,15 @@ async def watch_over(
 
         readers.append(asyncio.ensure_future(read()))
 
-    [offer] = await exchange(socket, message)
-    assert offer["type"] == "webrtc-offer", offer
+    # Live events (student-status, violation) may come between the replies: skip them.
+    await socket.send(json.dumps(message))
+    offer = (await receive_until(socket, "webrtc-offer"))[-1]
     await teacher.setRemoteDescription(RTCSessionDescription(sdp=offer["sdp"], type="offer"))
     await teacher.setLocalDescription(await teacher.createAnswer())
-    [connected] = await exchange(socket, {"type": "webrtc-answer", "sdp": teacher.localDescription.sdp})
+    await socket.send(json.dumps({"type": "webrtc-answer", "sdp": teacher.localDescription.sdp}))
+    connected = (await receive_until(socket, "peer-connected"))[-1]
     assert connected == {"type": "peer-connected", "attempt_ids": offer["attempt_ids"]}
     return teacher, frames
 
 
-__all__ = ("exchange", "live", "publish_over", "until", "watch_over")
+__all__ = ("exchange", "live", "publish_over", "receive_until", "until", "watch_over")

@@ -12,7 +12,7 @@ from websockets.exceptions import InvalidStatus
 
 from tests.e2e.peers import FaceCamera, Tone
 from tests.integration.api import Api, published_test, started_attempt
-from tests.integration.live import exchange, live, publish_over, until, watch_over
+from tests.integration.live import exchange, live, publish_over, receive_until, until, watch_over
 
 
 @pytest.fixture
@@ -132,3 +132,50 @@ async def test_an_empty_seat_becomes_a_violation_with_evidence_the_teacher_sees(
     assert violation["ended_at"] is not None
     response = await student.post(f"/api/tests/{exam['test']['id']}/submit", json={"attempt_id": attempt_id})
     assert response.status_code == 200, response.text
+
+
+async def test_teachers_get_violations_live_and_can_warn_and_terminate(
+    base_url: str, exam: dict[str, Any]
+) -> None:
+    student, teacher = exam["students"][0], exam["teacher"]
+    attempt_id = exam["attempts"][0]["attempt_id"]
+    empty_seat = FaceCamera(away=lambda seconds: 2.0 <= seconds < 6.0)
+
+    async with live(base_url, student) as student_socket, live(base_url, teacher) as teacher_socket:
+        connection = await publish_over(
+            student_socket, attempt_id, camera=empty_seat, microphone=Tone(amplitude=0.0)
+        )
+        viewer, frames = await watch_over(teacher_socket, {"type": "watch", "attempt_id": attempt_id})
+
+        to_teacher = await receive_until(teacher_socket, "violation")
+        assert "student-status" in [m["type"] for m in to_teacher]
+        violation = to_teacher[-1]["violation"]
+        assert (violation["attempt_id"], violation["type"], violation["source"]) == (
+            attempt_id,
+            "no_face",
+            "server",
+        )
+        to_student = await receive_until(student_socket, "violation-received")
+        assert to_student[-1]["violation"]["id"] == violation["id"]
+        assert len(frames) > 0  # the teacher sees the student meanwhile
+
+        warn = {"type": "warn", "attempt_id": attempt_id, "message": "Eyes on your screen"}
+        await teacher_socket.send(json.dumps(warn))
+        sent = (await receive_until(teacher_socket, "warning-sent"))[-1]
+        assert sent == {"type": "warning-sent", "attempt_id": attempt_id, "delivered": True}
+        warning = (await receive_until(student_socket, "warning"))[-1]
+        assert warning["message"] == "Eyes on your screen"
+
+        terminate = {"type": "terminate", "attempt_id": attempt_id, "reason": "phone on desk"}
+        await teacher_socket.send(json.dumps(terminate))
+        await receive_until(teacher_socket, "terminated")
+        test_ended = (await receive_until(student_socket, "test-ended"))[-1]
+        assert (test_ended["status"], test_ended["reason"]) == ("terminated", "phone on desk")
+        await until(lambda: connection.connectionState == "closed", within=10)  # the stream closes
+        await viewer.close()
+
+    response = await student.get(f"/api/attempts/{attempt_id}")
+    assert response.json()["status"] == "terminated"
+    async with live(base_url, exam["students"][1]) as other_student:
+        [reply] = await exchange(other_student, {"type": "warn", "attempt_id": attempt_id, "message": "x"})
+        assert reply["status"] in (403, 404)

@@ -1,15 +1,20 @@
 """The live channel, WebSocket /ws/proctor?token=<access token>: WebRTC signaling.
 
 Students send ``webrtc-offer`` {attempt_id, sdp} for their own attempt in progress and get
-``webrtc-answer`` and ``monitoring-started``. Teachers send ``watch`` {attempt_id} or
-``watch-test`` {test_id}; the server offers the relayed tracks (``webrtc-offer`` {sdp,
-attempt_ids}) and the teacher answers (``webrtc-answer`` {sdp}), then gets ``peer-connected``.
+``webrtc-answer`` and ``monitoring-started``, then ``violation-received``, ``warning`` and
+``test-ended`` as they happen. Teachers send ``watch`` {attempt_id} or ``watch-test``
+{test_id}; the server offers the relayed tracks (``webrtc-offer`` {sdp, attempt_ids}) and the
+teacher answers (``webrtc-answer`` {sdp}), then gets ``peer-connected``, and ``violation`` and
+``student-status`` for the watched attempts. Teachers send ``warn`` {attempt_id, message} and
+``terminate`` {attempt_id, reason}.
 A bad message gets an ``error`` {status, title, detail, code} and the socket stays open; the
 server gathers its ICE candidates before answering, so ``ice-candidate`` needs no reply.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import uuid
 from typing import Annotated, Any
@@ -21,11 +26,16 @@ from litestar.exceptions import WebSocketDisconnect
 from protolearn.accounts.schemas import Principal
 from protolearn.api.errors import status_of
 from protolearn.api.security import principal_of
+from protolearn.assessment.attempts import AttemptService
+from protolearn.assessment.errors import AttemptClosed
+from protolearn.config import Settings
 from protolearn.errors import PermissionDenied, ProtoLearnError
+from protolearn.events.bus import student_topic, teachers_topic
 from protolearn.media.errors import MediaError, NegotiationFailed, UnknownViewer
 from protolearn.media.relay import ForwardingUnit
 from protolearn.proctoring.live import publishable_attempt, watchable_attempt, watchable_attempts_of_test
 from protolearn.proctoring.supervisor import ProctoringSupervisor
+from protolearn.store.attempts import AttemptStatus
 from protolearn.store.users import Role
 
 __all__ = ("proctor_socket",)
@@ -62,7 +72,17 @@ class WatchTest(_Message, frozen=True, tag="watch-test"):
     test_id: Id
 
 
-ClientMessage = WebrtcOffer | WebrtcAnswer | IceCandidate | Watch | WatchTest
+class Warn(_Message, frozen=True, tag="warn"):
+    attempt_id: Id
+    message: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+
+
+class Terminate(_Message, frozen=True, tag="terminate"):
+    attempt_id: Id
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+
+
+ClientMessage = WebrtcOffer | WebrtcAnswer | IceCandidate | Watch | WatchTest | Warn | Terminate
 _decoder = msgspec.json.Decoder(ClientMessage)
 _encoder = msgspec.json.Encoder()
 
@@ -71,31 +91,43 @@ _encoder = msgspec.json.Encoder()
 async def proctor_socket(socket: WebSocket[Any, Any, Any]) -> None:
     principal = principal_of(socket)
     state = socket.app.state
-    session = _LiveSession(principal, state.media, state.proctoring, state.sessionmaker)
+    session = _LiveSession(principal, state)
     await socket.accept()
+
+    async def send(message: dict[str, Any]) -> None:
+        await socket.send_data(_encoder.encode(message).decode(), mode="text")
+
+    async def forward_events() -> None:
+        while True:
+            await send(await session.events.next())
+
+    forwarding = asyncio.create_task(forward_events(), name=f"live-events-{session.viewer_id}")
     try:
         while True:
             raw = await socket.receive_data(mode="text")
             for reply in await session.handle(raw):
-                await socket.send_data(_encoder.encode(reply).decode(), mode="text")
+                await send(reply)
     except WebSocketDisconnect:
         pass
     finally:
+        forwarding.cancel()
+        with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
+            await forwarding
         await session.close()
 
 
 class _LiveSession:
     """One socket's conversation; a teacher's socket owns one viewer connection."""
 
-    def __init__(
-        self, principal: Principal, unit: ForwardingUnit, proctoring: ProctoringSupervisor, sessionmaker: Any
-    ) -> None:
+    def __init__(self, principal: Principal, state: Any) -> None:
         self.principal = principal
-        self.unit = unit
-        self.proctoring = proctoring
-        self.sessionmaker = sessionmaker
+        self.unit: ForwardingUnit = state.media
+        self.proctoring: ProctoringSupervisor = state.proctoring
+        self.sessionmaker = state.sessionmaker
+        self.settings: Settings = state.settings
         self.viewer_id = f"user-{principal.user_id}-{uuid.uuid4().hex[:12]}"
         self.watching: list[int] = []
+        self.events = self.proctoring.bus.subscribe()
 
     async def handle(self, raw: str | bytes) -> list[dict[str, Any]]:
         try:
@@ -121,6 +153,7 @@ class _LiveSession:
                 async with self.sessionmaker() as db:
                     stream, analysis_fps = await publishable_attempt(db, self.principal, attempt_id)
                 answer = await self.unit.publish(str(stream), sdp)
+                self.events.add([student_topic(stream)])
                 await self.proctoring.start(stream, analysis_fps)
                 return [
                     {"type": "webrtc-answer", "attempt_id": stream, "sdp": answer},
@@ -141,13 +174,37 @@ class _LiveSession:
                 return [{"type": "peer-connected", "attempt_ids": self.watching}]
             case IceCandidate():
                 return []  # the server's SDP carries all its candidates; the peer's come with its SDP
+            case Warn(attempt_id=attempt_id, message=text):
+                async with self.sessionmaker() as db:
+                    await watchable_attempt(db, self.principal, attempt_id)
+                warning = {"type": "warning", "attempt_id": attempt_id, "message": text.strip()}
+                delivered = self.proctoring.bus.publish(student_topic(attempt_id), warning)
+                return [{"type": "warning-sent", "attempt_id": attempt_id, "delivered": delivered > 0}]
+            case Terminate(attempt_id=attempt_id, reason=reason):
+                async with self.sessionmaker() as db:
+                    await watchable_attempt(db, self.principal, attempt_id)
+                    service = AttemptService(db, grace_seconds=self.settings.deadline_grace_seconds)
+                    closed = await service.close(attempt_id, AttemptStatus.TERMINATED, reason=reason.strip())
+                if not closed:
+                    raise AttemptClosed(f"attempt {attempt_id} is not in progress")
+                ended = {
+                    "type": "test-ended",
+                    "attempt_id": attempt_id,
+                    "status": "terminated",
+                    "reason": reason,
+                }
+                self.proctoring.bus.publish(student_topic(attempt_id), ended)
+                await self.proctoring.stop(attempt_id)
+                return [{"type": "terminated", "attempt_id": attempt_id}]
 
     async def _offer(self, attempts: list[int]) -> list[dict[str, Any]]:
         self.watching = attempts
+        self.events.add(teachers_topic(attempt) for attempt in attempts)
         offer = await self.unit.watch(self.viewer_id, [str(a) for a in attempts])
         return [{"type": "webrtc-offer", "attempt_ids": attempts, "sdp": offer}]
 
     async def close(self) -> None:
+        self.events.close()
         await self.unit.stop_watching(self.viewer_id)
 
 

@@ -51,11 +51,12 @@ async def close_violation(
     ended_wall: float,
     clip: Clip | None,
     data_dir: Path,
-) -> None:
+) -> int | None:
+    """Ends the violation, links its clip; returns the evidence id (None without a clip)."""
     async with sessionmaker() as session:
         violation = await session.get(Violation, violation_id)
         if violation is None:
-            return
+            return None
         violation.ended_at = _utc(ended_wall)
         violation.severity = span.severity.value
         if clip is not None:
@@ -75,3 +76,4 @@ async def close_violation(
         if attempt is not None:
             await recount(session, attempt)
         await session.commit()
+        return violation.evidence_id

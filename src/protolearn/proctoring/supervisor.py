@@ -18,12 +18,14 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from protolearn.events.bus import EventBus, student_topic, teachers_topic
 from protolearn.media.recorder import Clip, ClipUnavailable, SegmentRecorder
 from protolearn.media.relay import ForwardingUnit
 from protolearn.media.streams import StreamEvent
@@ -43,8 +45,15 @@ PRE_ROLL_S = 3.0
 POST_ROLL_S = 2.0
 
 
+STATUS_EVERY_S = 1.0  # student-status from observations, at most this often per attempt
+
+
 def wall_time(monotonic: float) -> float:
     return time.time() - time.monotonic() + monotonic
+
+
+def _iso(wall_seconds: float) -> str:
+    return datetime.fromtimestamp(wall_seconds, UTC).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(slots=True)
@@ -68,6 +77,7 @@ class _Session:
     jobs: asyncio.Queue[Job] = field(default_factory=asyncio.Queue)
     worker: asyncio.Task[None] | None = None
     open_rows: dict[str, int] = field(default_factory=dict)  # rule -> violation id
+    last_status: float = float("-inf")
     report: SessionReport = field(default_factory=SessionReport)
 
 
@@ -88,8 +98,10 @@ class ProctoringSupervisor:
         sessionmaker: async_sessionmaker[AsyncSession],
         data_dir: Path,
         make_analyzer: Callable[[], FaceAnalyzer],
+        bus: EventBus | None = None,
     ) -> None:
         self.unit = unit
+        self.bus = bus or EventBus()
         self.sessionmaker = sessionmaker
         self.data_dir = data_dir
         self._make_analyzer = make_analyzer
@@ -178,6 +190,7 @@ class ProctoringSupervisor:
             session.rules.stream_lost(now, self.unit.hub(event.stream_id).last_media)
         elif event.state == "live":
             session.rules.stream_live(now)
+        self._status(session, None)
 
     # --- frames to observations ----------------------------------------------------------------
 
@@ -211,6 +224,23 @@ class ProctoringSupervisor:
         session.report.frames_analysed += 1
         session.rules.observe(frame.arrived, observation)
         session.rules.hear(frame.arrived, self.unit.hub(frame.stream_id).audio_level)
+        if frame.arrived - session.last_status >= STATUS_EVERY_S:
+            session.last_status = frame.arrived
+            self._status(session, observation)
+
+    def _status(self, session: _Session, observation: Observation | None) -> None:
+        """student-status for the watching teachers: connection, camera, what the camera sees."""
+        hub = self.unit.hub(str(session.attempt_id))
+        message: dict[str, object] = {
+            "type": "student-status",
+            "attempt_id": session.attempt_id,
+            "connected": hub.state == "live",
+            "camera_ok": hub.state == "live",
+            "open_violations": [span.type for span in session.rules.open_violations],
+        }
+        if observation is not None:
+            message["last_observation"] = {"faces": len(observation.faces), "dark": observation.dark}
+        self.bus.publish(teachers_topic(session.attempt_id), message)
 
     # --- violations to the database, in order per attempt -------------------------------------
 
@@ -228,6 +258,7 @@ class ProctoringSupervisor:
         row = await open_violation(self.sessionmaker, session.attempt_id, span, wall_time(span.started))
         session.open_rows[span.type] = row
         session.report.violations_opened += 1
+        self._announce(session, row, span, None, None)
 
     async def _closed(self, session: _Session, span: ViolationSpan) -> None:
         opened = session.open_rows.pop(span.type, None)
@@ -235,8 +266,34 @@ class ProctoringSupervisor:
             return
         ended = span.ended if span.ended is not None else time.monotonic()
         clip = await self._clip(session, span, ended)
-        await close_violation(self.sessionmaker, opened, span, wall_time(ended), clip, self.data_dir)
+        evidence_id = await close_violation(
+            self.sessionmaker, opened, span, wall_time(ended), clip, self.data_dir
+        )
         session.report.violations_closed += 1
+        self._announce(session, opened, span, ended, evidence_id)
+
+    def _announce(
+        self, session: _Session, row: int, span: ViolationSpan, ended: float | None, evidence_id: int | None
+    ) -> None:
+        """Stored first, then published: teachers get `violation` (when it starts and again when
+        it ends, with its clip), the student `violation-received` when it starts."""
+        violation = {
+            "id": row,
+            "attempt_id": session.attempt_id,
+            "type": span.type,
+            "severity": span.severity.value,
+            "source": "server",
+            "description": span.detail,
+            "timestamp": _iso(wall_time(span.started)),
+            "ended_at": None if ended is None else _iso(wall_time(ended)),
+            "evidence_id": evidence_id,
+        }
+        self.bus.publish(teachers_topic(session.attempt_id), {"type": "violation", "violation": violation})
+        if ended is None:
+            notice = {key: violation[key] for key in ("id", "type", "severity", "timestamp")}
+            self.bus.publish(
+                student_topic(session.attempt_id), {"type": "violation-received", "violation": notice}
+            )
 
     async def _clip(self, session: _Session, span: ViolationSpan, ended: float) -> Clip | None:
         path = (

@@ -1,0 +1,1 @@
+"""Publish/subscribe of live events between rooms and sockets: in-process by default."""
