@@ -26,6 +26,7 @@ from protolearn.api.errors import EXCEPTION_HANDLERS
 from protolearn.api.operations import AuditLogController, HealthController
 from protolearn.api.proctor_ws import proctor_socket
 from protolearn.api.questions import QuestionsController
+from protolearn.api.reviews import EvidenceController, ReviewsController
 from protolearn.api.security import BearerAuthMiddleware
 from protolearn.api.tests import TestsController
 from protolearn.api.users import UsersController
@@ -113,6 +114,8 @@ def create_app(settings: Settings) -> Litestar:
             AttemptsController,
             ResultsController,
             ViolationsController,
+            ReviewsController,
+            EvidenceController,
             AuditLogController,
             HealthController,
             proctor_socket,

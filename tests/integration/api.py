@@ -16,6 +16,7 @@ from protolearn.accounts.tokens import AccessTokenCodec
 from protolearn.config import Settings
 from protolearn.store.database import create_engine, create_sessionmaker
 from protolearn.store.users import Role
+from protolearn.store.violations import EvidenceClip, Violation
 
 PASSWORD = "correct horse battery"
 _serial = itertools.count(1)
@@ -171,3 +172,31 @@ async def started_attempt(student: Actor, test_id: int) -> dict[str, Any]:
     response = await student.post(f"/api/tests/{test_id}/start")
     assert response.status_code == 200, response.text
     return dict(response.json())
+
+
+async def attach_evidence(settings: Settings, violation_id: int) -> int:
+    """An evidence clip on the violation, as the proctoring pipeline would have written it."""
+    clip = settings.data_dir / "clips" / f"violation-{violation_id}.webm"
+    clip.parent.mkdir(parents=True, exist_ok=True)
+    clip.write_bytes(b"\x1a\x45\xdf\xa3" + bytes(2000))
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            violation = await session.get(Violation, violation_id)
+            assert violation is not None
+            evidence = EvidenceClip(
+                attempt_id=violation.attempt_id,
+                path=str(clip.relative_to(settings.data_dir)),
+                size_bytes=2004,
+                duration_seconds=1.0,
+                sha256="0" * 64,
+                started_at=violation.occurred_at,
+                ended_at=violation.occurred_at,
+            )
+            session.add(evidence)
+            await session.flush()
+            violation.evidence_id = evidence.id
+            await session.commit()
+            return evidence.id
+    finally:
+        await engine.dispose()

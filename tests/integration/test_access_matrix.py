@@ -14,7 +14,15 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.api import PASSWORD, Actor, Api, mcq, new_test_payload, started_attempt
+from tests.integration.api import (
+    PASSWORD,
+    Actor,
+    Api,
+    attach_evidence,
+    mcq,
+    new_test_payload,
+    started_attempt,
+)
 
 ACTORS = ("anonymous", "student", "other_student", "teacher", "other_teacher", "admin", "auditor")
 OK, UNAUTHENTICATED, FORBIDDEN, HIDDEN = "2xx", 401, 403, 404
@@ -29,6 +37,8 @@ class World:
     question: int
     draft_question: int
     spare_user: int
+    violation: int
+    evidence: int
 
 
 async def build_world(api: Api) -> World:
@@ -39,6 +49,11 @@ async def build_world(api: Api) -> World:
     draft = (await teacher.post("/api/tests", json=new_test_payload(title="Draft"))).json()
     attempt = await started_attempt(actors["student"], published["id"])
     spare = await api.user("student")
+    reported = await actors["student"].post(
+        "/api/violations", json={"attempt_id": attempt["attempt_id"], "type": "tab_switch"}
+    )
+    violation = reported.json()["id"]
+    evidence = await attach_evidence(api.settings, violation)
     return World(
         actors=actors,
         published_test=published["id"],
@@ -47,6 +62,8 @@ async def build_world(api: Api) -> World:
         question=published["questions"][0]["id"],
         draft_question=draft["questions"][0]["id"],
         spare_user=spare.id,
+        violation=violation,
+        evidence=evidence,
     )
 
 
@@ -80,6 +97,8 @@ AUTHORS = expect(OK, other_teacher=HIDDEN, **STAFF_ONLY)
 STUDENT_ONLY = expect(FORBIDDEN, student=OK, other_student=HIDDEN)
 ATTEMPT_VIEWERS = expect(OK, other_student=HIDDEN, other_teacher=HIDDEN)
 ADMIN_ONLY = expect(FORBIDDEN, admin=OK)
+REVIEWERS = expect(OK, student=FORBIDDEN, other_student=FORBIDDEN)
+ATTEMPT_REVIEWERS = expect(OK, student=FORBIDDEN, other_student=FORBIDDEN, other_teacher=HIDDEN)
 
 CASES = [
     route("GET", "/api/auth/me", expect(OK)),
@@ -134,6 +153,15 @@ CASES = [
     route("POST", "/api/violations", STUDENT_ONLY, lambda w: {"attempt_id": w.attempt, "type": "tab_switch"}),
     route("GET", "/api/violations/{attempt}", ATTEMPT_VIEWERS),
     route("GET", "/api/audit-log", ADMIN_ONLY),
+    route("GET", "/api/reviews/flagged", REVIEWERS),
+    route("GET", "/api/attempts/{attempt}/timeline", ATTEMPT_REVIEWERS),
+    route("GET", "/api/evidence/{evidence}/video", ATTEMPT_REVIEWERS),
+    route(
+        "POST",
+        "/api/violations/{violation}/review",
+        expect(FORBIDDEN, auditor=OK),
+        lambda w: {"decision": "dismissed", "note": "looked at the clip"},
+    ),
 ]
 
 
@@ -197,6 +225,8 @@ def _openapi_path(template: str) -> str:
         "{question}": "{question_id}",
         "{draft_question}": "{question_id}",
         "{attempt}": "{attempt_id}",
+        "{violation}": "{violation_id}",
+        "{evidence}": "{evidence_id}",
         "{actors[student].id}": "{student_id}",
     }
     for ours, theirs in names.items():

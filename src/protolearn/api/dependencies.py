@@ -19,6 +19,7 @@ from protolearn.assessment.attempts import AttemptService
 from protolearn.assessment.authoring import AuthoringService
 from protolearn.assessment.results import ResultsService
 from protolearn.pagination import MAX_PAGE_SIZE
+from protolearn.proctoring.review import ReviewService
 from protolearn.proctoring.service import ProctoringService
 
 __all__ = (
@@ -31,6 +32,7 @@ __all__ = (
     "Paging",
     "Proctoring",
     "Results",
+    "Reviews",
     "WithPaging",
 )
 
@@ -49,6 +51,7 @@ Authoring = NamedDependency[AuthoringService]
 Attempts = NamedDependency[AttemptService]
 Results = NamedDependency[ResultsService]
 Proctoring = NamedDependency[ProctoringService]
+Reviews = NamedDependency[ReviewService]
 
 
 async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
@@ -99,6 +102,10 @@ def provide_proctoring(db_session: DbSession) -> ProctoringService:
     return ProctoringService(db_session)
 
 
+def provide_reviews(db_session: DbSession, state: State) -> ReviewService:
+    return ReviewService(db_session, state.settings.data_dir)
+
+
 DEPENDENCIES = {
     "db_session": Provide(provide_db_session),
     "principal": Provide(provide_principal, sync_to_thread=False),
@@ -108,4 +115,5 @@ DEPENDENCIES = {
     "attempts": Provide(provide_attempts, sync_to_thread=False),
     "results": Provide(provide_results, sync_to_thread=False),
     "proctoring": Provide(provide_proctoring, sync_to_thread=False),
+    "reviews": Provide(provide_reviews, sync_to_thread=False),
 }

@@ -58,3 +58,22 @@ class AttemptDetail(AttemptOut, frozen=True):
     """An attempt with its violations, as ``GET /api/attempts/{id}`` returns it."""
 
     violations: list[ViolationOut] = []
+
+
+class ReviewIn(Request, frozen=True):
+    decision: ReviewDecision
+    note: Annotated[str, msgspec.Meta(max_length=5_000)] = ""
+
+
+class FlaggedAttempt(Response, frozen=True):
+    """An attempt with violations, for the review queue (most suspicious first)."""
+
+    attempt_id: int
+    test_id: int
+    test_title: str
+    student_id: int
+    student_name: str
+    status: str
+    violation_count: int
+    suspicion_score: float
+    unreviewed: int

@@ -1,0 +1,119 @@
+"""Review after the exam: the flagged-attempts queue, an attempt's timeline, evidence clips
+(with HTTP Range, every view audited) and auditors' verdicts."""
+
+from __future__ import annotations
+
+import re
+from http import HTTPStatus
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_200_OK
+
+from protolearn.api.dependencies import Caller, Reviews
+from protolearn.api.errors import problem
+from protolearn.api.security import client_address, requires
+from protolearn.proctoring.schemas import FlaggedAttempt, ReviewIn, ViolationOut
+from protolearn.store.users import Role
+
+__all__ = ("EvidenceController", "ReviewsController", "byte_range")
+
+REVIEWERS = (Role.AUDITOR, Role.TEACHER, Role.ADMIN)
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+class RangeNotSatisfiable(Exception):
+    pass
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The (first, last) byte of a single-range ``Range`` header, None for the whole file.
+
+    Raises RangeNotSatisfiable for a range outside the file; a header we do not understand (several
+    ranges, other units) is ignored, as RFC 9110 allows, and the whole file is sent.
+    """
+    match = _RANGE.match(header.strip()) if header else None
+    if match is None:
+        return None
+    first, last = match.groups()
+    if not first and not last:
+        return None
+    if not first:  # the last N bytes
+        length = int(last)
+        if length == 0 or size == 0:
+            raise RangeNotSatisfiable
+        return max(0, size - length), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or end < start:
+        raise RangeNotSatisfiable
+    return start, end
+
+
+class ReviewsController(Controller):
+    path = "/api"
+    tags = ["review"]
+
+    @get("/reviews/flagged", guards=[requires(*REVIEWERS)])
+    async def flagged(
+        self,
+        principal: Caller,
+        reviews: Reviews,
+        test_id: FromQuery[int | None] = None,
+    ) -> list[FlaggedAttempt]:
+        """Attempts with violations, most suspicious first."""
+        return await reviews.flagged(principal, test_id)
+
+    @get("/attempts/{attempt_id:int}/timeline", guards=[requires(*REVIEWERS)])
+    async def timeline(
+        self, attempt_id: FromPath[int], principal: Caller, reviews: Reviews
+    ) -> list[ViolationOut]:
+        """The attempt's violations in time order, each with its evidence clip id and review."""
+        return await reviews.timeline(principal, attempt_id)
+
+    @post("/violations/{violation_id:int}/review", status_code=HTTP_200_OK, guards=[requires(Role.AUDITOR)])
+    async def review(
+        self,
+        violation_id: FromPath[int],
+        data: JSONBody[ReviewIn],
+        principal: Caller,
+        reviews: Reviews,
+        request: Request[Any, Any, Any],
+    ) -> ViolationOut:
+        """Confirm or dismiss a violation, with a note; a dismissed one stops counting."""
+        return await reviews.review(principal, violation_id, data, client_address(request))
+
+
+class EvidenceController(Controller):
+    path = "/api/evidence"
+    tags = ["review"]
+
+    @get("/{evidence_id:int}/video", guards=[requires(*REVIEWERS)], media_type="video/webm")
+    async def video(
+        self, evidence_id: FromPath[int], principal: Caller, reviews: Reviews, request: Request[Any, Any, Any]
+    ) -> Response[Any]:
+        """The clip as video/webm; honours a single HTTP Range (206), as video players ask."""
+        clip = await reviews.evidence(principal, evidence_id, client_address(request))
+        headers = {"Accept-Ranges": "bytes", "Cache-Control": "private, no-store"}
+        try:
+            wanted = byte_range(request.headers.get("range"), clip.size_bytes)
+        except RangeNotSatisfiable:
+            headers["Content-Range"] = f"bytes */{clip.size_bytes}"
+            return problem(
+                request,
+                HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
+                "the range is outside the clip",
+                headers=headers,
+            )
+        data = clip.path.read_bytes()
+        if wanted is None:
+            return Response(data, status_code=HTTP_200_OK, media_type=clip.media_type, headers=headers)
+        first, last = wanted
+        headers["Content-Range"] = f"bytes {first}-{last}/{clip.size_bytes}"
+        return Response(
+            data[first : last + 1],
+            status_code=HTTPStatus.PARTIAL_CONTENT,
+            media_type=clip.media_type,
+            headers=headers,
+        )
