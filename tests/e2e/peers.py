@@ -18,22 +18,37 @@ from aiortc.mediastreams import VIDEO_CLOCK_RATE, VIDEO_TIME_BASE, MediaStreamEr
 from skimage import data
 
 from protolearn.media.relay import ForwardingUnit
-from tests.unit.vision.images import astronaut
+from tests.unit.vision.images import astronaut, two_people
 
 FPS = 15
 
 
+def _scenes() -> dict[str, np.ndarray]:
+    face = astronaut()
+    return {
+        "face": face,
+        "empty": cv2.resize(data.coffee(), (640, 480), interpolation=cv2.INTER_AREA),  # nobody there
+        "two": two_people(),  # someone joined the student
+        "dark": (face.astype(np.float32) * 0.015).astype(np.uint8),  # the light went out: too dark to see
+    }
+
+
 class FaceCamera(MediaStreamTrack):
-    """640x480 frames of a face that sways a little, at 15 fps (a webcam's rate). While
-    away(seconds since the first frame) is true the seat is empty: the room without the face."""
+    """640x480 frames at 15 fps (a webcam's rate) of a face that sways a little. scene(seconds
+    since the first frame) may switch to "empty" (the room without the student), "two" (a
+    second person) or "dark"; `away` is the empty room during the seconds it says."""
 
     kind = "video"
 
-    def __init__(self, away: Callable[[float], bool] | None = None) -> None:
+    def __init__(
+        self, away: Callable[[float], bool] | None = None, scene: Callable[[float], str] | None = None
+    ) -> None:
         super().__init__()
-        self._picture = astronaut()
-        self._empty_room = cv2.resize(data.coffee(), (640, 480), interpolation=cv2.INTER_AREA)
-        self._away = away or (lambda _seconds: False)
+        self._pictures = _scenes()
+        if scene is None:
+            absent = away or (lambda _seconds: False)
+            scene = lambda seconds: "empty" if absent(seconds) else "face"  # noqa: E731
+        self._scene = scene
         self._count = 0
         self._start: float | None = None
 
@@ -43,8 +58,8 @@ class FaceCamera(MediaStreamTrack):
         due = self._start + self._count / FPS
         await asyncio.sleep(max(0.0, due - time.monotonic()))
         shift = int(12 * math.sin(self._count / 4))
-        scene = self._empty_room if self._away(self._count / FPS) else self._picture
-        frame = av.VideoFrame.from_ndarray(np.roll(scene, shift, axis=1), format="rgb24")
+        picture = self._pictures[self._scene(self._count / FPS)]
+        frame = av.VideoFrame.from_ndarray(np.roll(picture, shift, axis=1), format="rgb24")
         frame.pts = int(self._count * VIDEO_CLOCK_RATE / FPS)
         frame.time_base = VIDEO_TIME_BASE
         self._count += 1

@@ -109,3 +109,29 @@ async def test_a_face_gone_for_five_seconds_is_one_no_face_with_a_playable_clip(
     with av.open(str(path)) as container:
         frames = sum(1 for _ in container.decode(container.streams.video[0]))
     assert frames >= gone_for * 15 * 0.8
+
+
+@pytest.mark.parametrize(
+    ("scene", "expected"),
+    [("two", "multiple_faces"), ("dark", "camera_obstructed")],
+    ids=["a second person", "darkness"],
+)
+async def test_a_second_person_and_darkness_are_their_own_violations(
+    api: Api,
+    settings: Settings,
+    proctoring: tuple[ForwardingUnit, ProctoringSupervisor],
+    scene: str,
+    expected: str,
+) -> None:
+    unit, supervisor = proctoring
+    attempt_id = await attempt_of_a_student(api)
+    await supervisor.start(attempt_id, analysis_fps=4.0)
+    camera = FaceCamera(scene=lambda seconds: scene if 2.0 <= seconds < 7.0 else "face")
+    student = await publish(unit, str(attempt_id), microphone=Tone(amplitude=0.0), camera=camera)
+    await asyncio.sleep(11)
+    await supervisor.stop(attempt_id)
+    await student.close()
+
+    found = await violations_of(settings, attempt_id)
+    assert [violation.type for violation, _ in found] == [expected]  # darkness is not an empty seat
+    assert all(clip is not None for _, clip in found)
