@@ -6,15 +6,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import av
 import pytest
 from sqlalchemy import select
 
 from protolearn.config import Settings
+from protolearn.events.bus import Subscription, student_topic
 from protolearn.media.relay import ForwardingUnit
 from protolearn.media.streams import StreamEvent
+from protolearn.proctoring.rules import RuleThresholds
 from protolearn.proctoring.supervisor import ProctoringSupervisor
+from protolearn.store.attempts import TestAttempt
 from protolearn.store.database import create_engine, create_sessionmaker
 from protolearn.store.violations import EvidenceClip, Violation
 from protolearn.vision.runtimes import create_analyzer
@@ -135,3 +139,36 @@ async def test_a_second_person_and_darkness_are_their_own_violations(
     found = await violations_of(settings, attempt_id)
     assert [violation.type for violation, _ in found] == [expected]  # darkness is not an empty seat
     assert all(clip is not None for _, clip in found)
+
+
+async def test_a_test_can_end_an_attempt_after_critical_violations(
+    api: Api, settings: Settings, proctoring: tuple[ForwardingUnit, ProctoringSupervisor]
+) -> None:
+    unit, supervisor = proctoring
+    attempt_id = await attempt_of_a_student(api)
+    # A strict test: a second person is critical after 1 s, and one critical violation ends it.
+    strict = RuleThresholds(escalate_after_seconds=1.0)
+    await supervisor.start(attempt_id, analysis_fps=4.0, thresholds=strict, auto_terminate_after_critical=1)
+    ended = supervisor.bus.subscribe([student_topic(attempt_id)])
+    camera = FaceCamera(scene=lambda seconds: "two" if 2.0 <= seconds < 6.0 else "face")
+    student = await publish(unit, str(attempt_id), microphone=Tone(amplitude=0.0), camera=camera)
+
+    message = await asyncio.wait_for(_next_of(ended, "test-ended"), timeout=20)
+    await student.close()
+
+    assert (message["status"], message["reason"]) == ("terminated", "1 critical violations")
+    [(violation, _clip)] = await violations_of(settings, attempt_id)
+    assert (violation.type, violation.severity) == ("multiple_faces", "critical")
+    engine = create_engine(settings.database_url)
+    async with create_sessionmaker(engine)() as session:
+        attempt = await session.get(TestAttempt, attempt_id)
+        assert attempt is not None
+        assert (attempt.status, attempt.end_reason) == ("terminated", "1 critical violations")
+    await engine.dispose()
+
+
+async def _next_of(subscription: Subscription, kind: str) -> dict[str, Any]:
+    while True:
+        message = await subscription.next()
+        if message["type"] == kind:
+            return message

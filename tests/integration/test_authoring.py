@@ -94,3 +94,36 @@ async def test_publishing_is_audited(api: Api) -> None:
     log = (await admin.get("/api/audit-log", params={"object_type": "test", "object_id": test["id"]})).json()
     assert [e["action"] for e in log["items"]] == ["test.unpublish", "test.publish", "test.create"]
     assert {e["actor_id"] for e in log["items"]} == {teacher.id}
+
+
+async def test_a_test_carries_its_proctoring_rules(api: Api) -> None:
+    teacher = await api.user("teacher")
+    proctoring = {
+        "analysis_fps": 3,
+        "rules": {"no_face_seconds": 5, "voice_level": 30},
+        "auto_terminate_after_critical": 2,
+    }
+    created = await teacher.post("/api/tests", json=new_test_payload(proctoring=proctoring))
+    assert created.status_code == 201, created.text
+    settings = created.json()["proctoring"]
+    assert (settings["rules"]["no_face_seconds"], settings["rules"]["voice_level"]) == (5, 30)
+    assert settings["rules"]["multiple_faces_seconds"] == 2  # the defaults for the rest
+    assert settings["auto_terminate_after_critical"] == 2
+
+    test_id = created.json()["id"]
+    reread = (await teacher.get(f"/api/tests/{test_id}")).json()["proctoring"]
+    assert reread == settings
+    relaxed = await teacher.put(
+        f"/api/tests/{test_id}", json={"proctoring": {"rules": {"looking_away_seconds": 10}}}
+    )
+    assert relaxed.status_code == 200, relaxed.text
+    assert relaxed.json()["proctoring"]["rules"]["no_face_seconds"] == 3  # a whole new set: back to default
+    assert relaxed.json()["proctoring"]["auto_terminate_after_critical"] is None
+
+    for bad in (
+        {"rules": {"no_face_seconds": -1}},
+        {"rules": {"sleepiness": 3}},
+        {"auto_terminate_after_critical": 0},
+    ):
+        response = await teacher.put(f"/api/tests/{test_id}", json={"proctoring": bad})
+        assert response.status_code == 400, (bad, response.text)

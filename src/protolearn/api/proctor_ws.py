@@ -151,10 +151,15 @@ class _LiveSession:
         match message:
             case WebrtcOffer(attempt_id=attempt_id, sdp=sdp):
                 async with self.sessionmaker() as db:
-                    stream, analysis_fps = await publishable_attempt(db, self.principal, attempt_id)
+                    stream, proctoring = await publishable_attempt(db, self.principal, attempt_id)
                 answer = await self.unit.publish(str(stream), sdp)
                 self.events.add([student_topic(stream)])
-                await self.proctoring.start(stream, analysis_fps)
+                await self.proctoring.start(
+                    stream,
+                    proctoring.analysis_fps,
+                    proctoring.rules,
+                    proctoring.auto_terminate_after_critical,
+                )
                 return [
                     {"type": "webrtc-answer", "attempt_id": stream, "sdp": answer},
                     {"type": "monitoring-started", "attempt_id": stream},

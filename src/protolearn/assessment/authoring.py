@@ -27,6 +27,7 @@ from protolearn.assessment.schemas import (
 )
 from protolearn.assessment.scoring import parse_truth
 from protolearn.pagination import Page, count_rows
+from protolearn.proctoring.rules import RuleThresholds
 from protolearn.store.attempts import TestAttempt
 from protolearn.store.tests import Question, QuestionType, ReviewMode, Test
 from protolearn.store.users import Role
@@ -74,11 +75,7 @@ def _test_fields(test: Test, question_count: int) -> dict[str, Any]:
         "shuffle_questions": test.shuffle_questions,
         "max_attempts": test.max_attempts,
         "review_mode": ReviewMode(test.review_mode),
-        "proctoring": ProctoringSettings(
-            camera_required=test.camera_required,
-            microphone_required=test.microphone_required,
-            analysis_fps=test.analysis_fps,
-        ),
+        "proctoring": proctoring_settings(test),
         "question_count": question_count,
         "created_at": test.created_at,
         "updated_at": test.updated_at,
@@ -188,10 +185,8 @@ class AuthoringService:
         test = Test(
             teacher_id=principal.user_id,
             **fields,
-            camera_required=proctoring.camera_required,
-            microphone_required=proctoring.microphone_required,
-            analysis_fps=proctoring.analysis_fps,
         )
+        _apply_proctoring(test, proctoring)
         test.title = test.title.strip()
         self._session.add(test)
         await self._session.flush()
@@ -225,9 +220,7 @@ class AuthoringService:
         changes = _unset_removed(request)
         proctoring = changes.pop("proctoring", None)
         if proctoring is not None:
-            test.camera_required = proctoring.camera_required
-            test.microphone_required = proctoring.microphone_required
-            test.analysis_fps = proctoring.analysis_fps
+            _apply_proctoring(test, proctoring)
         if changes.get("is_published") and not test.questions:
             raise NotPublishable("a test needs at least one question to be published")
         if "is_published" in changes and changes["is_published"] != test.is_published:
@@ -365,3 +358,24 @@ class AuthoringService:
     async def _refuse_if_attempted(self, test_id: int, what: str) -> None:
         if await self._session.scalar(select(exists().where(TestAttempt.test_id == test_id))):
             raise TestHasAttempts(f"students have already taken this test; cannot {what}")
+
+
+def proctoring_settings(test: Test) -> ProctoringSettings:
+    """A test's proctoring settings; its stored rules are the thresholds that differ from the defaults."""
+    return ProctoringSettings(
+        camera_required=test.camera_required,
+        microphone_required=test.microphone_required,
+        analysis_fps=test.analysis_fps,
+        rules=msgspec.convert(test.proctoring_rules or {}, RuleThresholds),
+        auto_terminate_after_critical=test.auto_terminate_after_critical,
+    )
+
+
+def _apply_proctoring(test: Test, proctoring: ProctoringSettings) -> None:
+    test.camera_required = proctoring.camera_required
+    test.microphone_required = proctoring.microphone_required
+    test.analysis_fps = proctoring.analysis_fps
+    defaults = msgspec.structs.asdict(RuleThresholds())
+    chosen = msgspec.structs.asdict(proctoring.rules)
+    test.proctoring_rules = {name: value for name, value in chosen.items() if value != defaults[name]}
+    test.auto_terminate_after_critical = proctoring.auto_terminate_after_critical

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import msgspec
 
+from protolearn.proctoring.rules import RuleThresholds
 from protolearn.store.attempts import AttemptStatus
 from protolearn.store.tests import QuestionType, ReviewMode
 from protolearn.wire import Request, Response
@@ -57,6 +58,10 @@ class ProctoringSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     camera_required: bool = True
     microphone_required: bool = True
     analysis_fps: _AnalysisFps = 2.0
+    # The server-side rules' thresholds for this test (defaults: proctoring/rules.py).
+    rules: RuleThresholds = msgspec.field(default_factory=RuleThresholds)
+    # End an attempt by itself after this many critical violations (None: never).
+    auto_terminate_after_critical: Annotated[int, msgspec.Meta(ge=1, le=100)] | None = None
 
 
 class QuestionIn(Request, frozen=True):

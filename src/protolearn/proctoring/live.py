@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from protolearn.accounts.schemas import Principal
 from protolearn.assessment.access import ensure_owns_test
+from protolearn.assessment.authoring import proctoring_settings
 from protolearn.assessment.errors import AttemptClosed, AttemptNotFound
+from protolearn.assessment.schemas import ProctoringSettings
 from protolearn.errors import PermissionDenied
 from protolearn.store.attempts import AttemptStatus, TestAttempt
 from protolearn.store.base import utcnow
@@ -24,9 +26,9 @@ __all__ = ("publishable_attempt", "watchable_attempt", "watchable_attempts_of_te
 
 async def publishable_attempt(
     session: AsyncSession, principal: Principal, attempt_id: int
-) -> tuple[int, float]:
-    """The attempt a student may stream (their own, in progress, before its deadline) and the
-    analysis rate its test asks for."""
+) -> tuple[int, ProctoringSettings]:
+    """The attempt a student may stream (their own, in progress, before its deadline) and its
+    test's proctoring settings."""
     if principal.role is not Role.STUDENT:
         raise PermissionDenied("only the student taking an attempt publishes its camera")
     attempt = await session.get(TestAttempt, attempt_id)
@@ -35,7 +37,7 @@ async def publishable_attempt(
     if attempt.status != AttemptStatus.IN_PROGRESS or attempt.deadline <= utcnow():
         raise AttemptClosed(f"attempt {attempt_id} is not in progress", attempt_status=attempt.status)
     test = await session.get(Test, attempt.test_id)
-    return attempt.id, test.analysis_fps if test is not None else 2.0
+    return attempt.id, proctoring_settings(test) if test is not None else ProctoringSettings()
 
 
 def _ensure_teacher(principal: Principal) -> None:

@@ -25,6 +25,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from protolearn.assessment.attempts import AttemptService
 from protolearn.events.bus import EventBus, student_topic, teachers_topic
 from protolearn.media.recorder import Clip, ClipUnavailable, SegmentRecorder
 from protolearn.media.relay import ForwardingUnit
@@ -33,6 +34,7 @@ from protolearn.media.tap import FrameTap, TappedFrame
 from protolearn.proctoring.evidence import close_violation, open_violation
 from protolearn.proctoring.rules import RuleEngine, RuleThresholds, ViolationSpan
 from protolearn.store.attempts import AttemptStatus, TestAttempt
+from protolearn.store.violations import Severity
 from protolearn.vision.analyzer import FaceAnalyzer
 from protolearn.vision.batcher import FrameBatcher
 from protolearn.vision.schemas import Observation
@@ -73,6 +75,8 @@ Job = Callable[[], Awaitable[None]]
 class _Session:
     attempt_id: int
     recorder: SegmentRecorder
+    auto_terminate_after_critical: int | None = None
+    critical: int = 0
     rules: RuleEngine = field(init=False)
     jobs: asyncio.Queue[Job] = field(default_factory=asyncio.Queue)
     worker: asyncio.Task[None] | None = None
@@ -108,18 +112,23 @@ class ProctoringSupervisor:
         self._sessions: dict[int, _Session] = {}
         self._decode_pool = ThreadPoolExecutor(1, thread_name_prefix="tap")
         self._pipeline: _Pipeline | None = None
+        self._stopping: set[asyncio.Task[SessionReport | None]] = set()
 
     # --- sessions ------------------------------------------------------------------------------
 
     async def start(
-        self, attempt_id: int, analysis_fps: float, thresholds: RuleThresholds | None = None
+        self,
+        attempt_id: int,
+        analysis_fps: float,
+        thresholds: RuleThresholds | None = None,
+        auto_terminate_after_critical: int | None = None,
     ) -> None:
         """Begins proctoring the attempt's stream (again after a reconnect: nothing to do)."""
         if attempt_id in self._sessions:
             return
         pipeline = await self._start_pipeline()
         hub = self.unit.hub(str(attempt_id))
-        session = _Session(attempt_id, SegmentRecorder(seconds=30.0))
+        session = _Session(attempt_id, SegmentRecorder(seconds=30.0), auto_terminate_after_critical)
         session.rules = RuleEngine(
             thresholds or RuleThresholds(),
             on_start=lambda span: session.jobs.put_nowait(lambda: self._opened(session, span)),
@@ -271,6 +280,27 @@ class ProctoringSupervisor:
         )
         session.report.violations_closed += 1
         self._announce(session, opened, span, ended, evidence_id)
+        if span.severity is Severity.CRITICAL:
+            session.critical += 1
+            limit = session.auto_terminate_after_critical
+            if limit is not None and session.critical >= limit:
+                await self._terminate(session, f"{session.critical} critical violations")
+
+    async def _terminate(self, session: _Session, reason: str) -> None:
+        """The test's auto-termination: the attempt ends as terminated, the student is told."""
+        async with self.sessionmaker() as db:
+            service = AttemptService(db, grace_seconds=0)
+            closed = await service.close(session.attempt_id, AttemptStatus.TERMINATED, reason=reason)
+        if closed:
+            ended = {
+                "type": "test-ended",
+                "attempt_id": session.attempt_id,
+                "status": "terminated",
+                "reason": reason,
+            }
+            self.bus.publish(student_topic(session.attempt_id), ended)
+            # Not awaited: stopping waits for this very job to finish.
+            self._stopping.add(asyncio.create_task(self.stop(session.attempt_id)))
 
     def _announce(
         self, session: _Session, row: int, span: ViolationSpan, ended: float | None, evidence_id: int | None

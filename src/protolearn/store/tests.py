@@ -50,6 +50,9 @@ class Test(CreatedAt, Base):
     camera_required: Mapped[bool] = mapped_column(default=True)
     microphone_required: Mapped[bool] = mapped_column(default=True)
     analysis_fps: Mapped[float] = mapped_column(default=2.0)
+    # RuleThresholds fields that differ from the defaults, as JSON.
+    proctoring_rules: Mapped[dict[str, float]] = mapped_column(JSON, default=dict, server_default="{}")
+    auto_terminate_after_critical: Mapped[int | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     questions: Mapped[list[Question]] = relationship(
