@@ -172,3 +172,21 @@ async def _next_of(subscription: Subscription, kind: str) -> dict[str, Any]:
         message = await subscription.next()
         if message["type"] == kind:
             return message
+
+
+async def test_speech_is_voice_detected_and_a_dead_camera_is_camera_lost(
+    api: Api, settings: Settings, proctoring: tuple[ForwardingUnit, ProctoringSupervisor]
+) -> None:
+    unit, supervisor = proctoring
+    attempt_id = await attempt_of_a_student(api)
+    await supervisor.start(attempt_id, analysis_fps=4.0)
+    student = await publish(unit, str(attempt_id), microphone=Tone(amplitude=0.3))  # talking throughout
+    await asyncio.sleep(6)
+    await student.close()  # the laptop dies
+    await asyncio.sleep(unit.lost_after_s + 2)
+    await supervisor.stop(attempt_id)
+
+    found = {violation.type: violation for violation, _ in await violations_of(settings, attempt_id)}
+    assert set(found) == {"voice_detected", "camera_lost"}
+    assert found["camera_lost"].severity == "high"
+    assert found["voice_detected"].ended_at is not None
