@@ -1,0 +1,267 @@
+"""Proctoring latency and cost: from the frame where a face disappears to the teachers' alert.
+
+N students (1 and 25) publish pre-encoded VP8 640x480 15 fps from a load process: a real face
+(scikit-image's astronaut) for 6 s, then the empty room for 6 s, looped. The server process runs
+the relay and the proctoring supervisor (frame tap at 2 fps -> vision batcher -> rules ->
+violation stored in SQLite -> event published to the attempt's teachers). Glass-to-alert
+latency = time the `violation` event is published - time the load process sent the first
+empty-room frame - the no_face rule's hold (3 s), both on the machine's monotonic clock. Also
+the server's CPU per proctored student-second and the false alarms (no_face while the face
+was there). Prints a table, writes benchmarks/results/proctoring.json.
+
+    python benchmarks/proctoring_latency.py [--students 1,25] [--seconds 40] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from relay_capacity import FPS, encode_opus, encode_vp8, face_frames, pre_encoded_tracks
+
+RESULTS = Path(__file__).with_name("results") / "proctoring.json"
+PHASE_S = 6.0  # face for 6 s, empty room for 6 s
+HOLD_S = 3.0  # the no_face rule's default hold
+
+
+def scene_clip() -> tuple[list[tuple[bytes, bool]], list[bytes], float]:
+    """One loop: PHASE_S of the face, PHASE_S of the empty room, keyframes at each change."""
+    import cv2
+    from skimage import data
+
+    count = int(PHASE_S * FPS)
+    face = face_frames(count)
+    room = cv2.resize(data.coffee(), (640, 480), interpolation=cv2.INTER_AREA)
+    video = encode_vp8(face, gop=count) + encode_vp8([room] * count, gop=count)
+    return video, encode_opus(), 2 * PHASE_S
+
+
+# --- server process ------------------------------------------------------------------------------
+
+
+def server_main(conn: Connection, students: int) -> None:
+    asyncio.run(_serve(conn, students))
+
+
+async def _serve(conn: Connection, students: int) -> None:
+    from protolearn.config import Settings
+    from protolearn.events.bus import teachers_topic
+    from protolearn.media.relay import ForwardingUnit
+    from protolearn.proctoring.supervisor import ProctoringSupervisor
+    from protolearn.store.attempts import TestAttempt
+    from protolearn.store.database import create_engine, create_sessionmaker
+    from protolearn.store.migrate import upgrade
+    from protolearn.store.tests import Test
+    from protolearn.store.users import User
+    from protolearn.vision.runtimes import create_analyzer
+
+    data_dir = Path(tempfile.mkdtemp(prefix="proctoring-bench-"))
+    settings = Settings(data_dir=data_dir, database_url=f"sqlite+aiosqlite:///{data_dir / 'bench.db'}")
+    engine = create_engine(settings.database_url)
+    await upgrade(engine)
+    sessionmaker = create_sessionmaker(engine)
+    attempts = []
+    async with sessionmaker() as db:
+        teacher = User(email="teacher@bench.test", password_hash="-", name="T", role="teacher")
+        db.add(teacher)
+        await db.flush()
+        test = Test(teacher_id=teacher.id, title="Bench", time_limit=120, is_published=True)
+        db.add(test)
+        await db.flush()
+        for n in range(students):
+            student = User(email=f"s{n}@bench.test", password_hash="-", name=f"S{n}", role="student")
+            db.add(student)
+            await db.flush()
+            attempt = TestAttempt(
+                test_id=test.id,
+                student_id=student.id,
+                deadline=datetime.now(UTC) + timedelta(hours=2),
+                question_order=[],
+            )
+            db.add(attempt)
+            await db.flush()
+            attempts.append(attempt.id)
+        await db.commit()
+
+    supervisors: list[ProctoringSupervisor] = []
+    unit = ForwardingUnit(on_event=lambda e: [s.on_stream_event(e) for s in supervisors], lost_after_s=30)
+    supervisor = ProctoringSupervisor(unit, sessionmaker, data_dir, lambda: create_analyzer("onnx"))
+    supervisors.append(supervisor)
+    alerts: list[tuple[int, float, str]] = []  # attempt, published (monotonic), type
+    subscription = supervisor.bus.subscribe([teachers_topic(a) for a in attempts])
+
+    async def collect() -> None:
+        while True:
+            message = await subscription.next()
+            if message["type"] == "violation" and message["violation"]["ended_at"] is None:
+                alerts.append(
+                    (message["violation"]["attempt_id"], time.monotonic(), message["violation"]["type"])
+                )
+
+    collector = asyncio.create_task(collect())
+    loop = asyncio.get_running_loop()
+    conn.send(attempts)
+    window: dict[str, float] = {}
+    while True:
+        request = await loop.run_in_executor(None, conn.recv)
+        if request["op"] == "publish":
+            answer = await unit.publish(str(request["attempt"]), request["sdp"])
+            await supervisor.start(request["attempt"], analysis_fps=2.0)
+            conn.send(answer)
+        elif request["op"] == "start":
+            window = {"cpu": time.process_time(), "wall": time.monotonic()}
+            alerts.clear()
+            conn.send("ok")
+        elif request["op"] == "end":
+            conn.send(
+                {
+                    "cpu_s": time.process_time() - window["cpu"],
+                    "wall_s": time.monotonic() - window["wall"],
+                    "alerts": list(alerts),
+                    "frames_analysed": sum(
+                        (supervisor.report(a) or type("R", (), {"frames_analysed": 0})).frames_analysed
+                        for a in attempts
+                    ),
+                }
+            )
+        elif request["op"] == "stop":
+            collector.cancel()
+            await supervisor.close()
+            await unit.close()
+            await engine.dispose()
+            conn.send("stopped")
+            return
+
+
+# --- load process --------------------------------------------------------------------------------
+
+
+async def run(students: int, seconds: float, clip: tuple[Any, Any, float]) -> dict[str, Any]:
+    from aiortc import RTCPeerConnection, RTCSessionDescription
+
+    video, audio, loop_s = clip
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    server = context.Process(target=server_main, args=(theirs, students), daemon=True)
+    server.start()
+    loop = asyncio.get_running_loop()
+
+    async def ask(request: dict[str, Any]) -> Any:
+        ours.send(request)
+        return await loop.run_in_executor(None, ours.recv)
+
+    attempts = await loop.run_in_executor(None, ours.recv)
+    peers, starts = [], {}
+    try:
+        for attempt in attempts:
+            peer = RTCPeerConnection()
+            peers.append(peer)
+            video_track, audio_track = pre_encoded_tracks(video, audio)
+            peer.addTrack(video_track)
+            peer.addTrack(audio_track)
+            await peer.setLocalDescription(await peer.createOffer())
+            answer = await ask({"op": "publish", "attempt": attempt, "sdp": peer.localDescription.sdp})
+            await peer.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+            starts[attempt] = video_track
+        await asyncio.sleep(2.0)
+        await ask({"op": "start"})
+        await asyncio.sleep(seconds)
+        report = await ask({"op": "end"})
+    finally:
+        for peer in peers:
+            await peer.close()
+        ours.send({"op": "stop"})
+        await loop.run_in_executor(None, ours.recv)
+        server.join(timeout=20)
+
+    latencies, false_alarms = [], 0
+    for attempt, published, kind in report["alerts"]:
+        track = starts[attempt]
+        if kind != "no_face":
+            continue
+        # When did this stream last switch to the empty room before the alert?
+        into_loop = (published - track._start) % loop_s
+        since_empty = into_loop - PHASE_S
+        if since_empty < 0:
+            false_alarms += 1  # raised while the face was on screen
+            continue
+        latencies.append((since_empty - HOLD_S) * 1000)
+    cycles = students * int(seconds // loop_s)
+    return {
+        "students": students,
+        "alerts": len(latencies),
+        "expected_alerts_about": cycles,
+        "latency_beyond_hold_ms_p50": round(statistics.median(latencies), 1) if latencies else None,
+        "latency_beyond_hold_ms_p95": round(_percentile(latencies, 95), 1) if latencies else None,
+        "false_no_face": false_alarms,
+        "cpu_ms_per_student_second": round(1000 * report["cpu_s"] / (students * report["wall_s"]), 1),
+        "frames_analysed_per_student_second": round(
+            report["frames_analysed"] / (students * (report["wall_s"] + 2)), 2
+        ),
+    }
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q / 100))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--students", default="1,25")
+    parser.add_argument("--seconds", type=float, default=40.0)
+    parser.add_argument("--quick", action="store_true", help="1 and 3 students, 14 s")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    counts = [1, 3] if args.quick else [int(n) for n in args.students.split(",")]
+    seconds = 14.0 if args.quick else args.seconds
+    clip = scene_clip()
+    rows = []
+    columns = ("students", "alerts", "p50 ms", "p95 ms", "false", "cpu ms/student-s", "fps/student")
+    print(" ".join(f"{name:>10}" for name in columns))
+    for students in counts:
+        row = asyncio.run(run(students, seconds, clip))
+        rows.append(row)
+        keys = (
+            "students",
+            "alerts",
+            "latency_beyond_hold_ms_p50",
+            "latency_beyond_hold_ms_p95",
+            "false_no_face",
+            "cpu_ms_per_student_second",
+            "frames_analysed_per_student_second",
+        )
+        print(" ".join(f"{row[key]!s:>10}" for key in keys))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(
+        json.dumps(
+            {
+                "benchmark": "proctoring_latency",
+                "quick": args.quick,
+                "seconds": seconds,
+                "scene": f"face {PHASE_S:g} s / empty room {PHASE_S:g} s, looped; analysis 2 fps",
+                "latency": "violation event published - first empty-room frame sent - 3 s hold",
+                "cpus": os.cpu_count(),
+                "rows": rows,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()
