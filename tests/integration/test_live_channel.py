@@ -4,9 +4,11 @@ watches through the relay, and nobody reaches a stream that is not theirs."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from typing import Any
 
+import av
 import pytest
 from websockets.exceptions import InvalidStatus
 
@@ -106,7 +108,7 @@ async def test_a_finished_attempt_cannot_publish(api: Api, base_url: str, exam: 
 
 
 async def test_an_empty_seat_becomes_a_violation_with_evidence_the_teacher_sees(
-    base_url: str, exam: dict[str, Any]
+    api: Api, base_url: str, exam: dict[str, Any]
 ) -> None:
     student, teacher = exam["students"][0], exam["teacher"]
     attempt_id = exam["attempts"][0]["attempt_id"]
@@ -130,6 +132,30 @@ async def test_an_empty_seat_becomes_a_violation_with_evidence_the_teacher_sees(
     [violation] = found
     assert (violation["type"], violation["source"], violation["severity"]) == ("no_face", "server", "medium")
     assert violation["ended_at"] is not None
+
+    # An auditor plays the real clip the way a video element does (Range), then dismisses it.
+    auditor = await api.user("auditor")
+    head = await auditor.get(
+        f"/api/evidence/{violation['evidence_id']}/video", headers={"Range": "bytes=0-1023"}
+    )
+    assert head.status_code == 206
+    size = int(head.headers["content-range"].rsplit("/", 1)[1])
+    assert head.content[:4] == b"\x1a\x45\xdf\xa3" and size > 10_000  # a WebM of several seconds
+    rest = await auditor.get(
+        f"/api/evidence/{violation['evidence_id']}/video", headers={"Range": "bytes=1024-"}
+    )
+    clip = head.content + rest.content
+    assert len(clip) == size
+    with av.open(io.BytesIO(clip)) as container:
+        frames = sum(1 for _ in container.decode(container.streams.video[0]))
+    assert frames >= 5 * 15 * 0.8  # the 5 s gap at 15 fps, and more
+    dismissed = await auditor.post(
+        f"/api/violations/{violation['id']}/review",
+        json={"decision": "dismissed", "note": "went to get water"},
+    )
+    assert dismissed.status_code == 200, dismissed.text
+    attempt = (await teacher.get(f"/api/attempts/{attempt_id}")).json()
+    assert attempt["violation_count"] == 0
     response = await student.post(f"/api/tests/{exam['test']['id']}/submit", json={"attempt_id": attempt_id})
     assert response.status_code == 200, response.text
 
