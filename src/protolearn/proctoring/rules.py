@@ -1,8 +1,9 @@
 """Server-side proctoring rules: observations in, violations (with a start and an end) out.
 
 Each rule is a condition over the latest sample (an observation of a frame, an audio level, the
-stream's state) with hysteresis: it must hold without a break for `hold` seconds before it is a
-violation (a face missing from one frame is not), and the violation ends only once the
+stream's state) with hysteresis: it must hold for `hold` seconds, with no break as long as
+`release`, before it is a violation (a face missing from one frame is not, and a face seen in
+one frame does not restart the count), and the violation ends only once the
 condition has been false for `release` seconds, so a condition that persists, or flickers, is
 one violation, not one per frame. Samples further apart than `max_gap` (the stream stalled)
 restart the count: absence of evidence is not evidence.
@@ -170,7 +171,10 @@ class RuleEngine:
             if rule.open is None and at - rule.since >= rule.hold:
                 self._open(rule, rule.since, rule.detail)
             return
-        rule.since = None
+        # Hysteresis both ways: a run survives a contrary blip shorter than the release time (one
+        # phantom face in a black frame must not restart a camera_obstructed hold).
+        if rule.last_true is None or at - rule.last_true >= self.thresholds.release_seconds:
+            rule.since = None
         if (
             rule.open is not None
             and rule.last_true is not None

@@ -143,3 +143,15 @@ def test_thresholds_are_per_test_settings() -> None:
     strict = Recorder(RuleThresholds(no_face_seconds=1.0))
     strict.play(10, lambda at: seen() if 2 <= at < 3.5 else seen(face()))
     assert [v.type for v in strict.ended] == ["no_face"]
+
+
+def test_a_one_frame_blip_does_not_restart_a_hold() -> None:
+    """A phantom face in one black frame (seen with VP8 and a 4x gain) keeps the dark run going."""
+    rules = Recorder()
+    at = rules.play(2.0, lambda _: seen(face()))
+    at = rules.play(2.5, lambda _: seen(dark=True), start=at)  # 2.0 .. 4.0
+    at = rules.play(0.5, lambda _: seen(face(), dark=True), start=at)  # 4.5: a phantom face
+    at = rules.play(1.0, lambda _: seen(dark=True), start=at)  # 5.0 .. 5.5: 3 s since 2.0
+    assert [(s.type, s.started) for s in rules.started] == [("camera_obstructed", 2.0)]
+    rules.play(3.0, lambda _: seen(face()), start=at)
+    assert [(s.type, s.started, s.ended) for s in rules.ended] == [("camera_obstructed", 2.0, 5.5)]

@@ -1,0 +1,1 @@
+"""AI authoring and tutoring: material extraction, question generation, refinement, tutor, explanations."""
