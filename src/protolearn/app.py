@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -19,6 +19,12 @@ from protolearn import __version__
 from protolearn.accounts.passwords import PasswordHasher
 from protolearn.accounts.throttle import LoginThrottle
 from protolearn.accounts.tokens import AccessTokenCodec
+from protolearn.ai.extraction import OcrEngine
+from protolearn.ai.materials import MaterialExtractor
+from protolearn.ai.providers import create_provider
+from protolearn.ai.service import AiTools
+from protolearn.ai.stats import ProviderStats
+from protolearn.api.ai import AiController, MaterialUploadController
 from protolearn.api.attempts import AttemptsController, ResultsController
 from protolearn.api.auth import AuthController
 from protolearn.api.dependencies import DEPENDENCIES
@@ -72,6 +78,13 @@ def create_app(settings: Settings) -> Litestar:
         media, sessionmaker, settings.data_dir, lambda: create_analyzer("onnx"), bus=EventBus()
     )
     supervisors.append(proctoring)
+    ai_tools = AiTools(
+        provider=create_provider(settings),
+        stats=ProviderStats(),
+        extractor=MaterialExtractor(sessionmaker, settings.data_dir, OcrEngine()),
+        data_dir=settings.data_dir,
+        upload_wait_s=settings.ai_upload_wait_seconds,
+    )
     state = State(
         {
             "settings": settings,
@@ -85,6 +98,7 @@ def create_app(settings: Settings) -> Litestar:
             "deadline_enforcer": deadline_enforcer,
             "media": media,
             "proctoring": proctoring,
+            "ai_tools": ai_tools,
         }
     )
 
@@ -94,9 +108,12 @@ def create_app(settings: Settings) -> Litestar:
             asyncio.create_task(deadline_enforcer.run(), name="deadline-enforcer"),
             asyncio.create_task(proctoring.run(), name="proctoring-sessions"),
         ]
+        await ai_tools.extractor.resume_pending()
         try:
             yield
         finally:
+            await ai_tools.extractor.close()
+            await ai_tools.provider.close()
             for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -118,6 +135,12 @@ def create_app(settings: Settings) -> Litestar:
             EvidenceController,
             AuditLogController,
             HealthController,
+            AiController,
+            Router(
+                path="/",
+                route_handlers=[MaterialUploadController],
+                request_max_body_size=settings.ai_max_upload_bytes,
+            ),
             proctor_socket,
             create_static_files_router(
                 path="/app", directories=[WEB_DIR], name="web", include_in_schema=False

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -17,6 +17,8 @@ __all__ = ("ENV_PREFIX", "Settings", "SettingsError")
 ENV_PREFIX = "PROTOLEARN_"
 # Variables read by the test suite and tools, not by the server.
 _NOT_SETTINGS_PREFIXES = ("PROTOLEARN_TEST_", "PROTOLEARN_BENCH_")
+# The Groq client's own variables, honoured as users of that client expect.
+_FOREIGN_SETTINGS = {"GROQ_API_KEY": "groq_api_key", "GROQ_BASE_URL": "groq_base_url"}
 
 Positive = Annotated[float, msgspec.Meta(gt=0)]
 PositiveInt = Annotated[int, msgspec.Meta(gt=0)]
@@ -55,6 +57,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # asked for a keyframe this often (clips start at one; the ring buffer drops whole ones).
     media_lost_after_seconds: Positive = 5.0
     media_keyframe_every_seconds: Positive = 5.0
+    # AI authoring and tutoring. "auto" is groq when GROQ_API_KEY is set, else offline (no network).
+    ai_provider: Literal["auto", "offline", "groq", "openai_compatible"] = "auto"
+    ai_model: str = ""  # empty: the provider's default (groq: openai/gpt-oss-120b)
+    ai_base_url: str = ""  # openai_compatible: the server's API root, e.g. http://127.0.0.1:11434/v1
+    ai_api_key: str = ""  # openai_compatible: a key, if the server wants one
+    ai_timeout_seconds: Positive = 60.0
+    ai_max_retries: Annotated[int, msgspec.Meta(ge=0, le=10)] = 3
+    ai_max_upload_bytes: PositiveInt = 20 * 1024 * 1024
+    # An upload answers 201 with the text when extraction ends within this time, else 202 (poll it).
+    ai_upload_wait_seconds: NonNegative = 3.0
+    groq_api_key: str = ""
+    groq_base_url: str = ""
     host: str = "127.0.0.1"
     port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8000
     log_level: str = "info"
@@ -81,6 +95,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                 known = ", ".join(ENV_PREFIX + f.upper() for f in sorted(fields))
                 raise SettingsError(f"unknown setting {key}; known settings: {known}")
             raw[name] = value
+        for key, name in _FOREIGN_SETTINGS.items():
+            if environ.get(key) and name not in raw:
+                raw[name] = environ[key]
         raw.update(overrides)
         try:
             return msgspec.convert(raw, cls, strict=False, dec_hook=_decode_path)

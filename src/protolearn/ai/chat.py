@@ -23,7 +23,7 @@ import msgspec
 
 from protolearn.ai import prompts
 from protolearn.ai.errors import ProviderBadOutput, ProviderUnavailable
-from protolearn.ai.provider import DraftQuestion, GenerationSpec, Generated, Refined, TutorReply
+from protolearn.ai.provider import DraftQuestion, Generated, GenerationSpec, Refined, TutorReply
 from protolearn.ai.retrieval import Passage
 
 __all__ = (
@@ -84,7 +84,9 @@ def _from_status(provider: str, response: httpx.Response) -> Exception:
     status = response.status_code
     if status == 429 or status >= 500:
         return TransientFailure(f"HTTP {status}", _retry_after(response.headers))
-    return ProviderUnavailable(f"the {provider} provider refused the request (HTTP {status})", provider=provider)
+    return ProviderUnavailable(
+        f"the {provider} provider refused the request (HTTP {status})", provider=provider
+    )
 
 
 class GroqTransport:
@@ -92,13 +94,15 @@ class GroqTransport:
 
     def __init__(self, *, api_key: str, model: str, base_url: str | None, timeout_s: float) -> None:
         self.model = model
-        self._client = groq.AsyncGroq(api_key=api_key, base_url=base_url or None, timeout=timeout_s, max_retries=0)
+        self._client = groq.AsyncGroq(
+            api_key=api_key, base_url=base_url or None, timeout=timeout_s, max_retries=0
+        )
 
     async def complete(self, messages: Sequence[Message]) -> str:
         try:
-            completion = await self._client.chat.completions.create(
+            completion = await self._client.chat.completions.create(  # type: ignore[call-overload]
                 model=self.model,
-                messages=list(messages),  # type: ignore[arg-type]
+                messages=list(messages),
                 response_format={"type": "json_object"},
                 temperature=0.3,
             )
@@ -137,7 +141,9 @@ class OpenAICompatibleTransport:
     def __init__(self, *, base_url: str, model: str, api_key: str, timeout_s: float) -> None:
         self.model = model
         headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.AsyncClient(base_url=base_url.rstrip("/") + "/", headers=headers, timeout=timeout_s)
+        self._client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/") + "/", headers=headers, timeout=timeout_s
+        )
         self._json_mode = True
 
     async def complete(self, messages: Sequence[Message]) -> str:
@@ -256,7 +262,11 @@ class ChatProvider:
             return drafts, unreadable, on_record
 
         answers = await asyncio.gather(
-            *(ask(i, chunk, n) for i, (chunk, n) in enumerate(zip(picked, _spread(wanted, chosen), strict=True)) if n)
+            *(
+                ask(i, chunk, n)
+                for i, (chunk, n) in enumerate(zip(picked, _spread(wanted, chosen), strict=True))
+                if n
+            )
         )
         return Generated(
             drafts=[d for drafts, _, _ in answers for d in drafts],
@@ -267,9 +277,13 @@ class ChatProvider:
     async def refine(self, question: DraftQuestion, feedback: str, passages: Sequence[Passage]) -> Refined:
         user = prompts.refine_request(question, feedback, passages)
         reply = await self._ask_json(prompts.REFINE_SYSTEM, user, _RefinedReply)
-        return Refined(question=reply.question, changes=reply.changes, prompt=f"{prompts.REFINE_SYSTEM}\n\n{user}")
+        return Refined(
+            question=reply.question, changes=reply.changes, prompt=f"{prompts.REFINE_SYSTEM}\n\n{user}"
+        )
 
-    async def tutor(self, question: str, passages: Sequence[Passage], weak_topics: Sequence[str]) -> TutorReply:
+    async def tutor(
+        self, question: str, passages: Sequence[Passage], weak_topics: Sequence[str]
+    ) -> TutorReply:
         user = prompts.tutor_request(question, passages, weak_topics)
         return await self._ask_json(prompts.TUTOR_SYSTEM, user, TutorReply)
 
@@ -320,7 +334,9 @@ class ChatProvider:
                     delay = min(_BACKOFF_FIRST_S * 2**attempt, _BACKOFF_MAX_S)
                 elif delay > _BACKOFF_MAX_S * 4:
                     raise ProviderUnavailable(
-                        f"the {self._name} provider asks to wait {delay:.0f} s", provider=self._name, retry_after=delay
+                        f"the {self._name} provider asks to wait {delay:.0f} s",
+                        provider=self._name,
+                        retry_after=delay,
                     ) from failure
                 log.info("%s: %s; retrying in %.2f s", self._name, failure.reason, delay)
                 await asyncio.sleep(delay)

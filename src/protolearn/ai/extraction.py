@@ -105,14 +105,14 @@ def extract(
 
 def _open_pdf(data: bytes) -> pymupdf.Document:
     try:
-        document = pymupdf.open(stream=data, filetype="pdf")
+        document = pymupdf.open(stream=data, filetype="pdf")  # type: ignore[no-untyped-call]
     except (RuntimeError, ValueError) as exc:
         raise UnreadableMaterial(f"the PDF cannot be read ({exc})") from exc
     if document.needs_pass:
-        document.close()
+        document.close()  # type: ignore[no-untyped-call]
         raise UnreadableMaterial("the PDF is password-protected; upload a copy without a password")
     if document.page_count == 0:
-        document.close()
+        document.close()  # type: ignore[no-untyped-call]
         raise UnreadableMaterial("the PDF has no pages")
     return document
 
@@ -150,8 +150,8 @@ def _decode_image(data: bytes) -> NDArray[np.uint8]:
 
 
 def _docx_paragraphs(data: bytes) -> list[str]:
-    import docx  # noqa: PLC0415 - python-docx loads lxml; only uploads of DOCX need it
-    from docx.opc.exceptions import PackageNotFoundError  # noqa: PLC0415
+    import docx  # python-docx loads lxml: only DOCX uploads need it
+    from docx.opc.exceptions import PackageNotFoundError
 
     try:
         document = docx.Document(io.BytesIO(data))
@@ -188,7 +188,7 @@ class OcrEngine:
         """The text of a BGR image, lines in reading order, and the mean line confidence."""
         with self._lock:
             if self._engine is None:
-                from rapidocr import RapidOCR  # noqa: PLC0415 - 0.5 s and 60 MB: only when a scan arrives
+                from rapidocr import RapidOCR  # 0.5 s and 60 MB: only when a scan arrives
 
                 self._engine = RapidOCR(params={"Global.log_level": "error"})
             result = self._engine(image)

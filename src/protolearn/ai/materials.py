@@ -41,7 +41,9 @@ def store_material_file(data_dir: Path, teacher_id: int, kind: MaterialKind, dat
 
 
 class MaterialExtractor:
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], data_dir: Path, ocr: OcrEngine) -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], data_dir: Path, ocr: OcrEngine
+    ) -> None:
         self._sessionmaker = sessionmaker
         self._data_dir = data_dir
         self._ocr = ocr
@@ -75,7 +77,9 @@ class MaterialExtractor:
         async with self._sessionmaker() as session:
             pending = list(
                 await session.scalars(
-                    select(LearningMaterial.id).where(LearningMaterial.status == MaterialStatus.PROCESSING.value)
+                    select(LearningMaterial.id).where(
+                        LearningMaterial.status == MaterialStatus.PROCESSING.value
+                    )
                 )
             )
         for material_id in pending:

@@ -24,9 +24,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from protolearn.ai.errors import FeedbackNotUnderstood
-from protolearn.ai.provider import DraftQuestion, GenerationSpec, Generated, Refined, TutorReply
+from protolearn.ai.provider import DraftQuestion, Generated, GenerationSpec, Refined, TutorReply
 from protolearn.ai.retrieval import Passage
 from protolearn.ai.text import (
+    DETERMINERS,
     KeyTerm,
     Sentence,
     TermKind,
@@ -105,8 +106,8 @@ class _Material:
             self.by_kind.get(kind, ()),
             key=lambda t: (
                 _numeric_distance(answer, t.text) if kind in (TermKind.YEAR, TermKind.NUMBER) else 0.0,
+                min((abs(i - near) for i in t.sentences), default=0) // 8,  # same topic first
                 abs(t.word_count - len(answer.split())),
-                min((abs(i - near) for i in t.sentences), default=0) // 25,
                 -t.count,
                 t.key,
             ),
@@ -168,10 +169,19 @@ def _askable(sentence: Sentence) -> bool:
     return symbols <= len(text) * 0.05
 
 
-def _with_blank(material: _Material, sentence: str, term: str) -> str | None:
-    pattern = material.pattern(term)
-    if len(pattern.findall(sentence)) != 1:
+def _with_blank(material: _Material, sentence: str, term: KeyTerm) -> str | None:
+    """The sentence with ``term`` blanked, or None when blanking it would not make a fair question."""
+    pattern = material.pattern(term.text)
+    found = list(pattern.finditer(sentence))
+    if len(found) != 1:
         return None  # twice in the sentence: the blank would give it away
+    before = sentence[: found[0].start()].split()[-1:]
+    if (
+        term.kind is TermKind.CONCEPT
+        and term.word_count == 1
+        and (not before or before[0].casefold() not in DETERMINERS)
+    ):
+        return None  # "enters and leaves it": a verb here, not the concept
     return pattern.sub(_BLANK, sentence)
 
 
@@ -257,8 +267,8 @@ def _definition_candidates(material: _Material, askable: Sequence[Sentence]) -> 
 def _term_candidates(material: _Material, askable: Sequence[Sentence]) -> Iterable[_Candidate]:
     for sentence in askable:
         for term in material.terms_in.get(sentence.index, ()):
-            blanked = _with_blank(material, sentence.text, term.text)
-            if blanked is None or blanked.startswith(_BLANK) and term.kind is TermKind.CONCEPT:
+            blanked = _with_blank(material, sentence.text, term)
+            if blanked is None or (blanked.startswith(_BLANK) and term.kind is TermKind.CONCEPT):
                 continue
             match = material.pattern(term.text).search(sentence.text)
             answer = match.group() if match else term.text
@@ -292,8 +302,11 @@ def _term_candidates(material: _Material, askable: Sequence[Sentence]) -> Iterab
                     f"term:{term.key}",
                     _hardness("mcq", sentence, term, bonus=0.1 * (term.kind is TermKind.YEAR)),
                 )
-            if distractors:
-                swapped = material.pattern(term.text).sub(_matching_case(answer, distractors[0]), sentence.text)
+            same_length = [d for d in distractors if len(d.split()) == term.word_count]
+            if same_length:
+                swapped = material.pattern(term.text).sub(
+                    _matching_case(answer, same_length[0]), sentence.text
+                )
                 yield _Candidate(
                     DraftQuestion(
                         question_text=f"True or false: {swapped}",
@@ -343,7 +356,9 @@ def _pick(candidates: Sequence[_Candidate], spec: GenerationSpec) -> list[_Candi
     for candidate in candidates:
         by_type[candidate.draft.type].append(candidate)
     for kind in by_type:
-        by_type[kind].sort(key=lambda c: (round(_preference(spec.difficulty, c.hardness), 1), c.sentence.index))
+        by_type[kind].sort(
+            key=lambda c: (round(_preference(spec.difficulty, c.hardness), 1), c.sentence.index)
+        )
     picked: list[_Candidate] = []
     used_sentences: set[int] = set()
     used_answers: set[str] = set()
@@ -362,8 +377,8 @@ def _pick(candidates: Sequence[_Candidate], spec: GenerationSpec) -> list[_Candi
                 truth = str(candidate.draft.correct_answer)
                 key = (
                     float(page_uses[candidate.sentence.page]),
+                    float(true_false_truth[truth]) if kind == "true_false" else 0.0,  # as many true as false
                     round(_preference(spec.difficulty, candidate.hardness), 1),
-                    float(true_false_truth[truth]) if kind == "true_false" else 0.0,
                     float(candidate.sentence.index),
                 )
                 if best is None or key < best_key:
@@ -394,8 +409,8 @@ def generate_offline(spec: GenerationSpec) -> Generated:
     picked = _pick(candidates, spec)
     prompt = (
         f"offline: {spec.count} question(s) of type(s) {', '.join(spec.question_types)} at {spec.difficulty} "
-        f"difficulty from '{spec.title}' ({len(material.sentences)} sentences, {len(material.terms)} key terms, "
-        f"{len(candidates)} candidates)"
+        f"difficulty from '{spec.title}' ({len(material.sentences)} sentences, "
+        f"{len(material.terms)} key terms, {len(candidates)} candidates)"
     )
     return Generated(drafts=[c.draft for c in picked], prompt=prompt)
 
@@ -408,12 +423,17 @@ _INTENTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("to_mcq", re.compile(r"\bmultiple[\s-]choice\b|\bmcq\b", re.I)),
     ("easier", re.compile(r"\beasier\b|\btoo (hard|difficult)\b|\bsimpler\b", re.I)),
     ("harder", re.compile(r"\bharder\b|\bmore (difficult|challenging)\b|\btoo easy\b", re.I)),
-    ("more_options", re.compile(r"\bmore (options|choices|distractors)\b|\badd (an? )?(option|choice)", re.I)),
+    (
+        "more_options",
+        re.compile(r"\bmore (options|choices|distractors)\b|\badd (an? )?(option|choice)", re.I),
+    ),
     ("fewer_options", re.compile(r"\bfewer (options|choices)\b|\bremove (an? )?(option|choice)", re.I)),
     ("shorter", re.compile(r"\bshorter\b|\bconcise\b|\btoo long\b|\bbrief", re.I)),
     ("explain", re.compile(r"\bexplanation\b|\bexplain\b", re.I)),
 )
-_NEW_ANSWER = re.compile(r"\b(?:correct )?answer (?:should be|is|must be|to)\s+[\"']?(?P<answer>[^\"'.]+)", re.I)
+_NEW_ANSWER = re.compile(
+    r"\b(?:correct )?answer (?:should be|is|must be|to)\s+[\"']?(?P<answer>[^\"'.]+)", re.I
+)
 _UNDERSTOOD = (
     "make it true/false, short answer or multiple choice; easier or harder; more or fewer options; "
     "shorter; add an explanation; 'the answer should be X'"
@@ -452,7 +472,9 @@ def _set_answer(draft: DraftQuestion, answer: str, changes: list[str]) -> None:
     changes.append(f"answer set to {answer!r}")
 
 
-def _apply_intent(intent: str, draft: DraftQuestion, material: _Material, source: str, changes: list[str]) -> None:
+def _apply_intent(
+    intent: str, draft: DraftQuestion, material: _Material, source: str, changes: list[str]
+) -> None:
     answer = str(draft.correct_answer)
     match intent, draft.type:
         case "to_true_false", t if t != "true_false" and source:
@@ -461,13 +483,17 @@ def _apply_intent(intent: str, draft: DraftQuestion, material: _Material, source
             changes.append("made a true/false statement from the source passage")
         case ("to_short_answer", "mcq") | ("harder", "mcq"):
             draft.type, draft.options = "short_answer", []
-            draft.question_text = draft.question_text.replace("Which answer completes the statement?", "Fill in the blank:")
+            draft.question_text = draft.question_text.replace(
+                "Which answer completes the statement?", "Fill in the blank:"
+            )
             changes.append("asked for the answer without options (short answer)")
         case ("to_mcq", "short_answer") | ("easier", "short_answer") | ("more_options", "short_answer"):
             distractors = _distractors_for(material, answer, source)
             if len(distractors) >= 2:
                 draft.type, draft.options = "mcq", _shuffled([answer, *distractors], draft.question_text)
-                draft.question_text = draft.question_text.replace("Fill in the blank:", "Which answer completes the statement?")
+                draft.question_text = draft.question_text.replace(
+                    "Fill in the blank:", "Which answer completes the statement?"
+                )
                 changes.append(f"offered {len(distractors) + 1} options from the material's key terms")
         case "easier", "mcq" if len(draft.options) > 3:
             removed = next(o for o in reversed(draft.options) if o != answer)
@@ -495,7 +521,11 @@ def _apply_intent(intent: str, draft: DraftQuestion, material: _Material, source
 
 def _distractors_for(material: _Material, answer: str, source: str, limit: int = 3) -> list[str]:
     term = _term_of(material, answer)
-    kind = term.kind if term else (TermKind.YEAR if re.fullmatch(r"1\d{3}|20\d{2}", answer) else TermKind.CONCEPT)
+    kind = (
+        term.kind
+        if term
+        else (TermKind.YEAR if re.fullmatch(r"1\d{3}|20\d{2}", answer) else TermKind.CONCEPT)
+    )
     return material.distractors(answer, kind, avoid=source, near=0, limit=limit)
 
 
@@ -554,7 +584,9 @@ class OfflineProvider:
     async def refine(self, question: DraftQuestion, feedback: str, passages: Sequence[Passage]) -> Refined:
         return await asyncio.to_thread(refine_offline, question, feedback, passages)
 
-    async def tutor(self, question: str, passages: Sequence[Passage], weak_topics: Sequence[str]) -> TutorReply:
+    async def tutor(
+        self, question: str, passages: Sequence[Passage], weak_topics: Sequence[str]
+    ) -> TutorReply:
         return await asyncio.to_thread(tutor_offline, question, passages, weak_topics)
 
     async def explain(

@@ -61,7 +61,15 @@ JSON_REPAIR = (
 
 
 def generate_request(
-    chunk: str, *, title: str, subject: str, part: int, parts: int, count: int, types: Sequence[str], difficulty: str
+    chunk: str,
+    *,
+    title: str,
+    subject: str,
+    part: int,
+    parts: int,
+    count: int,
+    types: Sequence[str],
+    difficulty: str,
 ) -> tuple[str, str]:
     """The user message for one chunk, and the same message without the material (kept on record)."""
     instruction = (

@@ -16,8 +16,8 @@ from protolearn.ai.retrieval import Passage
 
 __all__ = (
     "DraftQuestion",
-    "GenerationSpec",
     "Generated",
+    "GenerationSpec",
     "QuestionProvider",
     "Refined",
     "TutorReply",
@@ -78,7 +78,9 @@ class QuestionProvider(Protocol):
 
     async def generate(self, spec: GenerationSpec) -> Generated: ...
 
-    async def refine(self, question: DraftQuestion, feedback: str, passages: Sequence[Passage]) -> Refined: ...
+    async def refine(
+        self, question: DraftQuestion, feedback: str, passages: Sequence[Passage]
+    ) -> Refined: ...
 
     async def tutor(
         self, question: str, passages: Sequence[Passage], weak_topics: Sequence[str]

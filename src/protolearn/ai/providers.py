@@ -30,7 +30,8 @@ def create_provider(settings: Settings) -> QuestionProvider:
         case "openai_compatible":
             if not settings.ai_base_url or not settings.ai_model:
                 raise SettingsError(
-                    "PROTOLEARN_AI_PROVIDER=openai_compatible needs PROTOLEARN_AI_BASE_URL and PROTOLEARN_AI_MODEL"
+                    "PROTOLEARN_AI_PROVIDER=openai_compatible needs PROTOLEARN_AI_BASE_URL "
+                    "and PROTOLEARN_AI_MODEL"
                 )
             compatible = OpenAICompatibleTransport(
                 base_url=settings.ai_base_url,

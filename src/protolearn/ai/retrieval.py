@@ -79,7 +79,9 @@ class PassageIndex:
         found: list[Passage] = []
         for score, position in scored[:limit]:
             passage = self._entries[position].passage
-            found.append(Passage(passage.material_id, passage.title, passage.page, passage.text, round(score, 3)))
+            found.append(
+                Passage(passage.material_id, passage.title, passage.page, passage.text, round(score, 3))
+            )
         return found
 
 

@@ -24,7 +24,7 @@ from protolearn.ai.errors import (
     NothingGenerated,
     TutorUnavailable,
 )
-from protolearn.ai.extraction import MaterialKind, check_readable, sniff
+from protolearn.ai.extraction import check_readable, sniff
 from protolearn.ai.materials import MaterialExtractor, store_material_file
 from protolearn.ai.provider import DraftQuestion, GenerationSpec, QuestionProvider
 from protolearn.ai.retrieval import Passage, PassageIndex, SourceText
@@ -96,7 +96,8 @@ def _summary_fields(material: LearningMaterial, live_progress: float | None) -> 
 
 def _resources(passages: Sequence[Passage]) -> list[LearningResource]:
     return [
-        LearningResource(material_id=p.material_id, title=p.title, page=p.page, passage=p.text) for p in passages
+        LearningResource(material_id=p.material_id, title=p.title, page=p.page, passage=p.text)
+        for p in passages
     ]
 
 
@@ -191,7 +192,9 @@ class AiService:
 
     async def _owned_material(self, principal: Principal, material_id: int) -> LearningMaterial:
         material = await self._session.get(LearningMaterial, material_id)
-        if material is None or (principal.role is not Role.ADMIN and material.teacher_id != principal.user_id):
+        if material is None or (
+            principal.role is not Role.ADMIN and material.teacher_id != principal.user_id
+        ):
             raise MaterialNotFound(f"material {material_id} not found")
         return material
 
@@ -241,7 +244,9 @@ class AiService:
         else:
             test = await self._target_test(principal, test.id)  # again: it may have changed meanwhile
             assert test is not None  # noqa: S101 - _target_test raises rather than return None for an id
-        last = await self._session.scalar(select(func.max(Question.position)).where(Question.test_id == test.id))
+        last = await self._session.scalar(
+            select(func.max(Question.position)).where(Question.test_id == test.id)
+        )
         position = -1 if last is None else last
         saved: list[tuple[Question, str, str]] = []
         for checked in accepted:
@@ -307,7 +312,9 @@ class AiService:
             return None
         test = ensure_owns_test(principal, await self._session.get(Test, test_id), test_id)
         if test.is_published:
-            raise NotPublishable("generated questions go to an unpublished test; unpublish it or omit test_id")
+            raise NotPublishable(
+                "generated questions go to an unpublished test; unpublish it or omit test_id"
+            )
         if await self._session.scalar(select(TestAttempt.id).where(TestAttempt.test_id == test.id).limit(1)):
             raise TestHasAttempts("students have already taken this test; cannot add questions")
         return test
@@ -323,8 +330,10 @@ class AiService:
         if question is None or test is None or not owns_test(principal, test):
             raise QuestionNotFound(f"question {request.question_id} not found")
         origin = await self._origin(question.id)
-        material = None if origin is None or origin.material_id is None else (
-            await self._session.get(LearningMaterial, origin.material_id)
+        material = (
+            None
+            if origin is None or origin.material_id is None
+            else (await self._session.get(LearningMaterial, origin.material_id))
         )
         sources = [self._source_text(material)] if material is not None else await self._teacher_sources(test)
         others = [q.question_text for q in await self._questions_of(test.id) if q.id != question.id]
@@ -390,9 +399,11 @@ class AiService:
 
     async def _teacher_sources(self, test: Test) -> list[SourceText]:
         """The materials a test's questions came from, else its teacher's materials of its subject."""
-        linked = select(AiGeneratedQuestion.material_id).join(
-            Question, Question.id == AiGeneratedQuestion.question_id
-        ).where(Question.test_id == test.id)
+        linked = (
+            select(AiGeneratedQuestion.material_id)
+            .join(Question, Question.id == AiGeneratedQuestion.question_id)
+            .where(Question.test_id == test.id)
+        )
         query = select(LearningMaterial).where(
             LearningMaterial.status == MaterialStatus.READY.value,
             LearningMaterial.teacher_id == test.teacher_id,
@@ -452,7 +463,9 @@ class AiService:
             query = query.where(LearningMaterial.teacher_id.in_(teachers))
         if subject:
             query = query.where(func.lower(LearningMaterial.subject) == subject.strip().lower())
-        materials = await self._session.scalars(query.order_by(LearningMaterial.id.desc()).limit(_CONTEXT_MATERIALS))
+        materials = await self._session.scalars(
+            query.order_by(LearningMaterial.id.desc()).limit(_CONTEXT_MATERIALS)
+        )
         return [self._source_text(m) for m in materials]
 
     async def _weak_topics(self, student_id: int) -> list[str]:
@@ -502,7 +515,9 @@ class AiService:
     async def _ensure_may_see_answers(self, student_id: int, test: Test) -> None:
         statuses = set(
             await self._session.scalars(
-                select(TestAttempt.status).where(TestAttempt.test_id == test.id, TestAttempt.student_id == student_id)
+                select(TestAttempt.status).where(
+                    TestAttempt.test_id == test.id, TestAttempt.student_id == student_id
+                )
             )
         )
         if AttemptStatus.IN_PROGRESS.value in statuses or not statuses & set(_CLOSED):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 __all__ = (
+    "DETERMINERS",
     "PAGE_BREAK",
     "STOPWORDS",
     "KeyTerm",
@@ -30,10 +31,9 @@ __all__ = (
 PAGE_BREAK = "\f"
 
 # Function words and words too generic to ask about.
-STOPWORDS = frozenset(
-    """a about above after again against all almost along also although always am among an and another
-    any anyone are around as at be became because become becomes been before being below between both
-    but by can cannot could did do does doing done down during each either else enough even every
+_STOPWORD_TEXT = """a about above after again against all almost along also although always am among an
+    and another any anyone are around as at be became because become becomes been before being below
+    between both but by can cannot could did do does doing done down during each either else enough even every
     few first for from further had has have having he her here hers herself him himself his how however
     i if in into is it its itself just last least less like made make makes many may me might more most
     much must my myself near neither never new next no nor not now of off often on once one only onto or
@@ -45,17 +45,19 @@ STOPWORDS = frozenset(
     thing things way ways lot kind kinds type types number numbers called known form forms called also
     different important include includes including called certain main often several various whole
     instead following called however therefore second third called within across called become usually
-    """.split()
-)
+    small large big high low good great long short little whole able work works end ends time times
+    """
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
-_PRONOUN_STARTS = frozenset(
-    "it this that these those they he she we you i there here its their his her such which what".split()
-)
+_PRONOUN_TEXT = "it this that these those they he she we you i there here its their his her such which what"
+_PRONOUN_STARTS = frozenset(_PRONOUN_TEXT.split())
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "cf.", "Dr.", "Mr.", "Mrs.", "Ms.", "Prof.", "St.", "No.")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“(]?[A-Z0-9])")
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]|[A-Za-z]|\d+(?:[.,]\d+)*")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"\u201d\u2019)]?\s+(?=[\"\u201c(]?[A-Z0-9])")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'\u2019\-]*[A-Za-z]|[A-Za-z]|\d+(?:[.,]\d+)*")
 _HYPHEN_BREAK = re.compile(r"(\w)-\n(\w)")
-_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-", "\u00a0": " "})
+_QUOTES = str.maketrans(
+    {"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'", "\u2013": "-", "\u2014": "-", "\u00a0": " "}
+)
 # A run of capitalised words ("Treaty of Versailles"), possibly joined by "of"/"and"/"de".
 _PROPER = re.compile(r"\b[A-Z][a-zA-Z'\-]+(?:\s+(?:of|and|de|von|van|the)?\s*[A-Z][a-zA-Z'\-]+)*")
 _YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b")
@@ -144,7 +146,7 @@ def words(text: str) -> list[str]:
 
 def stem(word: str) -> str:
     """A light English stem, so that "cells" finds "cell" and "proteins" finds "protein"."""
-    word = word.casefold().replace("’", "'").removesuffix("'s")
+    word = word.casefold().replace("\u2019", "'").removesuffix("'s")
     for suffix, keep in (("ies", "y"), ("sses", "ss"), ("es", ""), ("s", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith(("ss", "us", "is")):
             return word[: -len(suffix)] + keep
@@ -164,6 +166,7 @@ def key_terms(sentences: Sequence[Sentence]) -> list[KeyTerm]:
     a determiner ("the membrane", "a catalyst"), which keeps verbs and adjectives out.
     """
     terms: dict[str, KeyTerm] = {}
+    sentences = [s for s in sentences if s.text.rstrip("\"')").endswith((".", "!", "?"))]  # not headings
 
     def add(surface: str, kind: TermKind, sentence: Sentence) -> None:
         term = terms.get(surface.casefold())
@@ -199,7 +202,10 @@ def key_terms(sentences: Sequence[Sentence]) -> list[KeyTerm]:
     return sorted(terms.values(), key=lambda t: (-t.count, -t.word_count, t.key))
 
 
-_DETERMINERS = frozenset("the a an this these its their of".split())
+_DETERMINER_TEXT = "the a an this these its their his her our your each every some any of"
+DETERMINERS = frozenset(_DETERMINER_TEXT.split())
+# Endings of adjectives ("chemical", "particular", "organic"): a concept is a noun.
+_ADJECTIVE_ENDINGS = ("al", "ar", "ic", "ous", "ive", "ful", "less", "able", "ible", "ly")
 
 
 def _concepts(sentences: Sequence[Sentence]) -> dict[str, list[int]]:
@@ -219,7 +225,7 @@ def _concepts(sentences: Sequence[Sentence]) -> dict[str, list[int]]:
                     surfaces[key] = " ".join(phrase) if start > 0 else key
                 if not occurrences[key] or occurrences[key][-1] != sentence.index:
                     occurrences[key].append(sentence.index)
-                if start > 0 and tokens[start - 1].casefold() in _DETERMINERS:
+                if start > 0 and tokens[start - 1].casefold() in DETERMINERS:
                     after_determiner[key] += 1
     kept = {k: v for k, v in occurrences.items() if len(v) >= 2 and after_determiner[k]}
     # A phrase seen as often as a longer phrase that holds it is only part of that phrase.
@@ -236,4 +242,6 @@ def _concept_shaped(phrase: Sequence[str], *, sentence_start: bool) -> bool:
         if word[0].isupper() and not (sentence_start and position == 0):
             return False  # a name, not a concept
     last = phrase[-1].casefold()
+    if len(phrase) == 1 and last.endswith(_ADJECTIVE_ENDINGS):
+        return False
     return not (last.endswith("ly") or (last.endswith("ed") and not last.endswith("eed")))

@@ -120,7 +120,9 @@ def check_drafts(
         normalized = normalize_text(checked.question_text)
         if any(_near_duplicate(normalized, other) for other in seen):
             rejected.append(
-                Rejection(question_text=checked.question_text[:300], reason="near-duplicate of another question")
+                Rejection(
+                    question_text=checked.question_text[:300], reason="near-duplicate of another question"
+                )
             )
             continue
         seen.append(normalized)

@@ -76,14 +76,18 @@ class AiController(Controller):
     async def list_materials(
         self, principal: Caller, ai: Ai, paging: WithPaging, subject: FromQuery[str | None] = None
     ) -> Page[MaterialSummary]:
-        return await ai.list_materials(principal, page=paging.page, page_size=paging.page_size, subject=subject)
+        return await ai.list_materials(
+            principal, page=paging.page, page_size=paging.page_size, subject=subject
+        )
 
     @get("/materials/{material_id:int}", guards=[requires(*AUTHORS)])
     async def get_material(self, material_id: FromPath[int], principal: Caller, ai: Ai) -> MaterialOut:
         return await ai.get_material(principal, material_id)
 
     @post("/generate-questions", guards=[requires(Role.TEACHER)], status_code=HTTP_201_CREATED)
-    async def generate_questions(self, data: JSONBody[GenerateRequest], principal: Caller, ai: Ai) -> GenerateResult:
+    async def generate_questions(
+        self, data: JSONBody[GenerateRequest], principal: Caller, ai: Ai
+    ) -> GenerateResult:
         """Draft questions from a material into an unpublished test, each with its source passage."""
         return await ai.generate_questions(principal, data)
 
@@ -97,7 +101,9 @@ class AiController(Controller):
         return await ai.teaching_assist(principal, data)
 
     @post("/explain-answer", guards=[requires(Role.STUDENT, *AUTHORS)], status_code=HTTP_200_OK)
-    async def explain_answer(self, data: JSONBody[ExplainRequest], principal: Caller, ai: Ai) -> ExplainResult:
+    async def explain_answer(
+        self, data: JSONBody[ExplainRequest], principal: Caller, ai: Ai
+    ) -> ExplainResult:
         """Why an answer is right or wrong; for students only after submission, if the test shows answers."""
         return await ai.explain_answer(principal, data)
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from protolearn.accounts.schemas import Principal
 from protolearn.accounts.service import AccountService
+from protolearn.ai.service import AiService
 from protolearn.api.security import principal_of
 from protolearn.assessment.attempts import AttemptService
 from protolearn.assessment.authoring import AuthoringService
@@ -25,6 +26,7 @@ from protolearn.proctoring.service import ProctoringService
 __all__ = (
     "DEPENDENCIES",
     "Accounts",
+    "Ai",
     "Attempts",
     "Authoring",
     "Caller",
@@ -47,6 +49,7 @@ DbSession = NamedDependency[AsyncSession]
 Caller = NamedDependency[Principal]
 WithPaging = NamedDependency[Paging]
 Accounts = NamedDependency[AccountService]
+Ai = NamedDependency[AiService]
 Authoring = NamedDependency[AuthoringService]
 Attempts = NamedDependency[AttemptService]
 Results = NamedDependency[ResultsService]
@@ -102,6 +105,10 @@ def provide_proctoring(db_session: DbSession) -> ProctoringService:
     return ProctoringService(db_session)
 
 
+def provide_ai(db_session: DbSession, state: State) -> AiService:
+    return AiService(db_session, state.ai_tools)
+
+
 def provide_reviews(db_session: DbSession, state: State) -> ReviewService:
     return ReviewService(db_session, state.settings.data_dir)
 
@@ -116,4 +123,5 @@ DEPENDENCIES = {
     "results": Provide(provide_results, sync_to_thread=False),
     "proctoring": Provide(provide_proctoring, sync_to_thread=False),
     "reviews": Provide(provide_reviews, sync_to_thread=False),
+    "ai": Provide(provide_ai, sync_to_thread=False),
 }

@@ -10,6 +10,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
+from protolearn.ai.errors import ProviderBadOutput, ProviderError, ProviderUnavailable
 from protolearn.errors import (
     Conflict,
     InvalidInput,
@@ -32,6 +33,8 @@ _STATUS_BY_ERROR: tuple[tuple[type[ProtoLearnError], HTTPStatus], ...] = (
     (Conflict, HTTPStatus.CONFLICT),
     (InvalidInput, HTTPStatus.UNPROCESSABLE_ENTITY),
     (RateLimited, HTTPStatus.TOO_MANY_REQUESTS),
+    (ProviderUnavailable, HTTPStatus.SERVICE_UNAVAILABLE),
+    (ProviderBadOutput, HTTPStatus.BAD_GATEWAY),
 )
 
 
@@ -65,6 +68,8 @@ def _domain_error(request: Request[Any, Any, Any], exc: ProtoLearnError) -> Resp
     headers = {}
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, ProviderError) and exc.retry_after is not None:
+        headers["Retry-After"] = str(max(1, round(exc.retry_after)))
     if isinstance(exc, Unauthenticated):
         headers["WWW-Authenticate"] = "Bearer"
     return problem(

@@ -32,7 +32,7 @@ from protolearn.store.attempts import TestAttempt
 from protolearn.store.tests import Question, QuestionType, ReviewMode, Test
 from protolearn.store.users import Role
 
-__all__ = ("AuthoringService", "question_out", "student_question")
+__all__ = ("AuthoringService", "checked_question_fields", "question_out", "student_question")
 
 
 def question_out(question: Question) -> QuestionOut:
@@ -82,7 +82,7 @@ def _test_fields(test: Test, question_count: int) -> dict[str, Any]:
     }
 
 
-def _checked_question_fields(
+def checked_question_fields(
     question_type: QuestionType, options: list[str], correct_answer: str
 ) -> tuple[list[str], str]:
     """The options and answer key to store, or ``InvalidQuestion`` saying what is wrong."""
@@ -111,7 +111,7 @@ def _checked_question_fields(
 
 
 def _new_question(test_id: int, position: int, spec: QuestionIn) -> Question:
-    options, correct_answer = _checked_question_fields(spec.question_type, spec.options, spec.correct_answer)
+    options, correct_answer = checked_question_fields(spec.question_type, spec.options, spec.correct_answer)
     return Question(
         test_id=test_id,
         position=position,
@@ -302,7 +302,7 @@ class AuthoringService:
         question = await self._owned_question(principal, question_id)
         changes = _unset_removed(request)
         question_type = changes.get("question_type", QuestionType(question.question_type))
-        options, correct_answer = _checked_question_fields(
+        options, correct_answer = checked_question_fields(
             question_type,
             changes.get("options", question.options),
             changes.get("correct_answer", question.correct_answer),

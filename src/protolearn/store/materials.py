@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String, Text
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from protolearn.store.base import Base, CreatedAt
+from protolearn.store.base import Base, CreatedAt, one_of
 
-__all__ = ("AiGeneratedQuestion", "LearningMaterial")
+__all__ = ("AiGeneratedQuestion", "LearningMaterial", "MaterialStatus")
+
+
+class MaterialStatus(StrEnum):
+    """Where an upload's text extraction stands (it runs in the background)."""
+
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
 
 
 class LearningMaterial(CreatedAt, Base):
     __tablename__ = "learning_materials"
+    __table_args__ = (
+        CheckConstraint(one_of("status", MaterialStatus), name="status"),
+        CheckConstraint("progress >= 0 AND progress <= 1", name="progress_range"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     teacher_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
@@ -22,9 +36,17 @@ class LearningMaterial(CreatedAt, Base):
     path: Mapped[str] = mapped_column(String(500))  # relative to the data dir
     size_bytes: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
+    # Pages are separated by form feeds ("\f"), so passages can be cited by page.
     extracted_text: Mapped[str] = mapped_column(Text, default="")
     page_count: Mapped[int] = mapped_column(default=0)
+    # Mean recognition confidence over the OCR'd pages (None: no page needed OCR).
     ocr_confidence: Mapped[float | None]
+    ocr_pages: Mapped[int] = mapped_column(default=0, server_default="0")
+    status: Mapped[str] = mapped_column(
+        String(16), default=MaterialStatus.PROCESSING.value, server_default=MaterialStatus.READY.value
+    )
+    progress: Mapped[float] = mapped_column(default=0.0, server_default="1")
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 class AiGeneratedQuestion(CreatedAt, Base):

@@ -1,0 +1,67 @@
+"""Extraction from files made the way teachers make them: text PDFs, scans, photos, Word files."""
+
+from __future__ import annotations
+
+import pymupdf
+import pytest
+
+from protolearn.ai.errors import UnreadableMaterial, UnsupportedMaterial
+from protolearn.ai.extraction import MaterialKind, OcrEngine, check_readable, extract, sniff
+from protolearn.ai.text import PAGE_BREAK
+from tests.ai_material import BIOLOGY, docx_of, png_of_text, scanned_pdf, text_pdf
+
+PRINTED = "Photosynthesis takes place in the chloroplast.\nThe nucleus contains the genetic material."
+
+
+@pytest.fixture(scope="module")
+def ocr() -> OcrEngine:
+    return OcrEngine()
+
+
+def test_types_are_sniffed_from_the_bytes() -> None:
+    assert sniff(text_pdf(["x"])) is MaterialKind.PDF
+    assert sniff(png_of_text("x")) is MaterialKind.PNG
+    assert sniff(docx_of(["x"])) is MaterialKind.DOCX
+    with pytest.raises(UnsupportedMaterial):
+        sniff(b"just some text that calls itself notes.pdf")
+
+
+def test_a_text_pdf_is_read_page_by_page(ocr: OcrEngine) -> None:
+    progress: list[float] = []
+    result = extract(MaterialKind.PDF, text_pdf(BIOLOGY), ocr, progress.append)
+    pages = result.text.split(PAGE_BREAK)
+    assert (result.page_count, result.ocr_pages, result.ocr_confidence) == (3, 0, None)
+    assert "The cell is the basic unit of life." in pages[0]
+    assert (
+        "Photosynthesis is the process by which plants convert light energy into chemical energy." in pages[1]
+    )
+    assert progress == pytest.approx([1 / 3, 2 / 3, 1.0])
+
+
+def test_scanned_pages_and_photos_are_read_by_ocr(ocr: OcrEngine) -> None:
+    scan = extract(MaterialKind.PDF, scanned_pdf([PRINTED]), ocr)
+    assert (scan.page_count, scan.ocr_pages) == (1, 1)
+    assert scan.ocr_confidence is not None and scan.ocr_confidence > 0.8
+    assert "Photosynthesis takes place in the chloroplast." in scan.text
+    photo = extract(MaterialKind.PNG, png_of_text(PRINTED), ocr)
+    assert "The nucleus contains the genetic material." in photo.text
+
+
+def test_word_documents_are_read() -> None:
+    result = extract(MaterialKind.DOCX, docx_of(BIOLOGY[:1]), OcrEngine())
+    assert "The nucleus is the organelle that contains the genetic material of the cell." in result.text
+    assert result.ocr_pages == 0
+
+
+def test_broken_encrypted_and_empty_files_are_refused() -> None:
+    document = pymupdf.open()
+    document.new_page().insert_text((72, 72), "secret")
+    encrypted = document.tobytes(encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="pw", owner_pw="pw")
+    with pytest.raises(UnreadableMaterial, match="password"):
+        check_readable(MaterialKind.PDF, encrypted)
+    with pytest.raises(UnreadableMaterial):
+        check_readable(MaterialKind.PDF, text_pdf(["a page"])[:300])
+    with pytest.raises(UnreadableMaterial, match="image"):
+        check_readable(MaterialKind.PNG, png_of_text("x")[:100])
+    with pytest.raises(UnreadableMaterial):
+        check_readable(MaterialKind.DOCX, docx_of(["x"])[:500])
