@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.ai_material import BIOLOGY, text_pdf
 from tests.integration.api import (
     PASSWORD,
     Actor,
@@ -39,6 +40,7 @@ class World:
     spare_user: int
     violation: int
     evidence: int
+    material: int
 
 
 async def build_world(api: Api) -> World:
@@ -54,6 +56,7 @@ async def build_world(api: Api) -> World:
     )
     violation = reported.json()["id"]
     evidence = await attach_evidence(api.settings, violation)
+    uploaded = await teacher.post("/api/ai/upload-material", files=_material_upload())
     return World(
         actors=actors,
         published_test=published["id"],
@@ -64,7 +67,12 @@ async def build_world(api: Api) -> World:
         spare_user=spare.id,
         violation=violation,
         evidence=evidence,
+        material=uploaded.json()["material_id"],
     )
+
+
+def _material_upload() -> dict[str, Any]:
+    return {"file": ("notes.pdf", text_pdf(BIOLOGY[:1]), "application/pdf")}
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,7 @@ class Case:
     path: Callable[[World], str]
     expected: dict[str, int | str]
     body: Callable[[World], Any] | None = None
+    multipart: bool = False
 
     def __str__(self) -> str:
         return f"{self.method} {self.path.__doc__ or ''}"
@@ -83,13 +92,17 @@ def expect(default: int | str, **overrides: int | str) -> dict[str, int | str]:
 
 
 def route(
-    method: str, template: str, expected: dict[str, int | str], body: Callable[[World], Any] | None = None
+    method: str,
+    template: str,
+    expected: dict[str, int | str],
+    body: Callable[[World], Any] | None = None,
+    multipart: bool = False,
 ) -> Case:
     def path(world: World) -> str:
         return template.format(**vars(world))
 
     path.__doc__ = template
-    return Case(method, path, expected, body)
+    return Case(method, path, expected, body, multipart)
 
 
 STAFF_ONLY: dict[str, int | str] = {"student": FORBIDDEN, "other_student": FORBIDDEN, "auditor": FORBIDDEN}
@@ -162,6 +175,41 @@ CASES = [
         expect(FORBIDDEN, auditor=OK),
         lambda w: {"decision": "dismissed", "note": "looked at the clip"},
     ),
+    route(
+        "POST",
+        "/api/ai/upload-material",
+        expect(FORBIDDEN, teacher=OK, other_teacher=OK),
+        lambda w: _material_upload(),
+        multipart=True,
+    ),
+    route("GET", "/api/ai/materials", expect(OK, **STAFF_ONLY)),
+    route("GET", "/api/ai/materials/{material}", AUTHORS),
+    route(
+        "POST",
+        "/api/ai/generate-questions",
+        expect(FORBIDDEN, teacher=OK, other_teacher=HIDDEN),
+        lambda w: {"material_id": w.material, "num_questions": 1, "question_types": ["true_false"]},
+    ),
+    route(
+        "POST",
+        "/api/ai/refine-question",
+        AUTHORS,
+        lambda w: {"question_id": w.draft_question, "feedback": "fewer options"},
+    ),
+    # The student is taking the test: no tutor (409) and no explanations (403) until it is submitted.
+    route(
+        "POST",
+        "/api/ai/teaching-assist",
+        expect(OK, student=409, auditor=FORBIDDEN),
+        lambda w: {"question": "What does the nucleus contain?"},
+    ),
+    route(
+        "POST",
+        "/api/ai/explain-answer",
+        expect(OK, student=FORBIDDEN, other_student=FORBIDDEN, other_teacher=HIDDEN, auditor=FORBIDDEN),
+        lambda w: {"question_id": w.question, "student_answer": "Lyon"},
+    ),
+    route("GET", "/api/ai/health", expect(OK, **STAFF_ONLY)),
 ]
 
 
@@ -179,7 +227,9 @@ def _status_class(status: int) -> int | str:
 
 
 async def _call(client: httpx.AsyncClient, world: World, actor: str, case: Case) -> httpx.Response:
-    kwargs: dict[str, Any] = {} if case.body is None else {"json": case.body(world)}
+    kwargs: dict[str, Any] = {}
+    if case.body is not None:
+        kwargs = {"files" if case.multipart else "json": case.body(world)}
     if actor == "anonymous":
         return await client.request(case.method, case.path(world), **kwargs)
     return await world.actors[actor].request(case.method, case.path(world), **kwargs)
@@ -227,6 +277,7 @@ def _openapi_path(template: str) -> str:
         "{attempt}": "{attempt_id}",
         "{violation}": "{violation_id}",
         "{evidence}": "{evidence_id}",
+        "{material}": "{material_id}",
         "{actors[student].id}": "{student_id}",
     }
     for ours, theirs in names.items():

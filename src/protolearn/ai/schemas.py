@@ -61,11 +61,9 @@ class MaterialOut(MaterialSummary, frozen=True):
 class GenerateRequest(Request, frozen=True):
     material_id: int
     num_questions: Annotated[int, msgspec.Meta(ge=1, le=50)] = 10
-    question_types: Annotated[list[QuestionType], msgspec.Meta(min_length=1, max_length=3)] = [
-        QuestionType.MCQ,
-        QuestionType.TRUE_FALSE,
-        QuestionType.SHORT_ANSWER,
-    ]
+    question_types: Annotated[list[QuestionType], msgspec.Meta(min_length=1, max_length=3)] = msgspec.field(
+        default_factory=lambda: list(QuestionType)
+    )
     difficulty: Difficulty = "medium"
     # The unpublished test to add the questions to; without it a new draft test is made.
     test_id: int | None = None

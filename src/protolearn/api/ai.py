@@ -8,6 +8,7 @@ from typing import Annotated
 from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
+from litestar.openapi import ResponseSpec
 from litestar.params import Body, FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
@@ -51,7 +52,11 @@ class MaterialUploadController(Controller):
     @post(
         "/upload-material",
         status_code=HTTP_201_CREATED,
-        responses={HTTP_202_ACCEPTED: {"description": "stored; text extraction still running"}},  # type: ignore[dict-item]
+        responses={
+            HTTP_202_ACCEPTED: ResponseSpec(
+                data_container=MaterialOut, description="stored; extraction still running"
+            )
+        },
     )
     async def upload_material(
         self,
