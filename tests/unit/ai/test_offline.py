@@ -91,7 +91,7 @@ def test_generation_is_deterministic_and_difficulty_changes_the_set() -> None:
     easy = {d.question_text for d in generate_offline(spec(difficulty="easy")).drafts}
     hard = {d.question_text for d in generate_offline(spec(difficulty="hard")).drafts}
     assert easy != hard
-    true_false = [d for d in generate_offline(spec(count=8, types=("true_false",))).drafts]
+    true_false = generate_offline(spec(count=8, types=("true_false",))).drafts
     assert {d.correct_answer for d in true_false} == {"true", "false"}
 
 
@@ -104,7 +104,10 @@ def test_definitions_become_short_answers() -> None:
 
 
 def mcq_draft() -> DraftQuestion:
-    sentence = "Photosynthesis takes place in the chloroplast, an organelle found in plant cells but not in animal cells."
+    sentence = (
+        "Photosynthesis takes place in the chloroplast, an organelle found in plant cells "
+        "but not in animal cells."
+    )
     return DraftQuestion(
         question_text=f"Which answer completes the statement? {sentence.replace('chloroplast', '_____')}",
         type="mcq",
