@@ -38,6 +38,7 @@ bench: $(STAMP) models
 	$(BIN)/python benchmarks/inference_throughput.py
 	$(BIN)/python benchmarks/relay_capacity.py
 	$(BIN)/python benchmarks/proctoring_latency.py
+	$(BIN)/python benchmarks/ai_authoring.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var/model-build
