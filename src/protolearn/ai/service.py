@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -242,8 +243,7 @@ class AiService:
             self._session.add(test)
             await self._session.flush()
         else:
-            test = await self._target_test(principal, test.id)  # again: it may have changed meanwhile
-            assert test is not None  # noqa: S101 - _target_test raises rather than return None for an id
+            await self._target_test(principal, test.id)  # again: it may have been published meanwhile
         last = await self._session.scalar(
             select(func.max(Question.position)).where(Question.test_id == test.id)
         )
@@ -294,9 +294,7 @@ class AiService:
             test_id=test.id,
             questions=[
                 GeneratedQuestion(
-                    **{f: getattr(question_out(q), f) for f in question_out(q).__struct_fields__},
-                    source_passage=source,
-                    difficulty=difficulty,
+                    **msgspec.structs.asdict(question_out(q)), source_passage=source, difficulty=difficulty
                 )
                 for q, source, difficulty in saved
             ],
@@ -310,7 +308,9 @@ class AiService:
     async def _target_test(self, principal: Principal, test_id: int | None) -> Test | None:
         if test_id is None:
             return None
-        test = ensure_owns_test(principal, await self._session.get(Test, test_id), test_id)
+        test = ensure_owns_test(
+            principal, await self._session.get(Test, test_id, populate_existing=True), test_id
+        )
         if test.is_published:
             raise NotPublishable(
                 "generated questions go to an unpublished test; unpublish it or omit test_id"
