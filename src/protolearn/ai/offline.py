@@ -23,6 +23,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+import msgspec
+
 from protolearn.ai.errors import FeedbackNotUnderstood
 from protolearn.ai.provider import DraftQuestion, Generated, GenerationSpec, Refined, TutorReply
 from protolearn.ai.retrieval import Passage
@@ -449,8 +451,7 @@ def refine_offline(question: DraftQuestion, feedback: str, passages: Sequence[Pa
         )
     source = question.source_passage or (passages[0].text if passages else "")
     material = _Material.of(" ".join([source, *(p.text for p in passages)]))
-    draft = DraftQuestion(**{f: getattr(question, f) for f in question.__struct_fields__})
-    draft.options = list(question.options)
+    draft = msgspec.structs.replace(question, options=list(question.options))  # a copy to change
     changes: list[str] = []
     if new_answer is not None:
         _set_answer(draft, new_answer.group("answer").strip(), changes)
