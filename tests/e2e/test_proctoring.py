@@ -16,8 +16,8 @@ from protolearn.config import Settings
 from protolearn.events.bus import Subscription, student_topic
 from protolearn.media.relay import ForwardingUnit
 from protolearn.media.streams import StreamEvent
-from protolearn.proctoring.rules import RuleThresholds
 from protolearn.proctoring.supervisor import ProctoringSupervisor
+from protolearn.proctoring_settings import RuleThresholds
 from protolearn.store.attempts import TestAttempt
 from protolearn.store.database import create_engine, create_sessionmaker
 from protolearn.store.violations import EvidenceClip, Violation

@@ -14,7 +14,6 @@ from protolearn.accounts.schemas import Principal
 from protolearn.assessment.access import ensure_owns_test, ensure_test_visible, owns_test
 from protolearn.assessment.errors import InvalidQuestion, NotPublishable, QuestionNotFound, TestHasAttempts
 from protolearn.assessment.schemas import (
-    ProctoringSettings,
     QuestionCreate,
     QuestionIn,
     QuestionOut,
@@ -27,7 +26,7 @@ from protolearn.assessment.schemas import (
 )
 from protolearn.assessment.scoring import parse_truth
 from protolearn.pagination import Page, count_rows
-from protolearn.proctoring.rules import RuleThresholds
+from protolearn.proctoring_settings import ProctoringSettings, RuleThresholds
 from protolearn.store.attempts import TestAttempt
 from protolearn.store.tests import Question, QuestionType, ReviewMode, Test
 from protolearn.store.users import Role

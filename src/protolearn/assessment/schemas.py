@@ -7,7 +7,7 @@ from typing import Annotated
 
 import msgspec
 
-from protolearn.proctoring.rules import RuleThresholds
+from protolearn.proctoring_settings import ProctoringSettings
 from protolearn.store.attempts import AttemptStatus
 from protolearn.store.tests import QuestionType, ReviewMode
 from protolearn.wire import Request, Response
@@ -18,7 +18,6 @@ __all__ = (
     "AnswersIn",
     "AttemptOut",
     "AutosaveResult",
-    "ProctoringSettings",
     "QuestionCreate",
     "QuestionIn",
     "QuestionOut",
@@ -46,22 +45,11 @@ _Points = Annotated[float, msgspec.Meta(ge=0, le=1_000)]
 _Minutes = Annotated[float, msgspec.Meta(gt=0, le=24 * 60, description="minutes; fractions allowed")]
 _Percent = Annotated[float, msgspec.Meta(ge=0, le=100)]
 _MaxAttempts = Annotated[int, msgspec.Meta(ge=1, le=100)]
-_AnalysisFps = Annotated[float, msgspec.Meta(gt=0, le=30)]
 _AnswerString = Annotated[str, msgspec.Meta(max_length=10_000)]
 
 AnswerValue = _AnswerString | bool | float | None
 """An answer as sent: text, a boolean (true/false), a number, or null to clear it."""
 _Answers = Annotated[dict[int, AnswerValue], msgspec.Meta(max_length=1_000)]
-
-
-class ProctoringSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    camera_required: bool = True
-    microphone_required: bool = True
-    analysis_fps: _AnalysisFps = 2.0
-    # The server-side rules' thresholds for this test (defaults: proctoring/rules.py).
-    rules: RuleThresholds = msgspec.field(default_factory=RuleThresholds)
-    # End an attempt by itself after this many critical violations (None: never).
-    auto_terminate_after_critical: Annotated[int, msgspec.Meta(ge=1, le=100)] | None = None
 
 
 class QuestionIn(Request, frozen=True):

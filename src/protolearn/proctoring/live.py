@@ -14,8 +14,8 @@ from protolearn.accounts.schemas import Principal
 from protolearn.assessment.access import ensure_owns_test
 from protolearn.assessment.authoring import proctoring_settings
 from protolearn.assessment.errors import AttemptClosed, AttemptNotFound
-from protolearn.assessment.schemas import ProctoringSettings
 from protolearn.errors import PermissionDenied
+from protolearn.proctoring_settings import ProctoringSettings
 from protolearn.store.attempts import AttemptStatus, TestAttempt
 from protolearn.store.base import utcnow
 from protolearn.store.tests import Test

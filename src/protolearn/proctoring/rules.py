@@ -17,36 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
 
-import msgspec
-
+from protolearn.proctoring_settings import RuleThresholds
 from protolearn.store.violations import Severity
 from protolearn.vision.schemas import Observation
 
-__all__ = ("SEVERITY_BY_RULE", "RuleEngine", "RuleThresholds", "ViolationSpan")
-
-
-Seconds = Annotated[float, msgspec.Meta(gt=0, le=3600)]
-Degrees = Annotated[float, msgspec.Meta(gt=0, le=180)]
-
-
-class RuleThresholds(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Per-test settings; the defaults are what a school would accept out of the box."""
-
-    no_face_seconds: Seconds = 3.0
-    camera_obstructed_seconds: Seconds = 3.0
-    multiple_faces_seconds: Seconds = 2.0
-    looking_away_seconds: Seconds = 4.0
-    max_head_yaw_degrees: Degrees = 35.0
-    max_head_pitch_degrees: Degrees = 30.0
-    max_gaze_yaw_degrees: Degrees = 25.0
-    voice_seconds: Seconds = 3.0
-    # RFC 6464 level (-dBov) at or under which the microphone hears speech (127 = silence).
-    voice_level: Annotated[int, msgspec.Meta(ge=0, le=127)] = 45
-    release_seconds: Seconds = 1.0  # a condition must be gone this long for its violation to end
-    max_gap_seconds: Seconds = 2.0
-    escalate_after_seconds: Seconds = 30.0
+__all__ = ("SEVERITY_BY_RULE", "RuleEngine", "ViolationSpan")
 
 
 SEVERITY_BY_RULE: dict[str, Severity] = {

@@ -32,7 +32,8 @@ from protolearn.media.relay import ForwardingUnit
 from protolearn.media.streams import StreamEvent
 from protolearn.media.tap import FrameTap, TappedFrame
 from protolearn.proctoring.evidence import close_violation, open_violation
-from protolearn.proctoring.rules import RuleEngine, RuleThresholds, ViolationSpan
+from protolearn.proctoring.rules import RuleEngine, ViolationSpan
+from protolearn.proctoring_settings import RuleThresholds
 from protolearn.store.attempts import AttemptStatus, TestAttempt
 from protolearn.store.violations import Severity
 from protolearn.vision.analyzer import FaceAnalyzer

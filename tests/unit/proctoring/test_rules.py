@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from protolearn.proctoring.rules import RuleEngine, RuleThresholds, ViolationSpan
+from protolearn.proctoring.rules import RuleEngine, ViolationSpan
+from protolearn.proctoring_settings import RuleThresholds
 from protolearn.store.violations import Severity
 from protolearn.vision.schemas import Face, Gaze, Observation
 
