@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import itertools
 import time
 from collections import deque
 from concurrent.futures import Executor
@@ -42,12 +43,21 @@ class Clip:
 
 
 class SegmentRecorder:
-    """Attach with hub.add_listener(recorder.on_frame). Times are time.monotonic() seconds."""
+    """Attach with hub.add_listener(recorder.on_frame). Times are time.monotonic() seconds.
+
+    Beside the packets it keeps the video keyframes among them, in order, each with its
+    sequence number, so trimming and clip selection find them without walking the packets:
+    on_frame does O(1) work per packet (amortized over the packets it trims).
+    """
 
     def __init__(self, seconds: float = 30.0, max_bytes: int = 16 * 1024 * 1024) -> None:
         self.seconds = seconds
         self.max_bytes = max_bytes
         self._frames: deque[EncodedFrame] = deque()
+        # (sequence number, frame) of every video keyframe in _frames; the first is _frames[0].
+        self._keyframes: deque[tuple[int, EncodedFrame]] = deque()
+        self._first_seq = 0  # sequence number of _frames[0]
+        self._next_seq = 0  # sequence number the next appended packet gets
         self._bytes = 0
         self._arrived = asyncio.Event()
 
@@ -60,9 +70,15 @@ class SegmentRecorder:
         return self._frames[-1].arrived - self._frames[0].arrived if self._frames else 0.0
 
     def on_frame(self, frame: EncodedFrame) -> None:
-        if not self._frames and not (frame.kind == "video" and frame.keyframe):
-            return  # a clip must start at a keyframe
+        is_keyframe = frame.keyframe and frame.kind == "video"
+        if not self._frames:
+            if not is_keyframe:
+                return  # a clip must start at a keyframe
+            self._first_seq = self._next_seq
+        if is_keyframe:
+            self._keyframes.append((self._next_seq, frame))
         self._frames.append(frame)
+        self._next_seq += 1
         self._bytes += len(frame.data)
         self._trim(frame.arrived)
         self._arrived.set()
@@ -70,28 +86,21 @@ class SegmentRecorder:
     def _trim(self, now: float) -> None:
         """Drop whole groups of pictures from the front while the rest still covers `seconds`
         (or the buffer is over max_bytes), so it always starts at a keyframe."""
-        while True:
-            second = self._second_keyframe()
-            if second is None:
-                if self._bytes > self.max_bytes:
-                    # One group of pictures outgrew the cap: start again at the next keyframe
-                    # (the relay asks publishers for one every few seconds).
-                    self._frames.clear()
-                    self._bytes = 0
-                return
+        keyframes = self._keyframes
+        while len(keyframes) >= 2:
+            second_seq, second = keyframes[1]
             if now - second.arrived < self.seconds and self._bytes <= self.max_bytes:
                 return
-            while self._frames[0] is not second:
+            for _ in range(second_seq - self._first_seq):
                 self._bytes -= len(self._frames.popleft().data)
-
-    def _second_keyframe(self) -> EncodedFrame | None:
-        seen_first = False
-        for frame in self._frames:
-            if frame.kind == "video" and frame.keyframe:
-                if seen_first:
-                    return frame
-                seen_first = True
-        return None
+            self._first_seq = second_seq
+            keyframes.popleft()
+        if self._bytes > self.max_bytes:
+            # One group of pictures outgrew the cap: start again at the next keyframe
+            # (the relay asks publishers for one every few seconds).
+            self._frames.clear()
+            keyframes.clear()
+            self._bytes = 0
 
     async def clip(
         self,
@@ -116,17 +125,18 @@ class SegmentRecorder:
         return await loop.run_in_executor(executor, _write_webm, frames, path, time.time() - time.monotonic())
 
     def _select(self, start: float, end: float) -> list[EncodedFrame]:
-        frames = list(self._frames)
-        keyframes = [
-            i for i, f in enumerate(frames) if f.kind == "video" and f.keyframe and f.arrived <= start
+        """The packets from the last keyframe at or before start (or the buffer's first, which
+        is a keyframe, when it starts after start) through end."""
+        if not self._frames or self._frames[0].arrived > end:
+            raise ClipUnavailable("the buffer holds nothing of that time")
+        first_seq = self._first_seq
+        for seq, keyframe in reversed(self._keyframes):
+            if keyframe.arrived <= start:
+                first_seq = seq
+                break
+        chosen = [
+            f for f in itertools.islice(self._frames, first_seq - self._first_seq, None) if f.arrived <= end
         ]
-        if not keyframes:
-            if not frames or frames[0].arrived > end:
-                raise ClipUnavailable("the buffer holds nothing of that time")
-            first = 0  # the buffer starts (at a keyframe) after `start`: clip from there
-        else:
-            first = keyframes[-1]
-        chosen = [f for f in frames[first:] if f.arrived <= end]
         if not any(f.kind == "video" for f in chosen):
             raise ClipUnavailable("no video in that time")
         return chosen

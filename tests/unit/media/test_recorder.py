@@ -75,3 +75,67 @@ def test_the_clip_store_deletes_the_oldest_clips_past_its_cap(tmp_path: Path) ->
         "clip-2",
     ]
     assert sorted(p.stem for p in tmp_path.glob("*.webm")) == ["clip-0", "clip-3"]
+
+
+def audio(at: float) -> EncodedFrame:
+    return EncodedFrame("audio", b"\x78" + bytes(99), int(at * 48_000), False, at)
+
+
+def feed_with_audio(recorder: SegmentRecorder, seconds: float, keyframe_every: float) -> None:
+    """15 fps video and 50 packets/s of audio in arrival order, a keyframe every keyframe_every s."""
+    frames_per_key = round(keyframe_every * 15)
+    packets = [video(n / 15, keyframe=n % frames_per_key == 0) for n in range(round(seconds * 15))]
+    packets += [audio(n / 50 + 0.001) for n in range(round(seconds * 50))]
+    for packet in sorted(packets, key=lambda p: p.arrived):
+        recorder.on_frame(packet)
+
+
+@pytest.mark.parametrize("keyframe_every", [1.0, 2.0, 5.0])
+def test_trimming_keeps_a_keyframe_at_the_front_and_the_index_in_step(keyframe_every: float) -> None:
+    recorder = SegmentRecorder(seconds=6.0)
+    feed_with_audio(recorder, seconds=40, keyframe_every=keyframe_every)
+
+    frames = list(recorder._frames)
+    assert frames[0].kind == "video"
+    assert frames[0].keyframe
+    # The index holds exactly the buffer's keyframes, the first of them at the front.
+    assert [frame for _, frame in recorder._keyframes] == [
+        f for f in frames if f.kind == "video" and f.keyframe
+    ]
+    assert [seq - recorder._first_seq for seq, _ in recorder._keyframes] == [
+        i for i, f in enumerate(frames) if f.kind == "video" and f.keyframe
+    ]
+    assert recorder.buffered_bytes == sum(len(f.data) for f in frames)
+    assert 6.0 <= recorder.buffered_seconds < 6.0 + keyframe_every + 0.1
+
+
+def test_a_clip_starts_at_the_last_keyframe_at_or_before_its_start() -> None:
+    recorder = SegmentRecorder(seconds=20.0)
+    feed_with_audio(recorder, seconds=20, keyframe_every=2)  # keyframes at 0, 2, 4, ... 18 s
+
+    chosen = recorder._select(7.5, 9.0)
+    assert chosen[0].kind == "video"
+    assert chosen[0].keyframe
+    assert chosen[0].arrived == pytest.approx(6.0)
+    assert chosen[-1].arrived <= 9.0
+    assert max(f.arrived for f in chosen) > 9.0 - 0.05  # through the end, audio included
+    assert {f.kind for f in chosen} == {"video", "audio"}
+    # A start exactly on a keyframe begins there; a start before the buffer, at its first packet.
+    assert recorder._select(8.0, 9.0)[0].arrived == pytest.approx(8.0)
+    early = SegmentRecorder(seconds=4.0)
+    feed_with_audio(early, seconds=20, keyframe_every=2)
+    first = early._frames[0]
+    assert early._select(1.0, 19.0)[0] is first
+    with pytest.raises(ClipUnavailable):
+        early._select(1.0, 2.0)  # all of that time was trimmed
+
+
+def test_a_group_of_pictures_over_the_byte_cap_empties_the_index_too() -> None:
+    recorder = SegmentRecorder(seconds=60.0, max_bytes=20_000)
+    feed(recorder, seconds=10, keyframe_every=1000)  # one keyframe, then inter frames only
+    assert recorder.buffered_bytes <= 20_000
+    feed(recorder, seconds=2, keyframe_every=1, start=10.0)  # a new keyframe starts it again
+    frames = list(recorder._frames)
+    assert frames[0].keyframe
+    assert [frame for _, frame in recorder._keyframes] == [f for f in frames if f.keyframe]
+    assert recorder._keyframes[0][0] == recorder._first_seq
