@@ -32,6 +32,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/ruff format --check src tests benchmarks scripts
 	$(BIN)/mypy src
+	$(BIN)/lint-imports
 
 bench: $(STAMP) models
 	$(BIN)/python benchmarks/autosave_latency.py
