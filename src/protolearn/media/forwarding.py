@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -22,6 +23,7 @@ from av.packet import Packet
 
 __all__ = (
     "AUDIO_CLOCK",
+    "LATENCY_WINDOW",
     "VIDEO_CLOCK",
     "EncodedFrame",
     "ForwardedTrack",
@@ -35,6 +37,10 @@ AUDIO_CLOCK = 48_000
 # 15 video frames = 1 s at 15 fps; 50 Opus packets = 1 s.
 VIDEO_BACKLOG = 15
 AUDIO_BACKLOG = 50
+# Dwell-time samples kept, the most recent ones, so a long-running relay keeps measuring without
+# growing: one relay's stats see every viewer's frames (65 per second per viewer of one stream),
+# so this is ~17 minutes of one watched stream, ~20 s of 50 (about 2 MB of floats).
+LATENCY_WINDOW = 65_536
 
 
 def is_vp8_keyframe(data: bytes) -> bool:
@@ -59,7 +65,8 @@ class ForwardingStats:
     dropped: int = 0
     reencoded: int = 0  # stays 0: there is no code path that encodes
     keyframe_waits: int = 0
-    latencies_ms: list[float] = field(default_factory=list)  # server dwell time, sampled
+    # Server dwell time of the latest forwarded frames, oldest dropped first.
+    latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
 
 
 class ForwardedTrack(MediaStreamTrack):
@@ -114,8 +121,7 @@ class ForwardedTrack(MediaStreamTrack):
         packet.time_base = self._clock
         stats = self._stats
         stats.forwarded += 1
-        if len(stats.latencies_ms) < 100_000:
-            stats.latencies_ms.append((time.monotonic() - frame.arrived) * 1000)
+        stats.latencies_ms.append((time.monotonic() - frame.arrived) * 1000)
         return packet
 
     def stop(self) -> None:
