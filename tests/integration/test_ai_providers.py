@@ -4,6 +4,7 @@ protocol: well-formed answers, malformed JSON, a wrong answer key, 429 with retr
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -63,9 +64,22 @@ async def llm() -> AsyncIterator[FakeLlm]:
         yield server
 
 
+# An upload answers 201 once its text is read; these tests are about the provider, not about how
+# fast a loaded machine reads a PDF, so the upload waits as long as it takes.
+PATIENT_UPLOAD = {"ai_upload_wait_seconds": 600.0}
+
+
 def groq_settings(settings: Settings, llm: FakeLlm, **overrides: Any) -> Settings:
     groq = {"ai_provider": "groq", "groq_api_key": "gsk_test", "groq_base_url": llm.url, "ai_max_retries": 2}
-    return msgspec.structs.replace(settings, **(groq | {"ai_timeout_seconds": 2.0} | overrides))
+    return msgspec.structs.replace(
+        settings, **(groq | {"ai_timeout_seconds": 2.0} | PATIENT_UPLOAD | overrides)
+    )
+
+
+def questions_asked_for(llm: FakeLlm) -> int:
+    """How many questions the provider was asked to write, over every chunk it was sent."""
+    asked = [re.match(r"Write (\d+) questions", r["messages"][1]["content"]) for r in llm.requests]
+    return sum(int(m.group(1)) for m in asked if m)
 
 
 async def teacher_with_material(api: Api, url: str) -> tuple[Actor, int]:
@@ -108,6 +122,18 @@ async def test_groq_questions_are_checked_and_saved(api: Api, settings: Settings
         True,
         1,
     )
+
+
+async def test_the_provider_is_asked_for_a_quarter_more_once(
+    api: Api, settings: Settings, llm: FakeLlm
+) -> None:
+    llm.script(Reply.json({"questions": GOOD}))
+    async with running_server(groq_settings(settings, llm)) as url:
+        teacher, material_id = await teacher_with_material(api, url)
+        response = await generate(teacher, material_id, count=8)
+    assert response.status_code == 201, response.text
+    assert response.json()["requested"] == 8
+    assert questions_asked_for(llm) == 10  # 8 wanted, 1.25x for what validation drops: not 1.25x twice
 
 
 async def test_malformed_json_is_asked_again_then_refused(api: Api, settings: Settings, llm: FakeLlm) -> None:
@@ -166,6 +192,7 @@ async def test_an_openai_compatible_server_tutors_and_explains(
         ai_base_url=f"{llm.url}/openai/v1",
         ai_model="llama-3.1-8b-instruct",
         ai_api_key="local-key",
+        **PATIENT_UPLOAD,
     )
     llm.script(
         Reply.json(

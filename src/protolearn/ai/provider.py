@@ -44,7 +44,7 @@ class GenerationSpec(msgspec.Struct, frozen=True, kw_only=True):
     material_text: str
     title: str
     subject: str
-    count: int
+    count: int  # drafts to write, margin for what validation drops included: providers add none
     question_types: tuple[str, ...]
     difficulty: str
 
