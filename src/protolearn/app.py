@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 from litestar import Litestar, Router
 from litestar.datastructures import State
@@ -50,9 +49,6 @@ __all__ = ("create_app",)
 
 log = logging.getLogger(__name__)
 
-# The browser pages (web/ at the repository's root), served under /app.
-WEB_DIR = Path(__file__).resolve().parents[2] / "web"
-
 
 def create_app(settings: Settings) -> Litestar:
     engine = create_engine(settings.database_url)
@@ -75,7 +71,11 @@ def create_app(settings: Settings) -> Litestar:
         on_event=on_stream_event,
     )
     proctoring = ProctoringSupervisor(
-        media, sessionmaker, settings.data_dir, lambda: create_analyzer("onnx"), bus=EventBus()
+        media,
+        sessionmaker,
+        settings.data_dir,
+        lambda: create_analyzer("onnx", models_dir=settings.models_dir),
+        bus=EventBus(),
     )
     supervisors.append(proctoring)
     ai_tools = AiTools(
@@ -143,7 +143,7 @@ def create_app(settings: Settings) -> Litestar:
             ),
             proctor_socket,
             create_static_files_router(
-                path="/app", directories=[WEB_DIR], name="web", include_in_schema=False
+                path="/app", directories=[settings.web_dir], name="web", include_in_schema=False
             ),
         ],
         state=state,

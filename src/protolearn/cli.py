@@ -24,6 +24,7 @@ from protolearn.store.database import create_engine, create_sessionmaker
 from protolearn.store.migrate import upgrade
 from protolearn.store.users import Role
 from protolearn.vision.errors import VisionError
+from protolearn.vision.models import verify_models
 
 __all__ = ("main",)
 
@@ -92,6 +93,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
     host = args.host or settings.host
     port = settings.port if args.port is None else args.port
+    _check_served_files(settings)
     _run_migrations(settings)
     print(f"ProtoLearn serving on http://{host}:{port} (API docs at http://{host}:{port}/schema)", flush=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level)
@@ -137,13 +139,13 @@ def _seed_demo(settings: Settings, _args: argparse.Namespace) -> None:
         print(f"  {account.role.value:8} {account.email:32} password: {account.password}")
 
 
-def _analyze(_settings: Settings, args: argparse.Namespace) -> None:
+def _analyze(settings: Settings, args: argparse.Namespace) -> None:
     from protolearn.vision.runtimes import create_analyzer
     from protolearn.vision.sources import frames_of
 
     if args.every <= 0:
         raise CommandError("--every must be a positive number of seconds")
-    analyzer = create_analyzer(args.backend)
+    analyzer = create_analyzer(args.backend, models_dir=settings.models_dir)
     encoder = msgspec.json.Encoder()
     try:
         for path in args.paths:
@@ -163,6 +165,17 @@ def _analyze(_settings: Settings, args: argparse.Namespace) -> None:
                 sys.stdout.flush()
     finally:
         analyzer.close()
+
+
+def _check_served_files(settings: Settings) -> None:
+    """Refuse to serve without the pages or the verified model files: a proctoring server that
+    cannot analyse would only find out when the first student's camera arrives."""
+    if not settings.web_dir.is_dir():
+        raise CommandError(f"PROTOLEARN_WEB_DIR={settings.web_dir} is not a folder")
+    try:
+        verify_models(settings.models_dir)
+    except VisionError as exc:
+        raise CommandError(f"PROTOLEARN_MODELS_DIR={settings.models_dir}: {exc}") from exc
 
 
 def _run_migrations(settings: Settings) -> None:

@@ -15,6 +15,8 @@ import msgspec
 __all__ = ("ENV_PREFIX", "Settings", "SettingsError")
 
 ENV_PREFIX = "PROTOLEARN_"
+# The installed package: web/ and models/ ship inside it (in a checkout, links to the top level).
+_PACKAGE_DIR = Path(__file__).resolve().parent
 # Variables read by the test suite and tools, not by the server.
 _NOT_SETTINGS_PREFIXES = ("PROTOLEARN_TEST_", "PROTOLEARN_BENCH_")
 # The Groq client's own variables, honoured as users of that client expect.
@@ -34,6 +36,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
     database_url: str = "sqlite+aiosqlite:///./var/protolearn.db"
     data_dir: Path = Path("./var")
+    # The browser pages served under /app, and the model files with the hashes of the
+    # package's models/manifest.toml; both default to the copies shipped in the package.
+    web_dir: Path = (_PACKAGE_DIR / "web").resolve()
+    models_dir: Path = (_PACKAGE_DIR / "models").resolve()
     # RS256 key pair for access tokens; generated into ``data_dir`` on first start when unset.
     jwt_private_key_path: Path | None = None
     jwt_public_key_path: Path | None = None
@@ -57,6 +63,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # asked for a keyframe this often (clips start at one; the ring buffer drops whole ones).
     media_lost_after_seconds: Positive = 5.0
     media_keyframe_every_seconds: Positive = 5.0
+    # Evidence clips under <data dir>/clips stay within this many bytes, the oldest deleted first
+    # (their rows and metadata stay; fetching one answers 410). A 30 s clip is ~1-3 MB.
+    clip_store_max_bytes: PositiveInt = 2 * 1024**3
     # AI authoring and tutoring. "auto" is groq when GROQ_API_KEY is set, else offline (no network).
     ai_provider: Literal["auto", "offline", "groq", "openai_compatible"] = "auto"
     ai_model: str = ""  # empty: the provider's default (groq: openai/gpt-oss-120b)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from litestar import Controller, get
+from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.params import FromQuery, Parameter
 
@@ -13,6 +16,8 @@ from protolearn.api.security import requires
 from protolearn.pagination import Page
 from protolearn.store.migrate import head_revision, revision_of
 from protolearn.store.users import Role
+from protolearn.vision.errors import ModelFilesMissing
+from protolearn.vision.models import verify_models
 from protolearn.wire import Response
 
 __all__ = ("AuditLogController", "HealthController")
@@ -21,6 +26,7 @@ __all__ = ("AuditLogController", "HealthController")
 class Health(Response, frozen=True):
     status: str
     database: str | None = None
+    models: str | None = None
     schema_revision: str | None = None
 
 
@@ -33,8 +39,8 @@ class HealthController(Controller):
         return Health(status="ok")
 
     @get("/readyz", exclude_from_auth=True)
-    async def readyz(self, db_session: DbSession) -> Health:
-        """The database answers and its schema is current."""
+    async def readyz(self, db_session: DbSession, state: State) -> Health:
+        """The database answers, its schema is current and the model files are the manifest's."""
         try:
             revision = await db_session.run_sync(lambda session: revision_of(session.connection()))
         except Exception as exc:
@@ -45,7 +51,12 @@ class HealthController(Controller):
             raise HTTPException(
                 status_code=503, detail=f"database schema at {revision}, expected {head_revision()}"
             )
-        return Health(status="ready", database="ok", schema_revision=revision)
+        try:
+            # Hashed once per process (a few MB), off the event loop.
+            await asyncio.to_thread(verify_models, state.settings.models_dir)
+        except ModelFilesMissing as exc:
+            raise HTTPException(status_code=503, detail=f"models unavailable: {exc}") from exc
+        return Health(status="ready", database="ok", models="ok", schema_revision=revision)
 
 
 class AuditLogController(Controller):
