@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -23,9 +25,10 @@ from tests.unit.vision.images import astronaut, two_people
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _analyze(*args: str) -> subprocess.CompletedProcess[str]:
+def _analyze(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - our own command
         [sys.executable, "-m", "protolearn", "analyze", *args],
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
@@ -99,6 +102,32 @@ def test_unreadable_input_is_a_message_not_a_traceback(tmp_path: Path) -> None:
     result = _analyze(str(not_an_image), "--backend", "tensorflow")
     assert result.returncode == 2
     assert "invalid choice" in result.stderr
+
+
+def test_models_come_from_the_models_dir_setting_with_the_packages_hashes(
+    two_faces_png: Path, tmp_path: Path
+) -> None:
+    models = tmp_path / "models"
+    models.mkdir()
+    for file in ("face_detection_short_range.onnx", "face_detection_full_range.onnx", "iris_landmark.onnx"):
+        shutil.copy2(DEFAULT_MODELS_DIR / file, models / file)
+    env = os.environ | {"PROTOLEARN_MODELS_DIR": str(models)}
+
+    found = _analyze(str(two_faces_png), "--json", env=env)
+    assert found.returncode == 0, found.stderr
+    assert len(json.loads(found.stdout)["faces"]) == 2
+
+    # An altered file is refused even beside a manifest of its own that vouches for it.
+    altered = b"not the iris model"
+    (models / "iris_landmark.onnx").write_bytes(altered)
+    (models / "manifest.toml").write_text(
+        f'[[converted]]\nfile = "iris_landmark.onnx"\nsha256 = "{hashlib.sha256(altered).hexdigest()}"\n'
+    )
+    refused = _analyze(str(two_faces_png), env=env)
+    assert refused.returncode == 1
+    assert f"model file {models / 'iris_landmark.onnx'} does not match its sha256" in refused.stderr
+    assert "PROTOLEARN_MODELS_DIR" in refused.stderr
+    assert "Traceback" not in refused.stderr
 
 
 def test_models_are_present_verified_and_never_used_when_altered(tmp_path: Path) -> None:
