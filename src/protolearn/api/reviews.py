@@ -1,5 +1,5 @@
 """Review after the exam: the flagged-attempts queue, an attempt's timeline, evidence clips
-(with HTTP Range, every view audited) and auditors' verdicts."""
+(with HTTP Range, each viewing audited once) and auditors' verdicts."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_200_OK
 from protolearn.api.dependencies import Caller, Reviews
 from protolearn.api.errors import problem
 from protolearn.api.security import client_address, requires
+from protolearn.proctoring.review import EvidenceExpired, read_evidence
 from protolearn.proctoring.schemas import FlaggedAttempt, ReviewIn, ViolationOut
 from protolearn.store.users import Role
 
@@ -93,7 +94,22 @@ class EvidenceController(Controller):
     async def video(
         self, evidence_id: FromPath[int], principal: Caller, reviews: Reviews, request: Request[Any, Any, Any]
     ) -> Response[Any]:
-        """The clip as video/webm; honours a single HTTP Range (206), as video players ask."""
+        """The clip as video/webm; honours a single HTTP Range (206), as video players ask, and
+        reads only that range. 410 when the clip store's cap has deleted the clip's file."""
+        try:
+            return await self._video(evidence_id, principal, reviews, request)
+        except EvidenceExpired as error:
+            return problem(
+                request,
+                HTTPStatus.GONE,
+                error.detail,
+                title="Clip expired",
+                extensions={"code": type(error).__name__, **error.extra},
+            )
+
+    async def _video(
+        self, evidence_id: int, principal: Caller, reviews: Reviews, request: Request[Any, Any, Any]
+    ) -> Response[Any]:
         clip = await reviews.evidence(principal, evidence_id, client_address(request))
         headers = {"Accept-Ranges": "bytes", "Cache-Control": "private, no-store"}
         try:
@@ -106,13 +122,13 @@ class EvidenceController(Controller):
                 "the range is outside the clip",
                 headers=headers,
             )
-        data = clip.path.read_bytes()
         if wanted is None:
+            data = await read_evidence(clip, 0, clip.size_bytes - 1) if clip.size_bytes else b""
             return Response(data, status_code=HTTP_200_OK, media_type=clip.media_type, headers=headers)
         first, last = wanted
         headers["Content-Range"] = f"bytes {first}-{last}/{clip.size_bytes}"
         return Response(
-            data[first : last + 1],
+            await read_evidence(clip, first, last),
             status_code=HTTPStatus.PARTIAL_CONTENT,
             media_type=clip.media_type,
             headers=headers,

@@ -4,7 +4,8 @@ The buffer holds at least the last `seconds` of video and audio, always starting
 keyframe, and never more than max_bytes. clip(start, end) waits for the post-roll to arrive,
 then muxes the packets from the keyframe at or before start through end into a WebM (VP8 +
 Opus as they were sent: nothing is transcoded) on a worker thread. ClipStore caps the bytes
-of clips on disk, deleting the oldest first.
+of clips on disk, deleting the oldest first; the proctoring room calls it after each clip it
+stores (``proctoring/evidence.py``), whose database rows outlive the files.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import asyncio
 import contextlib
 import hashlib
 import itertools
+import threading
 import time
 from collections import deque
 from concurrent.futures import Executor
@@ -191,26 +193,45 @@ def vp8_size(keyframe: bytes) -> tuple[int, int]:
 
 
 class ClipStore:
-    """A directory of clips with a cap on their total size: the oldest go first."""
+    """The clips under a directory (its per-attempt subdirectories included) with a cap on their
+    total size: the oldest go first. enforce_cap does blocking file work: call it on a worker
+    thread. Safe to call from several threads at once (one pass at a time)."""
 
     def __init__(self, directory: Path, max_bytes: int) -> None:
         self.directory = directory
         self.max_bytes = max_bytes
+        self._lock = threading.Lock()
 
     def path_for(self, name: str) -> Path:
         return self.directory / f"{name}.webm"
 
     def enforce_cap(self, keep: Path | None = None) -> list[Path]:
-        """Deletes the oldest clips until the total fits; returns what was deleted."""
-        clips = sorted(self.directory.glob("*.webm"), key=lambda p: p.stat().st_mtime)
-        total = sum(p.stat().st_size for p in clips)
-        deleted = []
-        for clip in clips:
-            if total <= self.max_bytes:
-                break
-            if clip == keep:
-                continue
-            total -= clip.stat().st_size
-            clip.unlink()
-            deleted.append(clip)
-        return deleted
+        """Deletes the oldest clips until the total fits; returns what was deleted.
+
+        `keep` (the clip just written) is never deleted, even when it alone is over the cap.
+        """
+        kept = keep.resolve() if keep is not None else None
+        with self._lock:
+            clips: list[tuple[float, str, int, Path]] = []
+            for path in self.directory.rglob("*.webm"):
+                try:
+                    stat = path.stat()
+                except FileNotFoundError:
+                    continue  # removed while we looked
+                clips.append((stat.st_mtime, str(path), stat.st_size, path))
+            total = sum(size for _, _, size, _ in clips)
+            deleted: list[Path] = []
+            for _, _, size, path in sorted(clips):
+                if total <= self.max_bytes:
+                    break
+                if kept is not None and path.resolve() == kept:
+                    continue
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                    deleted.append(path)
+                total -= size
+                if path.parent != self.directory:
+                    # An attempt's folder whose last clip went: not an error when others remain.
+                    with contextlib.suppress(OSError):
+                        path.parent.rmdir()
+            return deleted

@@ -1,14 +1,19 @@
 """After the exam: the review queue, an attempt's timeline, evidence clips and auditors' verdicts.
 
 Auditors and admins see every attempt; a teacher sees the attempts of their own tests; students
-none (their own violations are in GET /api/violations/{attempt_id}). Every clip view and every
-verdict is written to the audit log. A dismissed violation no longer counts towards the
-attempt's suspicion score.
+none (their own violations are in GET /api/violations/{attempt_id}). Every viewing of a clip
+(one entry per viewer and clip per VIEWING_WINDOW, however many Range requests the player
+sends) and every verdict is written to the audit log. A dismissed violation no longer counts
+towards the attempt's suspicion score. A clip whose file the clip store's cap deleted keeps its
+row and metadata; fetching it raises EvidenceExpired.
 """
 
 from __future__ import annotations
 
+import asyncio
+import stat
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -22,17 +27,28 @@ from protolearn.errors import NotFound, PermissionDenied
 from protolearn.proctoring.schemas import FlaggedAttempt, ReviewIn, ViolationOut
 from protolearn.proctoring.service import recount, violation_out
 from protolearn.store.attempts import TestAttempt
+from protolearn.store.audit import AuditEntry
+from protolearn.store.base import utcnow
 from protolearn.store.tests import Test
 from protolearn.store.users import Role, User
 from protolearn.store.violations import EvidenceClip, Violation, ViolationReview
 
-__all__ = ("EvidenceFile", "ReviewService")
+__all__ = ("VIEWING_WINDOW", "EvidenceExpired", "EvidenceFile", "ReviewService", "read_evidence")
 
 REVIEWERS = (Role.AUDITOR, Role.ADMIN, Role.TEACHER)
+# A player fetches a clip in many Range requests, and replays or seeks with more: an auditor
+# reading the log wants "who looked at which clip, when", so the requests of one viewer for one
+# clip make one viewing until this long after it was recorded (clips last well under a minute).
+VIEWING_WINDOW = timedelta(minutes=10)
+VIEW_ACTION = "evidence.view"
 
 
 class EvidenceNotFound(NotFound):
     pass
+
+
+class EvidenceExpired(NotFound):
+    """The clip's row is there but its file is not: the clip store's cap deleted it."""
 
 
 class ViolationNotFound(NotFound):
@@ -41,9 +57,45 @@ class ViolationNotFound(NotFound):
 
 @dataclass(frozen=True)
 class EvidenceFile:
+    evidence_id: int
     path: Path
     media_type: str
     size_bytes: int
+
+
+async def read_evidence(evidence: EvidenceFile, first: int, last: int) -> bytes:
+    """Bytes first..last (inclusive) of the clip, read on a worker thread, and only those."""
+    try:
+        data = await asyncio.to_thread(_read_range, evidence.path, first, last - first + 1)
+    except FileNotFoundError as error:  # deleted by the cap since it was looked at
+        raise EvidenceExpired(f"the clip of evidence {evidence.evidence_id} has expired") from error
+    if len(data) != last - first + 1:  # clips are written whole and renamed: it was replaced
+        raise EvidenceExpired(f"the clip of evidence {evidence.evidence_id} has changed; fetch it again")
+    return data
+
+
+def _read_range(path: Path, offset: int, length: int) -> bytes:
+    with path.open("rb") as clip:
+        clip.seek(offset)
+        return clip.read(length)
+
+
+def _file_size(path: Path) -> int | None:
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    return status.st_size if stat.S_ISREG(status.st_mode) else None
+
+
+def _expired(clip: EvidenceClip) -> EvidenceExpired:
+    return EvidenceExpired(
+        f"the clip of evidence {clip.id} has expired: the clip store deleted it to make room for"
+        " newer clips (its record stays)",
+        evidence_id=clip.id,
+        size_bytes=clip.size_bytes,
+        sha256=clip.sha256,
+    )
 
 
 class ReviewService:
@@ -96,7 +148,8 @@ class ReviewService:
         return [violation_out(violation, review) for violation, review in rows]
 
     async def evidence(self, principal: Principal, evidence_id: int, address: str) -> EvidenceFile:
-        """The clip's file, after checking access; the view is written to the audit log."""
+        """The clip's file, after checking access. The first request of a viewing is written to
+        the audit log (see VIEWING_WINDOW); the file is looked at on a worker thread."""
         clip = await self._session.get(EvidenceClip, evidence_id)
         if clip is None:
             raise EvidenceNotFound(f"evidence {evidence_id} not found")
@@ -105,19 +158,38 @@ class ReviewService:
         except AttemptNotFound as error:
             raise EvidenceNotFound(f"evidence {evidence_id} not found") from error
         path = (self._data_dir / clip.path).resolve()
-        if not path.is_relative_to(self._data_dir.resolve()) or not path.is_file():
-            raise EvidenceNotFound(f"the file of evidence {evidence_id} is gone")
-        audit.record(
-            self._session,
-            actor_id=principal.user_id,
-            action="evidence.view",
-            object_type="evidence_clip",
-            object_id=clip.id,
-            address=address,
-            attempt_id=clip.attempt_id,
+        if not path.is_relative_to(self._data_dir.resolve()):
+            raise EvidenceNotFound(f"evidence {evidence_id} not found")
+        size = await asyncio.to_thread(_file_size, path)
+        if size is None:
+            raise _expired(clip)
+        if not await self._viewing_recorded(principal.user_id, clip.id):
+            audit.record(
+                self._session,
+                actor_id=principal.user_id,
+                action=VIEW_ACTION,
+                object_type="evidence_clip",
+                object_id=clip.id,
+                address=address,
+                attempt_id=clip.attempt_id,
+            )
+            await self._session.commit()
+        return EvidenceFile(evidence_id=clip.id, path=path, media_type=clip.media_type, size_bytes=size)
+
+    async def _viewing_recorded(self, viewer_id: int, evidence_id: int) -> bool:
+        """Whether this viewer's viewing of this clip is already in the audit log."""
+        recent = await self._session.scalar(
+            select(AuditEntry.id)
+            .where(
+                AuditEntry.object_type == "evidence_clip",
+                AuditEntry.object_id == evidence_id,
+                AuditEntry.actor_id == viewer_id,
+                AuditEntry.action == VIEW_ACTION,
+                AuditEntry.created_at >= utcnow() - VIEWING_WINDOW,
+            )
+            .limit(1)
         )
-        await self._session.commit()
-        return EvidenceFile(path=path, media_type=clip.media_type, size_bytes=path.stat().st_size)
+        return recent is not None
 
     async def review(
         self, principal: Principal, violation_id: int, verdict: ReviewIn, address: str

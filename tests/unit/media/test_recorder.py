@@ -139,3 +139,35 @@ def test_a_group_of_pictures_over_the_byte_cap_empties_the_index_too() -> None:
     assert frames[0].keyframe
     assert [frame for _, frame in recorder._keyframes] == [f for f in frames if f.keyframe]
     assert recorder._keyframes[0][0] == recorder._first_seq
+
+
+def test_the_clip_store_caps_the_clips_of_every_attempt_together(tmp_path: Path) -> None:
+    store = ClipStore(tmp_path / "clips", max_bytes=3_000)
+    for n, name in enumerate(["attempt-1/a", "attempt-2/b", "attempt-1/c", "attempt-3/d", "attempt-2/e"]):
+        path = store.path_for(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(bytes(1_000))
+        os.utime(path, (1_000 + n, 1_000 + n))
+    (tmp_path / "clips" / "attempt-3" / "f.webm.part").write_bytes(bytes(5_000))  # being written
+    newest = store.path_for("attempt-2/e")
+
+    deleted = store.enforce_cap(keep=newest)
+
+    names = [p.relative_to(store.directory).as_posix() for p in deleted]
+    assert names == ["attempt-1/a.webm", "attempt-2/b.webm"]
+    left = sorted(p.relative_to(store.directory).as_posix() for p in store.directory.rglob("*.webm"))
+    assert left == ["attempt-1/c.webm", "attempt-2/e.webm", "attempt-3/d.webm"]
+    assert store.enforce_cap(keep=newest) == []  # it fits now
+
+
+def test_the_clip_store_keeps_the_newest_clip_even_alone_over_the_cap(tmp_path: Path) -> None:
+    store = ClipStore(tmp_path, max_bytes=500)
+    old, new = store.path_for("attempt-1/old"), store.path_for("attempt-2/new")
+    for n, path in enumerate((old, new)):
+        path.parent.mkdir(parents=True)
+        path.write_bytes(bytes(1_000))
+        os.utime(path, (1_000 + n, 1_000 + n))
+
+    assert store.enforce_cap(keep=new) == [old]
+    assert new.is_file()
+    assert not old.parent.exists()  # an attempt's folder goes with its last clip
