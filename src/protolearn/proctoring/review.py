@@ -33,7 +33,14 @@ from protolearn.store.tests import Test
 from protolearn.store.users import Role, User
 from protolearn.store.violations import EvidenceClip, Violation, ViolationReview
 
-__all__ = ("VIEWING_WINDOW", "EvidenceExpired", "EvidenceFile", "ReviewService", "read_evidence")
+__all__ = (
+    "VIEWING_WINDOW",
+    "VIEW_ACTION",
+    "EvidenceExpired",
+    "EvidenceFile",
+    "ReviewService",
+    "read_evidence",
+)
 
 REVIEWERS = (Role.AUDITOR, Role.ADMIN, Role.TEACHER)
 # A player fetches a clip in many Range requests, and replays or seeks with more: an auditor
@@ -80,12 +87,17 @@ def _read_range(path: Path, offset: int, length: int) -> bytes:
         return clip.read(length)
 
 
-def _file_size(path: Path) -> int | None:
+def _clip_file(data_dir: Path, relative: str) -> tuple[Path, int | None] | None:
+    """The clip's path and size (None when its file is gone); None for a path outside the data
+    dir, which no row of ours holds."""
+    path = (data_dir / relative).resolve()
+    if not path.is_relative_to(data_dir.resolve()):
+        return None
     try:
         status = path.stat()
     except FileNotFoundError:
-        return None
-    return status.st_size if stat.S_ISREG(status.st_mode) else None
+        return path, None
+    return path, status.st_size if stat.S_ISREG(status.st_mode) else None
 
 
 def _expired(clip: EvidenceClip) -> EvidenceExpired:
@@ -157,10 +169,10 @@ class ReviewService:
             await self._reviewable_attempt(principal, clip.attempt_id)
         except AttemptNotFound as error:
             raise EvidenceNotFound(f"evidence {evidence_id} not found") from error
-        path = (self._data_dir / clip.path).resolve()
-        if not path.is_relative_to(self._data_dir.resolve()):
+        found = await asyncio.to_thread(_clip_file, self._data_dir, clip.path)
+        if found is None:
             raise EvidenceNotFound(f"evidence {evidence_id} not found")
-        size = await asyncio.to_thread(_file_size, path)
+        path, size = found
         if size is None:
             raise _expired(clip)
         if not await self._viewing_recorded(principal.user_id, clip.id):
