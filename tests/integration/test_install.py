@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 # What a wheel is built from; the checkout's build/ and *.egg-info never leak into the wheel.
 _SOURCES = ("pyproject.toml", "README.md", "src", "web", "models")
-_NOT_SOURCES = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.part", "model-build")
+_NOT_SOURCES = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.part")
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def test_the_installed_package_is_imported_with_its_pages_and_models(installed: 
         cwd=installed.elsewhere,
         env=_clean_env(),
     )
-    package, web_dir, models_dir = (Path(line) for line in probe.stdout.split())
+    package, web_dir, models_dir = (Path(line) for line in probe.stdout.splitlines())
     assert package.is_relative_to(installed.venv)
     assert web_dir == package.parent / "web"
     assert models_dir == package.parent / "models"
