@@ -56,6 +56,7 @@ def server_main(conn: Connection, students: int) -> None:
 async def _serve(conn: Connection, students: int) -> None:
     from protolearn.config import Settings
     from protolearn.events.bus import teachers_topic
+    from protolearn.events.messages import ViolationEvent
     from protolearn.media.relay import ForwardingUnit
     from protolearn.proctoring.supervisor import ProctoringSupervisor
     from protolearn.store.attempts import TestAttempt
@@ -103,10 +104,8 @@ async def _serve(conn: Connection, students: int) -> None:
     async def collect() -> None:
         while True:
             message = await subscription.next()
-            if message["type"] == "violation" and message["violation"]["ended_at"] is None:
-                alerts.append(
-                    (message["violation"]["attempt_id"], time.monotonic(), message["violation"]["type"])
-                )
+            if isinstance(message, ViolationEvent) and message.violation.ended_at is None:
+                alerts.append((message.violation.attempt_id, time.monotonic(), message.violation.type))
 
     collector = asyncio.create_task(collect())
     loop = asyncio.get_running_loop()

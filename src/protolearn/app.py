@@ -37,12 +37,16 @@ from protolearn.api.tests import TestsController
 from protolearn.api.users import UsersController
 from protolearn.api.violations import ViolationsController
 from protolearn.assessment.deadlines import DeadlineEnforcer
+from protolearn.assessment.lifecycle import AttemptLifecycle
 from protolearn.config import Settings
 from protolearn.events.bus import EventBus
+from protolearn.media.recorder import ClipStore
 from protolearn.media.relay import ForwardingUnit
 from protolearn.media.streams import StreamEvent
+from protolearn.proctoring.pipeline import PipelineOptions
 from protolearn.proctoring.supervisor import ProctoringSupervisor
 from protolearn.store.database import create_engine, create_sessionmaker
+from protolearn.supervision import supervise
 from protolearn.vision.runtimes import create_analyzer
 
 __all__ = ("create_app",)
@@ -53,11 +57,9 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings) -> Litestar:
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
-    deadline_enforcer = DeadlineEnforcer(
-        sessionmaker,
-        grace_seconds=settings.deadline_grace_seconds,
-        max_sleep_seconds=settings.deadline_sweep_seconds,
-    )
+    bus = EventBus()
+    lifecycle = AttemptLifecycle(sessionmaker, bus, grace_seconds=settings.deadline_grace_seconds)
+    deadline_enforcer = DeadlineEnforcer(lifecycle, max_sleep_seconds=settings.deadline_sweep_seconds)
     supervisors: list[ProctoringSupervisor] = []
 
     def on_stream_event(event: StreamEvent) -> None:
@@ -74,8 +76,17 @@ def create_app(settings: Settings) -> Litestar:
         media,
         sessionmaker,
         settings.data_dir,
-        lambda: create_analyzer("onnx", models_dir=settings.models_dir),
-        bus=EventBus(),
+        lambda: create_analyzer(settings.vision_backend, models_dir=settings.models_dir),
+        lifecycle=lifecycle,
+        options=PipelineOptions(
+            decode_workers=settings.decode_workers,
+            inference_workers=settings.inference_workers,
+            max_batch=settings.vision_max_batch,
+            max_wait_ms=settings.vision_max_wait_ms,
+            tap_capacity=settings.tap_capacity,
+        ),
+        ring_buffer_seconds=settings.ring_buffer_seconds,
+        clip_store=ClipStore(settings.data_dir / "clips", settings.clip_store_max_bytes),
     )
     supervisors.append(proctoring)
     ai_tools = AiTools(
@@ -96,6 +107,7 @@ def create_app(settings: Settings) -> Litestar:
                 max_failures=settings.login_max_failures, window_seconds=settings.login_window_seconds
             ),
             "deadline_enforcer": deadline_enforcer,
+            "lifecycle": lifecycle,
             "media": media,
             "proctoring": proctoring,
             "ai_tools": ai_tools,
@@ -105,7 +117,10 @@ def create_app(settings: Settings) -> Litestar:
     @contextlib.asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
         tasks = [
-            asyncio.create_task(deadline_enforcer.run(), name="deadline-enforcer"),
+            asyncio.create_task(
+                supervise("deadline-enforcer", deadline_enforcer.run, failures=proctoring.task_failures),
+                name="deadline-enforcer",
+            ),
             asyncio.create_task(proctoring.run(), name="proctoring-sessions"),
         ]
         await ai_tools.extractor.resume_pending()

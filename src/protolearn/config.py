@@ -63,6 +63,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # asked for a keyframe this often (clips start at one; the ring buffer drops whole ones).
     media_lost_after_seconds: Positive = 5.0
     media_keyframe_every_seconds: Positive = 5.0
+    # Proctoring's pipeline: the vision backend, threads decoding streams and running the models,
+    # frames per model run (and how long a batch may wait to fill: 0 on a CPU), tapped frames
+    # waiting for analysis across all streams, and seconds of each stream kept for clips.
+    vision_backend: Literal["onnx", "mediapipe"] = "onnx"
+    decode_workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
+    inference_workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 2
+    vision_max_batch: Annotated[int, msgspec.Meta(ge=1, le=256)] = 8
+    vision_max_wait_ms: Annotated[float, msgspec.Meta(ge=0, le=1000)] = 0.0
+    tap_capacity: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 256
+    ring_buffer_seconds: Annotated[float, msgspec.Meta(ge=5, le=600)] = 30.0
     # Evidence clips under <data dir>/clips stay within this many bytes, the oldest deleted first
     # (their rows and metadata stay; fetching one answers 410). A 30 s clip is ~1-3 MB.
     clip_store_max_bytes: PositiveInt = 2 * 1024**3

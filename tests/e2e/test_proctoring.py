@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import av
 import pytest
@@ -14,6 +13,7 @@ from sqlalchemy import select
 
 from protolearn.config import Settings
 from protolearn.events.bus import Subscription, student_topic
+from protolearn.events.messages import TestEnded
 from protolearn.media.relay import ForwardingUnit
 from protolearn.media.streams import StreamEvent
 from protolearn.proctoring.supervisor import ProctoringSupervisor
@@ -153,10 +153,10 @@ async def test_a_test_can_end_an_attempt_after_critical_violations(
     camera = FaceCamera(scene=lambda seconds: "two" if 2.0 <= seconds < 6.0 else "face")
     student = await publish(unit, str(attempt_id), microphone=Tone(amplitude=0.0), camera=camera)
 
-    message = await asyncio.wait_for(_next_of(ended, "test-ended"), timeout=20)
+    message = await asyncio.wait_for(_next_test_ended(ended), timeout=20)
     await student.close()
 
-    assert (message["status"], message["reason"]) == ("terminated", "1 critical violations")
+    assert (message.status, message.reason) == ("terminated", "1 critical violations")
     [(violation, _clip)] = await violations_of(settings, attempt_id)
     assert (violation.type, violation.severity) == ("multiple_faces", "critical")
     engine = create_engine(settings.database_url)
@@ -167,10 +167,10 @@ async def test_a_test_can_end_an_attempt_after_critical_violations(
     await engine.dispose()
 
 
-async def _next_of(subscription: Subscription, kind: str) -> dict[str, Any]:
+async def _next_test_ended(subscription: Subscription) -> TestEnded:
     while True:
         message = await subscription.next()
-        if message["type"] == kind:
+        if isinstance(message, TestEnded):
             return message
 
 

@@ -18,6 +18,7 @@ from protolearn.ai.service import AiService
 from protolearn.api.security import principal_of
 from protolearn.assessment.attempts import AttemptService
 from protolearn.assessment.authoring import AuthoringService
+from protolearn.assessment.lifecycle import AttemptLifecycle
 from protolearn.assessment.results import ResultsService
 from protolearn.pagination import MAX_PAGE_SIZE
 from protolearn.proctoring.review import ReviewService
@@ -90,11 +91,8 @@ def provide_authoring(db_session: DbSession) -> AuthoringService:
 
 
 def provide_attempts(db_session: DbSession, state: State) -> AttemptService:
-    return AttemptService(
-        db_session,
-        grace_seconds=state.settings.deadline_grace_seconds,
-        on_new_deadline=state.deadline_enforcer.notify,
-    )
+    lifecycle: AttemptLifecycle = state.lifecycle
+    return lifecycle.service(db_session)
 
 
 def provide_results(db_session: DbSession) -> ResultsService:

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import WebSocket, websocket
@@ -26,65 +26,42 @@ from litestar.exceptions import WebSocketDisconnect
 from protolearn.accounts.schemas import Principal
 from protolearn.api.errors import status_of
 from protolearn.api.security import principal_of
-from protolearn.assessment.attempts import AttemptService
 from protolearn.assessment.errors import AttemptClosed
-from protolearn.config import Settings
+from protolearn.assessment.lifecycle import AttemptLifecycle
 from protolearn.errors import PermissionDenied, ProtoLearnError
 from protolearn.events.bus import student_topic, teachers_topic
+from protolearn.events.messages import (
+    ClientMessage,
+    ErrorMessage,
+    Event,
+    IceCandidate,
+    MonitoringStarted,
+    PeerConnected,
+    ServerOffer,
+    Terminate,
+    Terminated,
+    Warn,
+    WarningMessage,
+    WarningSent,
+    Watch,
+    WatchTest,
+    WebrtcAnswer,
+    WebrtcAnswerOut,
+    WebrtcOffer,
+    decode_client_message,
+    encode,
+)
 from protolearn.media.errors import MediaError, NegotiationFailed, UnknownViewer
 from protolearn.media.relay import ForwardingUnit
 from protolearn.proctoring.live import publishable_attempt, watchable_attempt, watchable_attempts_of_test
 from protolearn.proctoring.supervisor import ProctoringSupervisor
 from protolearn.store.attempts import AttemptStatus
 from protolearn.store.users import Role
+from protolearn.supervision import supervise
 
 __all__ = ("proctor_socket",)
 
 log = logging.getLogger(__name__)
-
-Sdp = Annotated[str, msgspec.Meta(min_length=10, max_length=100_000)]
-Id = Annotated[int, msgspec.Meta(ge=1)]
-
-
-class _Message(msgspec.Struct, frozen=True, tag_field="type", forbid_unknown_fields=True):
-    pass
-
-
-class WebrtcOffer(_Message, frozen=True, tag="webrtc-offer"):
-    attempt_id: Id
-    sdp: Sdp
-
-
-class WebrtcAnswer(_Message, frozen=True, tag="webrtc-answer"):
-    sdp: Sdp
-
-
-class IceCandidate(_Message, frozen=True, tag="ice-candidate"):
-    candidate: Any = None
-    attempt_id: int | None = None
-
-
-class Watch(_Message, frozen=True, tag="watch"):
-    attempt_id: Id
-
-
-class WatchTest(_Message, frozen=True, tag="watch-test"):
-    test_id: Id
-
-
-class Warn(_Message, frozen=True, tag="warn"):
-    attempt_id: Id
-    message: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
-
-
-class Terminate(_Message, frozen=True, tag="terminate"):
-    attempt_id: Id
-    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
-
-
-ClientMessage = WebrtcOffer | WebrtcAnswer | IceCandidate | Watch | WatchTest | Warn | Terminate
-_decoder = msgspec.json.Decoder(ClientMessage)
-_encoder = msgspec.json.Encoder()
 
 
 @websocket("/ws/proctor")
@@ -94,14 +71,22 @@ async def proctor_socket(socket: WebSocket[Any, Any, Any]) -> None:
     session = _LiveSession(principal, state)
     await socket.accept()
 
-    async def send(message: dict[str, Any]) -> None:
-        await socket.send_data(_encoder.encode(message).decode(), mode="text")
+    async def send(message: Event) -> None:
+        await socket.send_data(encode(message).decode(), mode="text")
 
     async def forward_events() -> None:
         while True:
             await send(await session.events.next())
 
-    forwarding = asyncio.create_task(forward_events(), name=f"live-events-{session.viewer_id}")
+    forwarding = asyncio.create_task(
+        supervise(
+            "live-events",
+            forward_events,
+            failures=session.proctoring.task_failures,
+            context=session.viewer_id,
+        ),
+        name=f"live-events-{session.viewer_id}",
+    )
     try:
         while True:
             raw = await socket.receive_data(mode="text")
@@ -124,14 +109,14 @@ class _LiveSession:
         self.unit: ForwardingUnit = state.media
         self.proctoring: ProctoringSupervisor = state.proctoring
         self.sessionmaker = state.sessionmaker
-        self.settings: Settings = state.settings
+        self.lifecycle: AttemptLifecycle = state.lifecycle
         self.viewer_id = f"user-{principal.user_id}-{uuid.uuid4().hex[:12]}"
         self.watching: list[int] = []
         self.events = self.proctoring.bus.subscribe()
 
-    async def handle(self, raw: str | bytes) -> list[dict[str, Any]]:
+    async def handle(self, raw: str | bytes) -> list[Event]:
         try:
-            message = _decoder.decode(raw)
+            message = decode_client_message(raw)
             return await self._dispatch(message)
         except msgspec.ValidationError as error:
             return [_error(422, "Invalid message", str(error), "InvalidMessage")]
@@ -140,19 +125,28 @@ class _LiveSession:
                 _error(422, "Invalid message", "messages are JSON objects with a 'type'", "InvalidMessage")
             ]
         except ProtoLearnError as error:
-            return [_error(status_of(error), error.title, error.detail, type(error).__name__, **error.extra)]
+            status = error.extra.get("attempt_status")
+            return [
+                _error(
+                    status_of(error),
+                    error.title,
+                    error.detail,
+                    type(error).__name__,
+                    attempt_status=None if status is None else str(status),
+                )
+            ]
         except (NegotiationFailed, UnknownViewer) as error:
             return [_error(422, "WebRTC negotiation failed", str(error), type(error).__name__)]
         except MediaError as error:
             log.exception("media error for %s", self.viewer_id)
             return [_error(500, "Media relay error", str(error), type(error).__name__)]
 
-    async def _dispatch(self, message: ClientMessage) -> list[dict[str, Any]]:
+    async def _dispatch(self, message: ClientMessage) -> list[Event]:
         match message:
             case WebrtcOffer(attempt_id=attempt_id, sdp=sdp):
                 async with self.sessionmaker() as db:
                     stream, proctoring = await publishable_attempt(db, self.principal, attempt_id)
-                answer = await self.unit.publish(str(stream), sdp)
+                answer = await self.unit.publish(str(stream), sdp, require_video=proctoring.camera_required)
                 self.events.add([student_topic(stream)])
                 await self.proctoring.start(
                     stream,
@@ -160,10 +154,7 @@ class _LiveSession:
                     proctoring.rules,
                     proctoring.auto_terminate_after_critical,
                 )
-                return [
-                    {"type": "webrtc-answer", "attempt_id": stream, "sdp": answer},
-                    {"type": "monitoring-started", "attempt_id": stream},
-                ]
+                return [WebrtcAnswerOut(attempt_id=stream, sdp=answer), MonitoringStarted(attempt_id=stream)]
             case Watch(attempt_id=attempt_id):
                 async with self.sessionmaker() as db:
                     attempts = [await watchable_attempt(db, self.principal, attempt_id)]
@@ -176,42 +167,39 @@ class _LiveSession:
                 if self.principal.role not in (Role.TEACHER, Role.ADMIN):
                     raise PermissionDenied("only teachers answer the server's offer")
                 await self.unit.accept_answer(self.viewer_id, sdp)
-                return [{"type": "peer-connected", "attempt_ids": self.watching}]
+                return [PeerConnected(attempt_ids=self.watching)]
             case IceCandidate():
                 return []  # the server's SDP carries all its candidates; the peer's come with its SDP
             case Warn(attempt_id=attempt_id, message=text):
                 async with self.sessionmaker() as db:
                     await watchable_attempt(db, self.principal, attempt_id)
-                warning = {"type": "warning", "attempt_id": attempt_id, "message": text.strip()}
+                warning = WarningMessage(attempt_id=attempt_id, message=text.strip())
                 delivered = self.proctoring.bus.publish(student_topic(attempt_id), warning)
-                return [{"type": "warning-sent", "attempt_id": attempt_id, "delivered": delivered > 0}]
+                return [WarningSent(attempt_id=attempt_id, delivered=delivered > 0)]
             case Terminate(attempt_id=attempt_id, reason=reason):
                 async with self.sessionmaker() as db:
                     await watchable_attempt(db, self.principal, attempt_id)
-                    service = AttemptService(db, grace_seconds=self.settings.deadline_grace_seconds)
-                    closed = await service.close(attempt_id, AttemptStatus.TERMINATED, reason=reason.strip())
-                if not closed:
+                # The lifecycle tells the student (test-ended) and proctoring (AttemptEnded).
+                if not await self.lifecycle.end(attempt_id, AttemptStatus.TERMINATED, reason.strip()):
                     raise AttemptClosed(f"attempt {attempt_id} is not in progress")
-                ended = {
-                    "type": "test-ended",
-                    "attempt_id": attempt_id,
-                    "status": "terminated",
-                    "reason": reason,
-                }
-                self.proctoring.bus.publish(student_topic(attempt_id), ended)
-                await self.proctoring.stop(attempt_id)
-                return [{"type": "terminated", "attempt_id": attempt_id}]
+                return [Terminated(attempt_id=attempt_id)]
 
-    async def _offer(self, attempts: list[int]) -> list[dict[str, Any]]:
+    async def _offer(self, attempts: list[int]) -> list[Event]:
+        """The server's offer of these attempts' streams; their events replace the old ones'."""
         self.watching = attempts
-        self.events.add(teachers_topic(attempt) for attempt in attempts)
+        self.events.replace(
+            keep=lambda topic: not topic.endswith(":teachers"),
+            topics=[teachers_topic(attempt) for attempt in attempts],
+        )
         offer = await self.unit.watch(self.viewer_id, [str(a) for a in attempts])
-        return [{"type": "webrtc-offer", "attempt_ids": attempts, "sdp": offer}]
+        return [ServerOffer(attempt_ids=attempts, sdp=offer)]
 
     async def close(self) -> None:
         self.events.close()
         await self.unit.stop_watching(self.viewer_id)
 
 
-def _error(status: int, title: str, detail: str, code: str, **extra: Any) -> dict[str, Any]:
-    return {**extra, "type": "error", "status": status, "title": title, "detail": detail, "code": code}
+def _error(
+    status: int, title: str, detail: str, code: str, attempt_status: str | None = None
+) -> ErrorMessage:
+    return ErrorMessage(status=status, title=title, detail=detail, code=code, attempt_status=attempt_status)

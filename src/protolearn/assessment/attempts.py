@@ -38,6 +38,7 @@ from protolearn.assessment.schemas import (
     SubmitResult,
 )
 from protolearn.assessment.scoring import ScoredQuestion, answer_text, score_attempt
+from protolearn.events.messages import AttemptEnded
 from protolearn.store.attempts import Answer, AttemptStatus, TestAttempt
 from protolearn.store.base import utcnow
 from protolearn.store.tests import Question, QuestionType, ReviewMode, Test
@@ -78,10 +79,13 @@ class AttemptService:
         *,
         grace_seconds: float,
         on_new_deadline: Callable[[datetime], None] | None = None,
+        on_closed: Callable[[AttemptEnded], None] | None = None,
     ) -> None:
+        """Build it through AttemptLifecycle.service(), which publishes what on_closed hears."""
         self._session = session
         self._grace = timedelta(seconds=grace_seconds)
         self._on_new_deadline = on_new_deadline
+        self._on_closed = on_closed
 
     # --- the student's side ---------------------------------------------------------------
 
@@ -139,6 +143,7 @@ class AttemptService:
         await self._save_answers(attempt.id, answers, now)
         test = await self._score(attempt.id)
         await self._session.commit()
+        self._ended(attempt.id, AttemptStatus.SUBMITTED, None)
         show_score, _ = results_visible(test, attempt, to_student=True)
         return SubmitResult(
             attempt_id=attempt.id,
@@ -212,6 +217,7 @@ class AttemptService:
             return False
         await self._score(attempt_id)
         await self._session.commit()
+        self._ended(attempt_id, status, reason)
         return True
 
     async def close_expired(self) -> list[int]:
@@ -236,6 +242,10 @@ class AttemptService:
         return None if deadline is None else deadline + self._grace
 
     # --- internals ------------------------------------------------------------------------
+
+    def _ended(self, attempt_id: int, status: AttemptStatus, reason: str | None) -> None:
+        if self._on_closed is not None:
+            self._on_closed(AttemptEnded(attempt_id=attempt_id, status=status.value, reason=reason))
 
     async def _create_attempt(self, test: Test, student_id: int) -> TestAttempt:
         used = await self._session.scalar(

@@ -13,9 +13,7 @@ import contextlib
 import logging
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from protolearn.assessment.attempts import AttemptService
+from protolearn.assessment.lifecycle import AttemptLifecycle
 from protolearn.store.base import utcnow
 
 __all__ = ("DeadlineEnforcer",)
@@ -25,17 +23,11 @@ _MIN_SLEEP_SECONDS = 0.05
 
 
 class DeadlineEnforcer:
-    def __init__(
-        self,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        *,
-        grace_seconds: float,
-        max_sleep_seconds: float,
-    ) -> None:
-        self._sessionmaker = sessionmaker
-        self._grace_seconds = grace_seconds
+    def __init__(self, lifecycle: AttemptLifecycle, *, max_sleep_seconds: float) -> None:
+        self._lifecycle = lifecycle
         self._max_sleep = max_sleep_seconds
         self._wake = asyncio.Event()
+        lifecycle.on_new_deadline = self.notify
 
     def notify(self, _deadline: datetime | None = None) -> None:
         """A deadline was added: look again before sleeping on."""
@@ -43,8 +35,8 @@ class DeadlineEnforcer:
 
     async def sweep(self) -> datetime | None:
         """Close expired attempts; return when the next one expires."""
-        async with self._sessionmaker() as session:
-            service = AttemptService(session, grace_seconds=self._grace_seconds)
+        async with self._lifecycle.sessionmaker() as session:
+            service = self._lifecycle.service(session)
             closed = await service.close_expired()
             if closed:
                 log.info("auto-submitted %d attempt(s) at their deadline: %s", len(closed), closed)

@@ -1,19 +1,35 @@
-"""An in-process event bus: topics, and subscriptions with bounded queues.
+"""The event bus: typed events on topics, delivered to local subscriptions with bounded queues.
 
-Topics are strings (``attempt:7:teachers``, ``attempt:7:student``); messages are JSON-ready
-dicts. A subscriber that does not keep up loses its oldest messages, never the publisher's
-time. A Redis backend with the same two methods serves several nodes (see ARCHITECTURE.md).
+Topics are strings (``attempt:7:teachers``, ``attempt:7:student``, ``attempts:ended``);
+events are the Structs of events/messages.py. The bus keeps the local subscriptions and fans
+out; an `EventBackend` carries events between publishers and the bus: in-process by default
+(delivered at once, on the publisher's call), Redis when several nodes serve one deployment
+(the same three operations). A subscriber that does not keep up loses its oldest events, never
+the publisher's time.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Protocol
 
-__all__ = ("EventBus", "Subscription", "student_topic", "teachers_topic")
+from protolearn.events.messages import Event
 
-Message = dict[str, Any]
+__all__ = (
+    "ATTEMPTS_ENDED",
+    "EventBackend",
+    "EventBus",
+    "InProcessBackend",
+    "Subscription",
+    "student_topic",
+    "teachers_topic",
+)
+
+ATTEMPTS_ENDED = "attempts:ended"
+"""Topic of AttemptEnded: every attempt that stopped being in progress, on any node."""
+
+Deliver = Callable[[str, Event], None]
 
 
 def teachers_topic(attempt_id: int) -> str:
@@ -24,49 +40,123 @@ def student_topic(attempt_id: int) -> str:
     return f"attempt:{attempt_id}:student"
 
 
+class EventBackend(Protocol):
+    """Carries events from publishers (on any node) to `deliver`, which the bus sets."""
+
+    deliver: Deliver
+
+    def publish(self, topic: str, event: Event) -> None:
+        """Sends the event; never blocks the caller (a networked backend queues it)."""
+
+    def subscribe(self, topic: str) -> None:
+        """From now on, events on the topic reach the bus's deliver()."""
+
+    def unsubscribe(self, topic: str) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class InProcessBackend:
+    """One process: publish delivers at once, on the caller's stack."""
+
+    def __init__(self) -> None:
+        self._topics: set[str] = set()
+        self.deliver: Deliver = lambda _topic, _event: None
+
+    def publish(self, topic: str, event: Event) -> None:
+        if topic in self._topics:
+            self.deliver(topic, event)
+
+    def subscribe(self, topic: str) -> None:
+        self._topics.add(topic)
+
+    def unsubscribe(self, topic: str) -> None:
+        self._topics.discard(topic)
+
+    async def close(self) -> None:
+        self._topics.clear()
+
+
 class Subscription:
+    """One listener's topics and its queue of events (oldest dropped when full)."""
+
     def __init__(self, bus: EventBus, capacity: int) -> None:
         self._bus = bus
         self.topics: set[str] = set()
-        self.queue: asyncio.Queue[Message] = asyncio.Queue(capacity)
+        self.queue: asyncio.Queue[Event] = asyncio.Queue(capacity)
         self.dropped = 0
 
     def add(self, topics: Iterable[str]) -> None:
         for topic in topics:
-            self.topics.add(topic)
-            self._bus._subscribers.setdefault(topic, set()).add(self)
+            if topic not in self.topics:
+                self.topics.add(topic)
+                self._bus._join(topic, self)
 
-    def deliver(self, message: Message) -> None:
+    def remove(self, topics: Iterable[str]) -> None:
+        for topic in topics:
+            if topic in self.topics:
+                self.topics.discard(topic)
+                self._bus._leave(topic, self)
+
+    def replace(self, keep: Callable[[str], bool], topics: Iterable[str]) -> None:
+        """Leaves the topics `keep` rejects, then joins `topics`: a teacher who watches other
+        attempts hears only theirs from now on."""
+        self.remove([topic for topic in self.topics if not keep(topic)])
+        self.add(topics)
+
+    def deliver(self, event: Event) -> None:
         if self.queue.full():
             self.queue.get_nowait()
             self.dropped += 1
-        self.queue.put_nowait(message)
+        self.queue.put_nowait(event)
 
-    async def next(self) -> Message:
+    async def next(self) -> Event:
         return await self.queue.get()
 
     def close(self) -> None:
-        for topic in self.topics:
-            subscribers = self._bus._subscribers.get(topic)
-            if subscribers is not None:
-                subscribers.discard(self)
-                if not subscribers:
-                    del self._bus._subscribers[topic]
-        self.topics.clear()
+        self.remove(list(self.topics))
 
 
 class EventBus:
-    def __init__(self) -> None:
+    def __init__(self, backend: EventBackend | None = None) -> None:
         self._subscribers: dict[str, set[Subscription]] = {}
+        self.backend: EventBackend = backend or InProcessBackend()
+        self.backend.deliver = self._deliver
+        self.delivered = 0
 
-    def publish(self, topic: str, message: Message) -> int:
-        """Delivers to every subscriber of the topic now; returns how many there were."""
-        subscribers = self._subscribers.get(topic, ())
-        for subscription in list(subscribers):
-            subscription.deliver(message)
-        return len(subscribers)
+    def publish(self, topic: str, event: Event) -> int:
+        """Sends the event to the topic's subscribers; returns how many this node has."""
+        self.backend.publish(topic, event)
+        return len(self._subscribers.get(topic, ()))
 
     def subscribe(self, topics: Iterable[str] = (), capacity: int = 256) -> Subscription:
         subscription = Subscription(self, capacity)
         subscription.add(topics)
         return subscription
+
+    def subscriber_count(self, topic: str) -> int:
+        return len(self._subscribers.get(topic, ()))
+
+    def _deliver(self, topic: str, event: Event) -> None:
+        """From the backend: fan the event out to this node's subscriptions."""
+        for subscription in list(self._subscribers.get(topic, ())):
+            subscription.deliver(event)
+            self.delivered += 1
+
+    def _join(self, topic: str, subscription: Subscription) -> None:
+        subscribers = self._subscribers.setdefault(topic, set())
+        if not subscribers:
+            self.backend.subscribe(topic)
+        subscribers.add(subscription)
+
+    def _leave(self, topic: str, subscription: Subscription) -> None:
+        subscribers = self._subscribers.get(topic)
+        if subscribers is None:
+            return
+        subscribers.discard(subscription)
+        if not subscribers:
+            del self._subscribers[topic]
+            self.backend.unsubscribe(topic)
+
+    async def close(self) -> None:
+        await self.backend.close()

@@ -18,6 +18,7 @@ Relied on (aiortc 1.16):
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -35,6 +36,8 @@ __all__ = (
     "tap_receiver",
 )
 
+log = logging.getLogger(__name__)
+
 DECODER_QUEUE = "_RTCRtpReceiver__decoder_queue"
 DECODER_THREAD = "_RTCRtpReceiver__decoder_thread"
 
@@ -50,13 +53,19 @@ class _EncodedFrameSink:
     def __init__(self, on_frame: EncodedFrameHandler) -> None:
         self.on_frame = on_frame
         self.stopped = threading.Event()
+        self.errors = 0
 
     def put(self, item: Any) -> None:
         if item is None:
             self.stopped.set()
             return
         _codec, frame = item
-        self.on_frame(frame.data, frame.timestamp)
+        try:
+            self.on_frame(frame.data, frame.timestamp)
+        except Exception:  # never into aiortc's receive path: drop the frame
+            self.errors += 1
+            if self.errors == 1:
+                log.exception("a relayed frame could not be handled; dropping it")
 
     def get(self) -> None:
         self.stopped.wait()
@@ -87,7 +96,10 @@ def tap_receiver(receiver: RTCRtpReceiver, on_frame: EncodedFrameHandler, on_pac
     handle_rtp_packet: Callable[..., Awaitable[None]] = receiver._handle_rtp_packet
 
     async def read_packet(packet: Any, arrival_time_ms: int) -> None:
-        on_packet(packet.ssrc, _audio_level(packet))
+        try:
+            on_packet(packet.ssrc, _audio_level(packet))
+        except Exception:  # a bad header extension must not stop the packet
+            log.debug("RTP packet of SSRC %s: header not understood", packet.ssrc, exc_info=True)
         await handle_rtp_packet(packet, arrival_time_ms=arrival_time_ms)
 
     receiver._handle_rtp_packet = read_packet  # type: ignore[method-assign]

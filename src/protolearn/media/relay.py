@@ -80,9 +80,10 @@ class ForwardingUnit:
             self._hubs[stream_id] = hub
         return hub
 
-    async def publish(self, stream_id: str, offer_sdp: str) -> str:
-        """Answers a publisher's offer; a new offer for the same stream replaces the old one."""
-        _require_forwardable(offer_sdp)
+    async def publish(self, stream_id: str, offer_sdp: str, *, require_video: bool = False) -> str:
+        """Answers a publisher's offer; a new offer for the same stream replaces the old one.
+        require_video: refuse an offer without a video track (a proctored camera)."""
+        _require_forwardable(offer_sdp, require_video=require_video)
         self._start_watchdog()
         hub = self.hub(stream_id)
         old = hub.connection
@@ -216,15 +217,17 @@ class ForwardingUnit:
             await self.close_stream(stream_id)
 
 
-def _require_forwardable(offer_sdp: str) -> None:
+def _require_forwardable(offer_sdp: str, *, require_video: bool) -> None:
     """The offer must be SDP, with VP8 for its video and Opus for its audio."""
     try:
         offer = SessionDescription.parse(offer_sdp)
-    except (ValueError, IndexError, KeyError) as error:
+    except (ValueError, IndexError, KeyError, AssertionError) as error:  # aiortc's parser asserts too
         raise NegotiationFailed(f"the offer is not valid SDP: {error}") from error
     kinds = [media for media in offer.media if media.kind in FORWARDABLE]
     if not kinds:
         raise NegotiationFailed("the offer has neither audio nor video")
+    if require_video and not any(media.kind == "video" for media in kinds):
+        raise NegotiationFailed("the offer has no video: this test needs the camera")
     for media in kinds:
         if not any(codec.mimeType in FORWARDABLE[media.kind] for codec in media.rtp.codecs):
             raise NegotiationFailed(f"no {media.kind} codec that can be forwarded (VP8 / Opus)")

@@ -2,7 +2,8 @@
 
 The hub outlives any one peer connection: viewers subscribe to the stream, not to a connection,
 so a student who reconnects (a new offer for the same attempt) is forwarded to the same viewers
-with no renegotiation on their side. Listeners (the ring buffer, the frame tap) see every frame.
+with no renegotiation on their side. Listeners (the ring buffer, the frame tap) see every frame;
+one that raises is counted and logged (once per listener), and the others still get the frame.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Literal
 
@@ -57,6 +59,7 @@ class StreamHub:
         self._on_event = on_event
         self._subscribers: dict[str, set[ForwardedTrack]] = {"video": set(), "audio": set()}
         self._listeners: list[FrameListener] = []
+        self.listener_errors: Counter[str] = Counter()  # by listener name
         self._keyframe_interval = keyframe_interval_s
         self._last_keyframe_request = float("-inf")
         self._pending_keyframe: asyncio.TimerHandle | None = None
@@ -93,9 +96,20 @@ class StreamHub:
         if self.state != "live":
             self.set_state("live", "media flowing")
         for track in self._subscribers[frame.kind]:
-            track.push(frame)
+            try:
+                track.push(frame)
+            except Exception:  # one viewer's fault must not reach the others
+                self._listener_failed("viewer", frame)
         for listener in self._listeners:
-            listener(frame)
+            try:
+                listener(frame)
+            except Exception:  # nor one listener's the relay
+                self._listener_failed(getattr(listener, "__qualname__", repr(listener)), frame)
+
+    def _listener_failed(self, name: str, frame: EncodedFrame) -> None:
+        self.listener_errors[name] += 1
+        if self.listener_errors[name] == 1:  # once per listener: the count tells the rest
+            log.exception("stream %s: %s failed on a %s frame", self.stream_id, name, frame.kind)
 
     def set_state(self, state: StreamState, reason: str) -> None:
         if state == self.state:

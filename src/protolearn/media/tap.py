@@ -1,10 +1,17 @@
-"""FrameTap: decoded video frames for analysis, at a set rate per stream.
+"""FrameTap: decoded video frames for analysis, at a set rate per stream, failing closed.
 
 VP8 frames depend on the ones before them, so a stream's decoder sees every frame; only the
 frames due at the analysis rate are converted and handed out. Decoding runs on a thread pool
 (one stream's frames in order), never on the event loop. Both queues are bounded: a decoder
 that falls behind skips to the next keyframe; a consumer that falls behind loses the oldest
 tapped frames.
+
+A publisher may send anything. Sizes are bounded both ways before decoding (a key frame's header
+says its size: too small or too large is refused, never decoded) and after it (odd sizes made
+even, large pictures scaled down for analysis); an undecodable frame, a refused size or a frozen
+picture is counted by stream and kind, skipped, and recorded in the stream's `VideoHealth`,
+which says when the stream last gave a usable picture. Nothing a stream sends ends its decoder
+or touches another stream's.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import cast
@@ -23,13 +31,43 @@ import numpy.typing as npt
 
 from protolearn.media.forwarding import VIDEO_CLOCK, EncodedFrame
 from protolearn.media.streams import StreamHub
+from protolearn.media.vp8 import keyframe_size
+from protolearn.supervision import TaskFailures, supervise
 
-__all__ = ("FrameTap", "TapStats", "TappedFrame")
+__all__ = ("FrameBounds", "FrameTap", "TapStats", "TappedFrame", "VideoHealth")
 
 log = logging.getLogger(__name__)
 
 # Encoded frames waiting for the decoder: 1 s at 30 fps.
 DECODE_BACKLOG = 30
+# Luma sampled on this grid to tell a frozen picture (identical samples) from a live one.
+FROZEN_STEP = 8
+# Below this mean (limited-range) luma a picture is too dark to tell frozen from still.
+FROZEN_MIN_LUMA = 40
+
+
+@dataclass(frozen=True, slots=True)
+class FrameBounds:
+    """What the tap decodes and hands out. The defaults take any webcam up to 1920x1200."""
+
+    min_width: int = 64
+    min_height: int = 48
+    max_decode_pixels: int = 1920 * 1200  # a larger key frame is refused before decoding
+    max_analysis_width: int = 1280  # larger pictures are scaled down for analysis
+    max_analysis_height: int = 720
+
+    def refuse(self, width: int, height: int) -> str | None:
+        """Why a picture of this size is not decoded, or None."""
+        if width < self.min_width or height < self.min_height:
+            return "too_small"
+        if width * height > self.max_decode_pixels:
+            return "too_large"
+        return None
+
+    def analysis_size(self, width: int, height: int) -> tuple[int, int]:
+        """Even dimensions within the analysis bounds, keeping the aspect ratio."""
+        scale = min(1.0, self.max_analysis_width / width, self.max_analysis_height / height)
+        return max(2, int(width * scale) & ~1), max(2, int(height * scale) & ~1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,24 +79,49 @@ class TappedFrame:
 
 
 @dataclass(slots=True)
+class VideoHealth:
+    """One stream's video as the tap sees it."""
+
+    attached: float  # time.monotonic() the tap began decoding the stream
+    last_usable: float | None = None  # arrival of the last picture handed out for analysis
+    problem: str = ""  # the last reason a frame was not usable
+    problem_at: float | None = None
+
+    def usable_since(self) -> float:
+        """When the stream last gave a usable picture (its attach time if never)."""
+        return self.attached if self.last_usable is None else self.last_usable
+
+
+@dataclass(slots=True)
 class TapStats:
     decoded: int = 0
     tapped: int = 0
-    dropped_encoded: int = 0  # decoder behind: skipped to a keyframe
+    dropped_encoded: int = 0  # decoder behind, or waiting for a keyframe
     dropped_tapped: int = 0  # consumer behind: oldest tapped frames discarded
     decode_errors: int = 0
     decode_seconds: float = 0.0
     streams: dict[str, int] = field(default_factory=dict)  # tapped frames per stream
+    # Frames skipped as unusable, by (stream, kind): undecodable, too_small, too_large, frozen,
+    # conversion.
+    problems: Counter[tuple[str, str]] = field(default_factory=Counter)
+    task_failures: TaskFailures = field(default_factory=Counter)
 
 
 class FrameTap:
     """Decodes the video of the streams it is attached to and puts frames due at rate_fps into
     `frames` (an asyncio.Queue of at most capacity TappedFrames)."""
 
-    def __init__(self, executor: Executor, rate_fps: float = 2.0, capacity: int = 64) -> None:
+    def __init__(
+        self,
+        executor: Executor,
+        rate_fps: float = 2.0,
+        capacity: int = 64,
+        bounds: FrameBounds | None = None,
+    ) -> None:
         if rate_fps <= 0 or capacity < 1:
             raise ValueError("rate_fps must be > 0 and capacity >= 1")
         self.rate_fps = rate_fps
+        self.bounds = bounds or FrameBounds()
         self.frames: asyncio.Queue[TappedFrame] = asyncio.Queue(capacity)
         self.stats = TapStats()
         self._executor = executor
@@ -71,6 +134,10 @@ class FrameTap:
         decoder = _StreamDecoder(self, hub, rate_fps or self.rate_fps)
         self._streams[hub.stream_id] = decoder
         hub.add_listener(decoder.on_frame)
+
+    def health(self, stream_id: str) -> VideoHealth | None:
+        decoder = self._streams.get(stream_id)
+        return None if decoder is None else decoder.health
 
     async def detach(self, hub: StreamHub) -> None:
         decoder = self._streams.pop(hub.stream_id, None)
@@ -93,22 +160,52 @@ class FrameTap:
         self.stats.streams[frame.stream_id] = self.stats.streams.get(frame.stream_id, 0) + 1
 
 
+@dataclass(slots=True)
+class _Decoded:
+    """What one decode pass on a worker thread found (applied on the event loop)."""
+
+    due: list[TappedFrame] = field(default_factory=list)
+    problems: list[tuple[str, float]] = field(default_factory=list)  # (kind, arrived)
+    needs_keyframe: bool = False
+
+
 class _StreamDecoder:
     def __init__(self, tap: FrameTap, hub: StreamHub, rate_fps: float) -> None:
         self.tap = tap
         self.hub = hub
         self.rate_fps = rate_fps
+        self.health = VideoHealth(attached=time.monotonic())
         self._pending: list[EncodedFrame] = []
         self._wake = asyncio.Event()
         self._codec = av.CodecContext.create("libvpx", "r")
         self._needs_keyframe = True
         self._next_due = 0.0  # media time of the next frame to hand out
         self._last_media_time = 0.0
-        self._task = asyncio.create_task(self._run(), name=f"tap-{hub.stream_id}")
+        self._last_sample: npt.NDArray[np.uint8] | None = None  # luma of the last due frame
+        self._broken = False  # worker thread only: a frame failed, skip to the next keyframe
+        self._task = asyncio.create_task(
+            supervise(
+                "tap-decoder",
+                self._run,
+                failures=tap.stats.task_failures,
+                context=f"stream {hub.stream_id}",
+            ),
+            name=f"tap-{hub.stream_id}",
+        )
 
     def on_frame(self, frame: EncodedFrame) -> None:
+        """On the event loop, for every frame of the stream: queue video for decoding."""
         if frame.kind != "video":
             return
+        if frame.keyframe:
+            size = keyframe_size(frame.data)
+            refused = "undecodable" if size is None else self.tap.bounds.refuse(*size)
+            if refused is not None:
+                # Never decoded: what follows depends on it, so wait for an acceptable keyframe.
+                self._problem(refused, frame.arrived)
+                self._needs_keyframe = True
+                self.tap.stats.dropped_encoded += 1
+                return
         if self._needs_keyframe:
             if not frame.keyframe:
                 self.tap.stats.dropped_encoded += 1
@@ -133,33 +230,77 @@ class _StreamDecoder:
             batch, self._pending = self._pending, []
             if not batch:
                 continue
-            due = await loop.run_in_executor(self.tap._executor, self._decode, batch)
-            for tapped in due:
+            decoded = await loop.run_in_executor(self.tap._executor, self._decode, batch)
+            for kind, arrived in decoded.problems:
+                self._problem(kind, arrived)
+            if decoded.needs_keyframe:
+                self.hub.request_keyframe()
+            for tapped in decoded.due:
+                self.health.last_usable = tapped.arrived
                 self.tap._hand_out(tapped)
 
-    def _decode(self, batch: list[EncodedFrame]) -> list[TappedFrame]:
-        """On a worker thread: decode every frame, convert only those due."""
+    def _problem(self, kind: str, arrived: float) -> None:
+        self.tap.stats.problems[(self.hub.stream_id, kind)] += 1
+        self.health.problem, self.health.problem_at = kind, arrived
+
+    def _decode(self, batch: list[EncodedFrame]) -> _Decoded:
+        """On a worker thread: decode every frame, convert only those due. Never raises for
+        what a frame holds: each failure is a problem of that frame."""
         started = time.perf_counter()
-        due = []
+        result = _Decoded()
         for encoded in batch:
+            if self._broken and not encoded.keyframe:
+                self.tap.stats.dropped_encoded += 1
+                continue
+            self._broken = False
             try:
                 frames = self._codec.decode(av.Packet(encoded.data))
-            except av.FFmpegError:
+            except Exception:  # PyAV raises FFmpegError, but also ValueError and others
                 self.tap.stats.decode_errors += 1
+                result.problems.append(("undecodable", encoded.arrived))
+                self._broken = True  # what follows depends on the broken frame
                 continue
             for frame in frames:
                 self.tap.stats.decoded += 1
-                media_time = encoded.timestamp / VIDEO_CLOCK
-                if media_time < self._last_media_time:
-                    self._next_due = media_time  # a reconnected publisher starts its clock anew
-                self._last_media_time = media_time
-                if media_time + 1e-3 < self._next_due:
-                    continue
-                self._next_due = max(self._next_due + 1 / self.rate_fps, media_time)
-                pixels = cast("npt.NDArray[np.uint8]", frame.to_ndarray(format="yuv420p"))
-                due.append(TappedFrame(self.hub.stream_id, pixels, media_time, encoded.arrived))
+                tapped = self._due(frame, encoded, result)
+                if tapped is not None:
+                    result.due.append(tapped)
+        result.needs_keyframe = self._broken
         self.tap.stats.decode_seconds += time.perf_counter() - started
-        return due
+        return result
+
+    def _due(self, frame: av.VideoFrame, encoded: EncodedFrame, result: _Decoded) -> TappedFrame | None:
+        media_time = encoded.timestamp / VIDEO_CLOCK
+        if media_time < self._last_media_time:
+            self._next_due = media_time  # a reconnected publisher starts its clock anew
+        self._last_media_time = media_time
+        if media_time + 1e-3 < self._next_due:
+            return None
+        self._next_due = max(self._next_due + 1 / self.rate_fps, media_time)
+        bounds = self.tap.bounds
+        refused = bounds.refuse(frame.width, frame.height)
+        if refused is not None:  # libvpx follows the key frame's size, so this is a safety net
+            result.problems.append((refused, encoded.arrived))
+            return None
+        width, height = bounds.analysis_size(frame.width, frame.height)
+        try:
+            if (width, height) != (frame.width, frame.height) or frame.format.name != "yuv420p":
+                frame = frame.reformat(width=width, height=height, format="yuv420p")
+            pixels = cast("npt.NDArray[np.uint8]", frame.to_ndarray(format="yuv420p"))
+        except Exception:  # PyAV asserts and raises its own errors on odd frames
+            result.problems.append(("conversion", encoded.arrived))
+            return None
+        sample = pixels[:height:FROZEN_STEP, ::FROZEN_STEP]
+        frozen = (
+            self._last_sample is not None
+            and np.array_equal(sample, self._last_sample)
+            and float(sample.mean()) >= FROZEN_MIN_LUMA
+        )
+        self._last_sample = sample.copy()
+        if frozen:
+            result.problems.append(("frozen", encoded.arrived))
+            return None
+        return TappedFrame(self.hub.stream_id, pixels, media_time, encoded.arrived)
 
     async def close(self) -> None:
         self._task.cancel()

@@ -32,6 +32,7 @@ SEVERITY_BY_RULE: dict[str, Severity] = {
     "looking_away": Severity.LOW,
     "voice_detected": Severity.MEDIUM,
     "camera_lost": Severity.HIGH,
+    "video_unusable": Severity.HIGH,
 }
 _ESCALATION = {
     Severity.LOW: Severity.MEDIUM,
@@ -84,6 +85,7 @@ class RuleEngine:
                 _Rule("looking_away", t.looking_away_seconds),
                 _Rule("voice_detected", t.voice_seconds),
                 _Rule("camera_lost", 0.0),
+                _Rule("video_unusable", t.video_unusable_seconds),
             )
         }
 
@@ -110,14 +112,20 @@ class RuleEngine:
         speaking = level is not None and level <= self.thresholds.voice_level
         self._sample("voice_detected", at, speaking, f"speech-level audio ({level} -dBov)")
 
+    def video(self, at: float, usable: bool, detail: str) -> None:
+        """Whether a live stream gave a picture that can be analysed lately (undecodable
+        frames, a size out of bounds, a frozen picture: not)."""
+        self._sample("video_unusable", at, not usable, detail)
+
     def stream_lost(self, at: float, last_media: float) -> None:
         """The camera stream stopped; the violation starts at its last media."""
         rule = self._rules["camera_lost"]
         if rule.open is None:
             self._open(rule, last_media, "no video from the camera")
         # While there is no stream, nothing else can be judged.
-        for name in ("no_face", "camera_obstructed", "multiple_faces", "looking_away", "voice_detected"):
-            self._close(self._rules[name], at)
+        for name, rule in self._rules.items():
+            if name != "camera_lost":
+                self._close(rule, at)
 
     def stream_live(self, at: float) -> None:
         self._close(self._rules["camera_lost"], at)

@@ -1,99 +1,64 @@
-"""Proctoring sessions: one per attempt whose student streams, tying media to rules to evidence.
+"""Proctoring sessions: one per attempt whose student streams, from its first stream to its end.
 
 A session starts with the student's first stream for an in-progress attempt and survives
-reconnects (the stream hub outlives connections). Its frames come from the frame tap at the
-test's analysis rate, go through the vision batcher (worker threads), and their observations,
-with the microphone level and the stream's state, feed the attempt's RuleEngine. A violation is
-written when its rule fires and completed, with a clip from the stream's ring buffer (a few
-seconds before its start to a few after its end), when it ends. A session ends with the attempt
-(submit, auto-submit, terminate); open violations end then.
+reconnects (the stream hub outlives connections). Its frames come through the shared frame
+pipeline (pipeline.py) at the test's analysis rate; observations, the microphone level, the
+stream's state and the health of its video feed the attempt's RuleEngine, whose violations the
+session's ViolationRecorder stores with clips (recording.py) and the Announcer tells people
+about (announcements.py). A session ends when its attempt ends, however that happened: the
+supervisor hears `AttemptEnded` on the bus (assessment/lifecycle.py); open violations end then.
+
+Times are one monotonic clock, `clock` (time.monotonic unless a test gives its own): frame
+arrivals, stream events and the periodic video check all read it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from protolearn.assessment.attempts import AttemptService
-from protolearn.events.bus import EventBus, student_topic, teachers_topic
-from protolearn.media.recorder import Clip, ClipUnavailable, SegmentRecorder
+from protolearn.assessment.lifecycle import AttemptLifecycle
+from protolearn.events.bus import ATTEMPTS_ENDED, EventBus
+from protolearn.events.messages import AttemptEnded
+from protolearn.media.recorder import ClipStore, SegmentRecorder
 from protolearn.media.relay import ForwardingUnit
 from protolearn.media.streams import StreamEvent
-from protolearn.media.tap import FrameTap, TappedFrame
-from protolearn.proctoring.evidence import close_violation, open_violation
-from protolearn.proctoring.rules import RuleEngine, ViolationSpan
+from protolearn.media.tap import TappedFrame
+from protolearn.proctoring.announcements import Announcer
+from protolearn.proctoring.pipeline import FramePipeline, PipelineOptions
+from protolearn.proctoring.recording import SessionReport, ViolationRecorder
+from protolearn.proctoring.rules import RuleEngine
 from protolearn.proctoring_settings import RuleThresholds
-from protolearn.store.attempts import AttemptStatus, TestAttempt
-from protolearn.store.violations import Severity
+from protolearn.supervision import TaskFailures, supervise
 from protolearn.vision.analyzer import FaceAnalyzer
-from protolearn.vision.batcher import FrameBatcher
 from protolearn.vision.schemas import Observation
 
 __all__ = ("ProctoringSupervisor", "SessionReport")
 
 log = logging.getLogger(__name__)
 
-PRE_ROLL_S = 3.0
-POST_ROLL_S = 2.0
-
-
 STATUS_EVERY_S = 1.0  # student-status from observations, at most this often per attempt
-
-
-def wall_time(monotonic: float) -> float:
-    return time.time() - time.monotonic() + monotonic
-
-
-def _iso(wall_seconds: float) -> str:
-    return datetime.fromtimestamp(wall_seconds, UTC).isoformat().replace("+00:00", "Z")
-
-
-@dataclass(slots=True)
-class SessionReport:
-    """What a session did, for tests and the admin's stats."""
-
-    frames_analysed: int = 0
-    violations_opened: int = 0
-    violations_closed: int = 0
-    clips: int = 0
-
-
-Job = Callable[[], Awaitable[None]]
+VIDEO_CHECK_EVERY_S = 0.5  # how often live streams are checked for usable video
+# Media must have arrived this recently for "no usable picture" to be the video's fault (with
+# no media at all the stream is lost: camera_lost).
+MEDIA_FLOWING_S = 1.0
 
 
 @dataclass(slots=True)
 class _Session:
     attempt_id: int
-    recorder: SegmentRecorder
-    auto_terminate_after_critical: int | None = None
-    critical: int = 0
+    analysis_fps: float
+    segments: SegmentRecorder
+    recorder: ViolationRecorder
     rules: RuleEngine = field(init=False)
-    jobs: asyncio.Queue[Job] = field(default_factory=asyncio.Queue)
-    worker: asyncio.Task[None] | None = None
-    open_rows: dict[str, int] = field(default_factory=dict)  # rule -> violation id
     last_status: float = float("-inf")
-    report: SessionReport = field(default_factory=SessionReport)
-
-
-@dataclass(slots=True)
-class _Pipeline:
-    """Shared by all sessions, made on the first stream: models, batcher, tap, consumer."""
-
-    analyzer: FaceAnalyzer
-    batcher: FrameBatcher
-    tap: FrameTap
-    consumer: asyncio.Task[None] | None = None
 
 
 class ProctoringSupervisor:
@@ -104,16 +69,28 @@ class ProctoringSupervisor:
         data_dir: Path,
         make_analyzer: Callable[[], FaceAnalyzer],
         bus: EventBus | None = None,
+        *,
+        lifecycle: AttemptLifecycle | None = None,
+        options: PipelineOptions | None = None,
+        ring_buffer_seconds: float = 30.0,
+        clip_store: ClipStore | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.unit = unit
-        self.bus = bus or EventBus()
+        self.bus = bus or (lifecycle.bus if lifecycle is not None else EventBus())
+        self.lifecycle = lifecycle or AttemptLifecycle(sessionmaker, self.bus, grace_seconds=0)
         self.sessionmaker = sessionmaker
         self.data_dir = data_dir
-        self._make_analyzer = make_analyzer
+        self.ring_buffer_seconds = ring_buffer_seconds
+        self.clip_store = clip_store  # None: clips are not capped (tests)
+        self.clock = clock
+        self.task_failures: TaskFailures = Counter()
+        self.announcer = Announcer(self.bus)
+        self.pipeline = FramePipeline(make_analyzer, self._observed, options or PipelineOptions())
         self._sessions: dict[int, _Session] = {}
-        self._decode_pool = ThreadPoolExecutor(1, thread_name_prefix="tap")
-        self._pipeline: _Pipeline | None = None
         self._stopping: set[asyncio.Task[SessionReport | None]] = set()
+        # Subscribed now, so no AttemptEnded is missed before run() starts reading it.
+        self._ended = self.bus.subscribe([ATTEMPTS_ENDED], capacity=4096)
 
     # --- sessions ------------------------------------------------------------------------------
 
@@ -127,111 +104,109 @@ class ProctoringSupervisor:
         """Begins proctoring the attempt's stream (again after a reconnect: nothing to do)."""
         if attempt_id in self._sessions:
             return
-        pipeline = await self._start_pipeline()
         hub = self.unit.hub(str(attempt_id))
-        session = _Session(attempt_id, SegmentRecorder(seconds=30.0), auto_terminate_after_critical)
-        session.rules = RuleEngine(
-            thresholds or RuleThresholds(),
-            on_start=lambda span: session.jobs.put_nowait(lambda: self._opened(session, span)),
-            on_end=lambda span: session.jobs.put_nowait(lambda: self._closed(session, span)),
+        segments = SegmentRecorder(seconds=self.ring_buffer_seconds)
+        recorder = ViolationRecorder(
+            attempt_id,
+            segments,
+            sessionmaker=self.sessionmaker,
+            data_dir=self.data_dir,
+            announcer=self.announcer,
+            lifecycle=self.lifecycle,
+            auto_terminate_after_critical=auto_terminate_after_critical,
+            clock=self.clock,
+            failures=self.task_failures,
+            clip_store=self.clip_store,
         )
-        hub.add_listener(session.recorder.on_frame)
-        session.worker = asyncio.create_task(self._run_jobs(session), name=f"proctoring-{attempt_id}")
+        session = _Session(attempt_id, analysis_fps, segments, recorder)
+        session.rules = RuleEngine(thresholds or RuleThresholds(), recorder.opened, recorder.closed)
         self._sessions[attempt_id] = session
-        pipeline.tap.attach(hub, analysis_fps)
-
-    async def stop_finished(self) -> list[int]:
-        """Stops the sessions of attempts no longer in progress (submitted, auto-submitted,
-        terminated: whoever ended them); returns their ids. Called periodically."""
-        if not self._sessions:
-            return []
-        async with self.sessionmaker() as db:
-            running = set(
-                await db.scalars(
-                    select(TestAttempt.id).where(
-                        TestAttempt.id.in_(list(self._sessions)),
-                        TestAttempt.status == AttemptStatus.IN_PROGRESS,
-                    )
-                )
-            )
-        finished = [attempt_id for attempt_id in self._sessions if attempt_id not in running]
-        for attempt_id in finished:
-            await self.stop(attempt_id)
-        return finished
-
-    async def run(self, interval_s: float = 2.0) -> None:
-        """The background task: ends sessions whose attempt has ended."""
-        while True:
-            await asyncio.sleep(interval_s)
-            try:
-                await self.stop_finished()
-            except Exception:
-                log.exception("could not check which proctored attempts ended")
+        hub.add_listener(segments.on_frame)
+        await self.pipeline.attach(hub, analysis_fps)
 
     async def stop(self, attempt_id: int) -> SessionReport | None:
         """The attempt ended: close its violations (with clips), stop tapping, close the stream."""
         session = self._sessions.pop(attempt_id, None)
         if session is None:
             return None
-        session.rules.close(time.monotonic())
+        session.rules.close(self.clock())
         hub = self.unit.hub(str(attempt_id))
-        if self._pipeline is not None:
-            await self._pipeline.tap.detach(hub)
-        await session.jobs.join()
-        if session.worker is not None:
-            session.worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await session.worker
-        hub.remove_listener(session.recorder.on_frame)
+        await self.pipeline.detach(hub)
+        await session.recorder.close()
+        hub.remove_listener(session.segments.on_frame)
         await self.unit.close_stream(str(attempt_id))
-        return session.report
+        return session.recorder.report
 
     def report(self, attempt_id: int) -> SessionReport | None:
         session = self._sessions.get(attempt_id)
-        return None if session is None else session.report
+        return None if session is None else session.recorder.report
+
+    @property
+    def attempts(self) -> list[int]:
+        """The attempts being proctored now."""
+        return list(self._sessions)
+
+    async def run(self) -> None:
+        """The background tasks: sessions end with their attempts; live video is checked."""
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(supervise("proctoring-ended", self._stop_ended, failures=self.task_failures))
+            tasks.create_task(supervise("proctoring-video", self._check_video, failures=self.task_failures))
+
+    async def _stop_ended(self) -> None:
+        while True:
+            event = await self._ended.next()
+            if isinstance(event, AttemptEnded) and event.attempt_id in self._sessions:
+                # Concurrently: a stop waits for its clips' post-roll, and a deadline ends a class.
+                task = asyncio.create_task(self.stop(event.attempt_id), name=f"stop-{event.attempt_id}")
+                self._stopping.add(task)
+                task.add_done_callback(self._stopped)
+
+    def _stopped(self, task: asyncio.Task[SessionReport | None]) -> None:
+        self._stopping.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.task_failures["proctoring-stop"] += 1
+            log.error("stopping a proctoring session failed", exc_info=task.exception())
+
+    async def _check_video(self) -> None:
+        while True:
+            await asyncio.sleep(VIDEO_CHECK_EVERY_S)
+            self.check_video()
+
+    # --- what the stream says ------------------------------------------------------------------
 
     def on_stream_event(self, event: StreamEvent) -> None:
         """From the relay: a stream went lost or came back."""
         session = self._sessions.get(int(event.stream_id)) if event.stream_id.isdigit() else None
         if session is None:
             return
-        now = time.monotonic()
+        now = self.clock()
         if event.state == "lost":
             session.rules.stream_lost(now, self.unit.hub(event.stream_id).last_media)
         elif event.state == "live":
             session.rules.stream_live(now)
         self._status(session, None)
 
-    # --- frames to observations ----------------------------------------------------------------
-
-    async def _start_pipeline(self) -> _Pipeline:
-        if self._pipeline is None:
-            # Loading the models takes a moment: off the event loop, once, on the first stream.
-            analyzer = await asyncio.get_running_loop().run_in_executor(None, self._make_analyzer)
-            batcher = FrameBatcher(analyzer)
-            await batcher.__aenter__()
-            self._pipeline = _Pipeline(analyzer, batcher, FrameTap(self._decode_pool, capacity=256))
-            self._pipeline.consumer = asyncio.create_task(
-                self._consume(self._pipeline), name="proctoring-frames"
-            )
-        return self._pipeline
-
-    async def _consume(self, pipeline: _Pipeline) -> None:
-        while True:
-            frame = await pipeline.tap.frames.get()
-            session = self._sessions.get(int(frame.stream_id))
-            if session is None:
+    def check_video(self, now: float | None = None) -> None:
+        """Whether each live stream gave a usable picture lately: a stream whose media flows
+        but whose video cannot be analysed (undecodable, a size out of bounds, frozen, absent)
+        is the rules' video_unusable."""
+        now = self.clock() if now is None else now
+        for session in list(self._sessions.values()):
+            hub = self.unit.hub(str(session.attempt_id))
+            health = self.pipeline.health(hub.stream_id)
+            if health is None or hub.state != "live" or now - hub.last_media > MEDIA_FLOWING_S:
                 continue
-            future = pipeline.batcher.submit(frame.stream_id, frame.pixels)
-            future.add_done_callback(partial(self._observed, session, frame))
+            stale_after = max(1.5, 3 / session.analysis_fps)
+            usable = now - health.usable_since() <= stale_after
+            reason = health.problem.replace("_", " ") if health.problem else "no video frames"
+            session.rules.video(now, usable, f"no usable picture from the camera ({reason})")
 
-    def _observed(
-        self, session: _Session, frame: TappedFrame, done: asyncio.Future[Observation | None]
-    ) -> None:
-        observation = None if done.cancelled() or done.exception() is not None else done.result()
-        if observation is None or self._sessions.get(session.attempt_id) is not session:
-            return  # dropped under load, or the attempt ended meanwhile
-        session.report.frames_analysed += 1
+    def _observed(self, frame: TappedFrame, observation: Observation) -> None:
+        """From the pipeline, for each analysed frame."""
+        session = self._sessions.get(int(frame.stream_id)) if frame.stream_id.isdigit() else None
+        if session is None:
+            return  # the attempt ended meanwhile
+        session.recorder.report.frames_analysed += 1
         session.rules.observe(frame.arrived, observation)
         session.rules.hear(frame.arrived, self.unit.hub(frame.stream_id).audio_level)
         if frame.arrived - session.last_status >= STATUS_EVERY_S:
@@ -239,120 +214,19 @@ class ProctoringSupervisor:
             self._status(session, observation)
 
     def _status(self, session: _Session, observation: Observation | None) -> None:
-        """student-status for the watching teachers: connection, camera, what the camera sees."""
         hub = self.unit.hub(str(session.attempt_id))
-        message: dict[str, object] = {
-            "type": "student-status",
-            "attempt_id": session.attempt_id,
-            "connected": hub.state == "live",
-            "camera_ok": hub.state == "live",
-            "open_violations": [span.type for span in session.rules.open_violations],
-        }
-        if observation is not None:
-            message["last_observation"] = {"faces": len(observation.faces), "dark": observation.dark}
-        self.bus.publish(teachers_topic(session.attempt_id), message)
-
-    # --- violations to the database, in order per attempt -------------------------------------
-
-    async def _run_jobs(self, session: _Session) -> None:
-        while True:
-            job = await session.jobs.get()
-            try:
-                await job()
-            except Exception:
-                log.exception("proctoring job failed for attempt %s", session.attempt_id)
-            finally:
-                session.jobs.task_done()
-
-    async def _opened(self, session: _Session, span: ViolationSpan) -> None:
-        row = await open_violation(self.sessionmaker, session.attempt_id, span, wall_time(span.started))
-        session.open_rows[span.type] = row
-        session.report.violations_opened += 1
-        self._announce(session, row, span, None, None)
-
-    async def _closed(self, session: _Session, span: ViolationSpan) -> None:
-        opened = session.open_rows.pop(span.type, None)
-        if opened is None:
-            return
-        ended = span.ended if span.ended is not None else time.monotonic()
-        clip = await self._clip(session, span, ended)
-        evidence_id = await close_violation(
-            self.sessionmaker, opened, span, wall_time(ended), clip, self.data_dir
+        open_violations = [span.type for span in session.rules.open_violations]
+        self.announcer.status(
+            session.attempt_id,
+            live=hub.state == "live",
+            camera_ok=hub.state == "live" and "video_unusable" not in open_violations,
+            open_violations=open_violations,
+            observation=observation,
         )
-        session.report.violations_closed += 1
-        self._announce(session, opened, span, ended, evidence_id)
-        if span.severity is Severity.CRITICAL:
-            session.critical += 1
-            limit = session.auto_terminate_after_critical
-            if limit is not None and session.critical >= limit:
-                await self._terminate(session, f"{session.critical} critical violations")
-
-    async def _terminate(self, session: _Session, reason: str) -> None:
-        """The test's auto-termination: the attempt ends as terminated, the student is told."""
-        async with self.sessionmaker() as db:
-            service = AttemptService(db, grace_seconds=0)
-            closed = await service.close(session.attempt_id, AttemptStatus.TERMINATED, reason=reason)
-        if closed:
-            ended = {
-                "type": "test-ended",
-                "attempt_id": session.attempt_id,
-                "status": "terminated",
-                "reason": reason,
-            }
-            self.bus.publish(student_topic(session.attempt_id), ended)
-            # Not awaited: stopping waits for this very job to finish.
-            self._stopping.add(asyncio.create_task(self.stop(session.attempt_id)))
-
-    def _announce(
-        self, session: _Session, row: int, span: ViolationSpan, ended: float | None, evidence_id: int | None
-    ) -> None:
-        """Stored first, then published: teachers get `violation` (when it starts and again when
-        it ends, with its clip), the student `violation-received` when it starts."""
-        violation = {
-            "id": row,
-            "attempt_id": session.attempt_id,
-            "type": span.type,
-            "severity": span.severity.value,
-            "source": "server",
-            "description": span.detail,
-            "timestamp": _iso(wall_time(span.started)),
-            "ended_at": None if ended is None else _iso(wall_time(ended)),
-            "evidence_id": evidence_id,
-        }
-        self.bus.publish(teachers_topic(session.attempt_id), {"type": "violation", "violation": violation})
-        if ended is None:
-            notice = {key: violation[key] for key in ("id", "type", "severity", "timestamp")}
-            self.bus.publish(
-                student_topic(session.attempt_id), {"type": "violation-received", "violation": notice}
-            )
-
-    async def _clip(self, session: _Session, span: ViolationSpan, ended: float) -> Clip | None:
-        path = (
-            self.data_dir
-            / "clips"
-            / f"attempt-{session.attempt_id}"
-            / f"{span.type}-{int(wall_time(span.started))}.webm"
-        )
-        try:
-            clip = await session.recorder.clip(
-                span.started - PRE_ROLL_S, ended + POST_ROLL_S, path, post_roll_timeout=POST_ROLL_S + 3
-            )
-        except ClipUnavailable as error:
-            log.warning("no clip for %s of attempt %s: %s", span.type, session.attempt_id, error)
-            return None
-        session.report.clips += 1
-        return clip
 
     async def close(self) -> None:
+        await asyncio.gather(*self._stopping, return_exceptions=True)
         for attempt_id in list(self._sessions):
             await self.stop(attempt_id)
-        pipeline, self._pipeline = self._pipeline, None
-        if pipeline is not None:
-            if pipeline.consumer is not None:
-                pipeline.consumer.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await pipeline.consumer
-            await pipeline.tap.close()
-            await pipeline.batcher.close()
-            pipeline.analyzer.close()
-        self._decode_pool.shutdown(wait=False)
+        self._ended.close()
+        await self.pipeline.close()

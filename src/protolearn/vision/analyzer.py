@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from protolearn.vision.blazeface import FULL_RANGE, SHORT_RANGE, Detection, DetectorSpec, merge
+from protolearn.vision.errors import AnalysisFailed, VisionError
 from protolearn.vision.frames import Frame, FrameView, view_of
 from protolearn.vision.gaze import cut_eye, read_gaze
 from protolearn.vision.memory import HeapTrimmer
@@ -70,15 +71,24 @@ class FaceAnalyzer:
         """One Observation per frame (RGB (H, W, 3) or I420 (H*3/2, W) uint8 arrays, any size).
 
         room_scan: whether to run the full-range detector too, for all frames or per frame.
-        Raises FrameFormatError for a frame that is neither.
+        Raises FrameFormatError for a frame that is neither, AnalysisFailed when a model run or
+        an image operation fails (never a library's own exception).
         """
-        started = time.perf_counter()
         views = [view_of(frame) for frame in frames]
         if not views:
             return []
         scans = [room_scan] * len(views) if isinstance(room_scan, bool) else list(room_scan)
         if len(scans) != len(views):
             raise ValueError("room_scan must be a bool or one bool per frame")
+        try:
+            return self._analyze(views, scans)
+        except VisionError:
+            raise
+        except Exception as error:  # ONNX Runtime, OpenCV and MediaPipe raise their own types
+            raise AnalysisFailed(f"analysis of {len(views)} frame(s) failed: {error!r}") from error
+
+    def _analyze(self, views: list[FrameView], scans: list[bool]) -> list[Observation]:
+        started = time.perf_counter()
         brightness = [view.brightness() for view in views]
         found = self._find_faces(views, brightness, scans)
         poses = [

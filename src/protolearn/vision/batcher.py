@@ -9,6 +9,8 @@ at most `stream_backlog` frames waiting; beyond that its oldest waiting frame is
 future resolves to None), so an overloaded server degrades to a lower frame rate, never to
 unbounded memory. A stream has at most one batch in flight, so its results arrive in order.
 Each stream gets a room scan (full-range detector) at most once per room_scan_interval_s.
+A batch that fails is analysed again frame by frame, so one frame that breaks the analysis
+costs only its own observation (None, counted per stream), never its batch-mates'.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 import msgspec
 
 from protolearn.vision.analyzer import FaceAnalyzer
+from protolearn.vision.errors import VisionError
 from protolearn.vision.frames import Frame, view_of
 from protolearn.vision.schemas import Observation
 
@@ -34,6 +37,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(slots=True)
 class _Pending:
+    stream_id: str
     frame: Frame
     future: asyncio.Future[Observation | None]
     queued_at: float
@@ -53,6 +57,7 @@ class BatcherStats(msgspec.Struct, kw_only=True):
     dropped: int = 0
     failed: int = 0
     batches: int = 0
+    failed_by_stream: dict[str, int] = msgspec.field(default_factory=dict)
 
 
 class FrameBatcher:
@@ -120,7 +125,7 @@ class FrameBatcher:
         view_of(frame)
         future: asyncio.Future[Observation | None] = asyncio.get_running_loop().create_future()
         stream = self._streams.setdefault(stream_id, _Stream())
-        stream.waiting.append(_Pending(frame, future, time.perf_counter()))
+        stream.waiting.append(_Pending(stream_id, frame, future, time.perf_counter()))
         self._waiting += 1
         self.stats.submitted += 1
         if len(stream.waiting) > self.stream_backlog:
@@ -201,26 +206,51 @@ class FrameBatcher:
     async def _run(self, batch: list[_Pending], streams: list[_Stream]) -> None:
         loop = asyncio.get_running_loop()
         try:
-            observations = await loop.run_in_executor(
-                self._executor, self.analyzer.analyze, [p.frame for p in batch], [p.room_scan for p in batch]
-            )
-        except Exception:
-            log.exception("vision batch of %d frames failed", len(batch))
-            self.stats.failed += len(batch)
-            for pending in batch:
-                self._resolve(pending, None)
-        else:
+            observations = await loop.run_in_executor(self._executor, self._analyze, batch)
             done = time.perf_counter()
-            self.stats.analysed += len(batch)
-            self.stats.batches += 1
             for pending, observation in zip(batch, observations, strict=True):
+                if observation is None:
+                    self._resolve(pending, None)
+                    continue
+                self.stats.analysed += 1
                 latency = round((done - pending.queued_at) * 1000, 3)
                 self._resolve(pending, msgspec.structs.replace(observation, latency_ms=latency))
+            self.stats.batches += 1
+        except Exception:  # a bug here must not leave futures waiting or the worker taken
+            log.exception("vision batch of %d frames could not be finished", len(batch))
+            for pending in batch:
+                self._resolve(pending, None)
         finally:
             for stream in streams:
                 stream.in_flight = False
             self._free_workers.release()
             self._wake.set()
+
+    def _analyze(self, batch: list[_Pending]) -> list[Observation | None]:
+        """On a worker thread: the batch at once, or frame by frame when the batch fails."""
+        try:
+            return list(self.analyzer.analyze([p.frame for p in batch], [p.room_scan for p in batch]))
+        except VisionError as error:
+            if len(batch) == 1:
+                self._failed(batch[0], error)
+                return [None]
+        results: list[Observation | None] = []
+        for pending in batch:
+            try:
+                [observation] = self.analyzer.analyze([pending.frame], [pending.room_scan])
+            except VisionError as error:
+                self._failed(pending, error)
+                results.append(None)
+            else:
+                results.append(observation)
+        return results
+
+    def _failed(self, pending: _Pending, error: VisionError) -> None:
+        self.stats.failed += 1
+        count = self.stats.failed_by_stream.get(pending.stream_id, 0) + 1
+        self.stats.failed_by_stream[pending.stream_id] = count
+        if count == 1:  # once per stream: the count tells the rest
+            log.warning("stream %s: a frame could not be analysed: %s", pending.stream_id, error)
 
     @staticmethod
     def _resolve(pending: _Pending, observation: Observation | None) -> None:

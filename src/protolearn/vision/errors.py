@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ("FrameFormatError", "ModelFilesMissing", "VisionError")
+__all__ = ("AnalysisFailed", "FrameFormatError", "ModelFilesMissing", "VisionError")
 
 
 class VisionError(Exception):
@@ -15,3 +15,8 @@ class ModelFilesMissing(VisionError):
 
 class FrameFormatError(VisionError):
     """A frame is not an RGB (H, W, 3) or I420 (H * 3 / 2, W) uint8 array."""
+
+
+class AnalysisFailed(VisionError):
+    """A model run or an image operation failed on frames that were valid (ONNX Runtime, OpenCV
+    and MediaPipe errors, translated where the analyzer calls them)."""

@@ -1,0 +1,157 @@
+"""The frame pipeline shared by every proctored stream of a node: tap -> vision batcher.
+
+Made on the first stream (loading the models takes a moment, off the event loop): one frame
+tap decoding on its own threads, one FaceAnalyzer behind a FrameBatcher on inference threads,
+and one consumer task handing tapped frames to the batcher and observations to the sink. A
+frame the vision core refuses is counted by stream and skipped; the consumer is supervised,
+so nothing a stream sends can stop analysis for the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+
+from protolearn.media.streams import StreamHub
+from protolearn.media.tap import FrameTap, TappedFrame, VideoHealth
+from protolearn.supervision import TaskFailures, supervise
+from protolearn.vision.analyzer import FaceAnalyzer
+from protolearn.vision.batcher import FrameBatcher
+from protolearn.vision.errors import VisionError
+from protolearn.vision.schemas import Observation
+
+__all__ = ("FramePipeline", "ObservationSink", "PipelineOptions")
+
+log = logging.getLogger(__name__)
+
+ObservationSink = Callable[[TappedFrame, Observation], None]
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineOptions:
+    """Sizes of the shared pipeline (settings: README's table)."""
+
+    decode_workers: int = 1
+    inference_workers: int = 2
+    max_batch: int = 8
+    max_wait_ms: float = 0.0
+    tap_capacity: int = 256
+
+
+@dataclass(slots=True)
+class PipelineStats:
+    # Frames the vision core refused or failed on, by (stream, kind).
+    problems: Counter[tuple[str, str]] = field(default_factory=Counter)
+    task_failures: TaskFailures = field(default_factory=Counter)
+
+
+class FramePipeline:
+    def __init__(
+        self, make_analyzer: Callable[[], FaceAnalyzer], sink: ObservationSink, options: PipelineOptions
+    ) -> None:
+        self.options = options
+        self.stats = PipelineStats()
+        self._make_analyzer = make_analyzer
+        self._sink = sink
+        self._decode_pool = ThreadPoolExecutor(options.decode_workers, thread_name_prefix="tap")
+        self._analyzer: FaceAnalyzer | None = None
+        self._batcher: FrameBatcher | None = None
+        self._tap: FrameTap | None = None
+        self._consumer: asyncio.Task[None] | None = None
+        self._starting = asyncio.Lock()
+
+    @property
+    def tap(self) -> FrameTap | None:
+        return self._tap
+
+    @property
+    def batcher(self) -> FrameBatcher | None:
+        return self._batcher
+
+    async def attach(self, hub: StreamHub, analysis_fps: float) -> None:
+        tap = await self._start()
+        tap.attach(hub, analysis_fps)
+
+    async def detach(self, hub: StreamHub) -> None:
+        if self._tap is not None:
+            await self._tap.detach(hub)
+        if self._batcher is not None:
+            self._batcher.forget(hub.stream_id)
+
+    def health(self, stream_id: str) -> VideoHealth | None:
+        return None if self._tap is None else self._tap.health(stream_id)
+
+    async def _start(self) -> FrameTap:
+        async with self._starting:
+            if self._tap is None:
+                analyzer = await asyncio.get_running_loop().run_in_executor(None, self._make_analyzer)
+                batcher = FrameBatcher(
+                    analyzer,
+                    max_batch=self.options.max_batch,
+                    max_wait_ms=self.options.max_wait_ms,
+                    workers=self.options.inference_workers,
+                )
+                await batcher.__aenter__()
+                self._analyzer, self._batcher = analyzer, batcher
+                tap = FrameTap(self._decode_pool, capacity=self.options.tap_capacity)
+                self._tap = tap
+                self._consumer = asyncio.create_task(
+                    supervise(
+                        "proctoring-frames",
+                        partial(self._consume, tap, batcher),
+                        failures=self.stats.task_failures,
+                    ),
+                    name="proctoring-frames",
+                )
+            return self._tap
+
+    async def _consume(self, tap: FrameTap, batcher: FrameBatcher) -> None:
+        while True:
+            frame = await tap.frames.get()
+            try:
+                future = batcher.submit(frame.stream_id, frame.pixels)
+            except VisionError as error:
+                self._problem(frame, type(error).__name__, error)
+                continue
+            future.add_done_callback(partial(self._observed, frame))
+
+    def _observed(self, frame: TappedFrame, done: asyncio.Future[Observation | None]) -> None:
+        if done.cancelled() or done.exception() is not None:
+            self._problem(frame, "analysis", done.exception())
+            return
+        observation = done.result()
+        if observation is None:
+            return  # dropped under load, or the stream was forgotten
+        try:
+            self._sink(frame, observation)
+        except Exception as error:  # the sink's fault must not stop the next observation
+            self._problem(frame, "sink", error)
+
+    def _problem(self, frame: TappedFrame, kind: str, error: BaseException | None) -> None:
+        key = (frame.stream_id, kind)
+        self.stats.problems[key] += 1
+        if self.stats.problems[key] == 1:  # once per stream and kind: the count tells the rest
+            log.warning("stream %s: a frame was skipped (%s): %r", frame.stream_id, kind, error)
+
+    async def close(self) -> None:
+        if self._consumer is not None:
+            self._consumer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._consumer
+            self._consumer = None
+        if self._tap is not None:
+            await self._tap.close()
+            self._tap = None
+        if self._batcher is not None:
+            await self._batcher.close()
+            self._batcher = None
+        if self._analyzer is not None:
+            self._analyzer.close()
+            self._analyzer = None
+        self._decode_pool.shutdown(wait=False)
