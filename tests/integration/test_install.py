@@ -1,9 +1,10 @@
 """ProtoLearn installed as a wheel into a fresh environment and served from an unrelated folder.
 
-Slow by nature (marked ``slow``, still part of the normal suite): it builds a wheel of the
-project and installs it, then starts the real ``protolearn serve``. Nothing is downloaded: the
-wheel is built with the dev environment's setuptools, installed without dependencies, and the
-dev environment's installed dependencies are made visible to the fresh one by a ``.pth`` line.
+The installed tests are slow by nature (marked ``slow``, still part of the normal suite): they
+build a wheel of the project and install it, then start the real ``protolearn serve``. Nothing
+is downloaded: the wheel is built with the dev environment's setuptools, installed without
+dependencies, and the dev environment's installed dependencies are made visible to the fresh
+one by a ``.pth`` line.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import msgspec
 import pytest
 
-pytestmark = pytest.mark.slow
+from protolearn.config import Settings
+from tests.integration.server import running_server
 
 ROOT = Path(__file__).resolve().parents[2]
 # What a wheel is built from; the checkout's build/ and *.egg-info never leak into the wheel.
@@ -95,6 +98,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     return Installed(venv=venv, elsewhere=elsewhere)
 
 
+@pytest.mark.slow
 def test_the_installed_package_is_imported_with_its_pages_and_models(installed: Installed) -> None:
     probe = _run(
         [
@@ -114,6 +118,7 @@ def test_the_installed_package_is_imported_with_its_pages_and_models(installed: 
     assert (models_dir / "manifest.toml").read_bytes() == (ROOT / "models" / "manifest.toml").read_bytes()
 
 
+@pytest.mark.slow
 def test_protolearn_serve_from_another_folder(installed: Installed) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -170,6 +175,7 @@ def _stop(server: subprocess.Popen[str]) -> str:
         raise
 
 
+@pytest.mark.slow
 def test_serve_names_the_setting_when_the_models_are_not_there(installed: Installed, tmp_path: Path) -> None:
     result = subprocess.run(  # noqa: S603 - our own command
         [str(installed.protolearn), "serve", "--port", "0"],
@@ -184,3 +190,21 @@ def test_serve_names_the_setting_when_the_models_are_not_there(installed: Instal
     assert f"PROTOLEARN_MODELS_DIR={tmp_path}" in result.stderr
     assert "is missing" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_pages_and_models_come_from_their_settings(settings: Settings, tmp_path: Path) -> None:
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "hello.html").write_text("<p>hello</p>")
+    moved = msgspec.structs.replace(settings, web_dir=pages, models_dir=tmp_path / "no-models")
+    async with running_server(moved) as url, httpx.AsyncClient(base_url=url) as client:
+        page = await client.get("/app/hello.html")
+        ready = await client.get("/readyz")
+        live = await client.get("/healthz")
+    assert page.status_code == 200
+    assert page.text == "<p>hello</p>"
+    assert ready.status_code == 503
+    assert ready.headers["content-type"].startswith("application/problem+json")
+    assert "models unavailable" in ready.json()["detail"]
+    assert "PROTOLEARN_MODELS_DIR" in ready.json()["detail"]
+    assert live.status_code == 200
