@@ -1,7 +1,12 @@
-"""Teachers' authoring: tests and questions, the question bank, publishing."""
+"""Teachers' authoring: tests and questions, the question bank, publishing.
+
+Also the building blocks other rooms use to write tests (``ai/`` adds generated questions with
+them), so a test and its questions are built and checked in one place.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -31,34 +36,22 @@ from protolearn.store.attempts import TestAttempt
 from protolearn.store.tests import Question, QuestionType, ReviewMode, Test
 from protolearn.store.users import Role
 
-__all__ = ("AuthoringService", "checked_question_fields", "question_out", "student_question")
+__all__ = (
+    "AuthoringService",
+    "checked_question_fields",
+    "question_out",
+    "rewrite_question",
+    "student_question",
+)
 
 
 def question_out(question: Question) -> QuestionOut:
-    return QuestionOut(
-        id=question.id,
-        test_id=question.test_id,
-        position=question.position,
-        question_text=question.question_text,
-        question_type=QuestionType(question.question_type),
-        options=list(question.options),
-        correct_answer=question.correct_answer,
-        points=question.points,
-        ai_generated=question.ai_generated,
-        teacher_edited=question.teacher_edited,
-        explanation=question.explanation,
-    )
+    return msgspec.convert(question, QuestionOut, from_attributes=True)
 
 
 def student_question(question: Question) -> StudentQuestion:
-    return StudentQuestion(
-        id=question.id,
-        test_id=question.test_id,
-        question_text=question.question_text,
-        question_type=QuestionType(question.question_type),
-        options=list(question.options),
-        points=question.points,
-    )
+    """The question without its answer key or explanation: the struct has no such fields."""
+    return msgspec.convert(question, StudentQuestion, from_attributes=True)
 
 
 def _test_fields(test: Test, question_count: int) -> dict[str, Any]:
@@ -109,7 +102,7 @@ def checked_question_fields(
             return [], correct_answer
 
 
-def _new_question(test_id: int, position: int, spec: QuestionIn) -> Question:
+def _new_question(test_id: int, position: int, spec: QuestionIn, *, ai_generated: bool) -> Question:
     options, correct_answer = checked_question_fields(spec.question_type, spec.options, spec.correct_answer)
     return Question(
         test_id=test_id,
@@ -120,7 +113,18 @@ def _new_question(test_id: int, position: int, spec: QuestionIn) -> Question:
         correct_answer=correct_answer,
         points=spec.points,
         explanation=spec.explanation,
+        ai_generated=ai_generated,
     )
+
+
+def rewrite_question(question: Question, spec: QuestionIn) -> None:
+    """Replace a question's text, type, options, answer key and explanation (checked); keeps its points."""
+    options, correct_answer = checked_question_fields(spec.question_type, spec.options, spec.correct_answer)
+    question.question_text = spec.question_text.strip()
+    question.question_type = spec.question_type.value
+    question.options = options
+    question.correct_answer = correct_answer
+    question.explanation = spec.explanation
 
 
 def _unset_removed(struct: msgspec.Struct) -> dict[str, Any]:
@@ -176,30 +180,7 @@ class AuthoringService:
         )
 
     async def create_test(self, principal: Principal, request: TestCreate) -> TestOut:
-        if request.is_published and not request.questions:
-            raise NotPublishable("a test needs at least one question to be published")
-        fields = _unset_removed(request)
-        proctoring: ProctoringSettings = fields.pop("proctoring")
-        fields.pop("questions")
-        test = Test(
-            teacher_id=principal.user_id,
-            **fields,
-        )
-        _apply_proctoring(test, proctoring)
-        test.title = test.title.strip()
-        self._session.add(test)
-        await self._session.flush()
-        questions = [
-            _new_question(test.id, position, spec) for position, spec in enumerate(request.questions)
-        ]
-        self._session.add_all(questions)
-        audit.record(
-            self._session,
-            actor_id=principal.user_id,
-            action="test.create",
-            object_type="test",
-            object_id=test.id,
-        )
+        test, questions = await self.add_test(principal, request)
         await self._session.commit()
         return TestOut(**_test_fields(test, len(questions)), questions=[question_out(q) for q in questions])
 
@@ -240,7 +221,7 @@ class AuthoringService:
 
     async def delete_test(self, principal: Principal, test_id: int) -> None:
         test = ensure_owns_test(principal, await self._load_test(test_id), test_id)
-        await self._refuse_if_attempted(test.id, "delete it")
+        await self.ensure_not_taken(test.id, "delete it")
         await self._session.delete(test)
         audit.record(
             self._session,
@@ -283,22 +264,18 @@ class AuthoringService:
 
     async def create_question(self, principal: Principal, request: QuestionCreate) -> QuestionOut:
         test = ensure_owns_test(principal, await self._session.get(Test, request.test_id), request.test_id)
-        await self._refuse_if_attempted(test.id, "add questions")
-        last = await self._session.scalar(
-            select(func.max(Question.position)).where(Question.test_id == test.id)
-        )
-        question = _new_question(test.id, 0 if last is None else last + 1, request)
-        self._session.add(question)
+        await self.ensure_not_taken(test.id, "add questions")
+        [question] = await self.add_questions(test.id, [request])
         await self._session.commit()
         return question_out(question)
 
     async def get_question(self, principal: Principal, question_id: int) -> QuestionOut:
-        return question_out(await self._owned_question(principal, question_id))
+        return question_out(await self.owned_question(principal, question_id))
 
     async def update_question(
         self, principal: Principal, question_id: int, request: QuestionUpdate
     ) -> QuestionOut:
-        question = await self._owned_question(principal, question_id)
+        question = await self.owned_question(principal, question_id)
         changes = _unset_removed(request)
         question_type = changes.get("question_type", QuestionType(question.question_type))
         options, correct_answer = checked_question_fields(
@@ -320,8 +297,8 @@ class AuthoringService:
         return question_out(question)
 
     async def delete_question(self, principal: Principal, question_id: int) -> None:
-        question = await self._owned_question(principal, question_id)
-        await self._refuse_if_attempted(question.test_id, "remove questions")
+        question = await self.owned_question(principal, question_id)
+        await self.ensure_not_taken(question.test_id, "remove questions")
         test = await self._session.get(Test, question.test_id)
         remaining = await self._session.scalar(
             select(func.count(Question.id)).where(Question.test_id == question.test_id)
@@ -330,6 +307,63 @@ class AuthoringService:
             raise NotPublishable("a published test keeps at least one question; unpublish it first")
         await self._session.delete(question)
         await self._session.commit()
+
+    # --- building blocks, also for ai/ (the caller commits) -------------------------------
+
+    async def add_test(self, principal: Principal, request: TestCreate) -> tuple[Test, list[Question]]:
+        """A new test of the principal's with its questions, flushed and audited; the caller commits."""
+        if request.is_published and not request.questions:
+            raise NotPublishable("a test needs at least one question to be published")
+        fields = _unset_removed(request)
+        proctoring: ProctoringSettings = fields.pop("proctoring")
+        fields.pop("questions")
+        test = Test(teacher_id=principal.user_id, **fields)
+        _apply_proctoring(test, proctoring)
+        test.title = test.title.strip()
+        self._session.add(test)
+        await self._session.flush()
+        questions = await self.add_questions(test.id, request.questions)
+        audit.record(
+            self._session,
+            actor_id=principal.user_id,
+            action="test.create",
+            object_type="test",
+            object_id=test.id,
+        )
+        return test, questions
+
+    async def add_questions(
+        self, test_id: int, specs: Sequence[QuestionIn], *, ai_generated: bool = False
+    ) -> list[Question]:
+        """Questions appended to a test (checked, after its last one), flushed; the caller commits.
+
+        Who may write to the test is the caller's check (``ensure_owns_test``, ``ensure_not_taken``).
+        """
+        last = await self._session.scalar(
+            select(func.max(Question.position)).where(Question.test_id == test_id)
+        )
+        first = 0 if last is None else last + 1
+        questions = [
+            _new_question(test_id, first + offset, spec, ai_generated=ai_generated)
+            for offset, spec in enumerate(specs)
+        ]
+        self._session.add_all(questions)
+        await self._session.flush()
+        return questions
+
+    async def owned_question(self, principal: Principal, question_id: int) -> Question:
+        """A question of a test the principal owns (its ``test`` loaded), else ``QuestionNotFound``."""
+        question = await self._session.scalar(
+            select(Question).where(Question.id == question_id).options(selectinload(Question.test))
+        )
+        if question is None or not owns_test(principal, question.test):
+            raise QuestionNotFound(f"question {question_id} not found")
+        return question
+
+    async def ensure_not_taken(self, test_id: int, what: str) -> None:
+        """``TestHasAttempts`` once any student has started the test: its questions are then fixed."""
+        if await self._session.scalar(select(exists().where(TestAttempt.test_id == test_id))):
+            raise TestHasAttempts(f"students have already taken this test; cannot {what}")
 
     # --- internals ------------------------------------------------------------------------
 
@@ -345,18 +379,6 @@ class AuthoringService:
         return await self._session.scalar(
             select(Test).where(Test.id == test_id).options(selectinload(Test.questions))
         )
-
-    async def _owned_question(self, principal: Principal, question_id: int) -> Question:
-        question = await self._session.scalar(
-            select(Question).where(Question.id == question_id).options(selectinload(Question.test))
-        )
-        if question is None or not owns_test(principal, question.test):
-            raise QuestionNotFound(f"question {question_id} not found")
-        return question
-
-    async def _refuse_if_attempted(self, test_id: int, what: str) -> None:
-        if await self._session.scalar(select(exists().where(TestAttempt.test_id == test_id))):
-            raise TestHasAttempts(f"students have already taken this test; cannot {what}")
 
 
 def proctoring_settings(test: Test) -> ProctoringSettings:
