@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from protolearn.ai.offline import explain_offline, generate_offline, refine_offline, tutor_offline
+from protolearn.ai.offline.generation import generate_offline
+from protolearn.ai.offline.refinement import refine_offline
+from protolearn.ai.offline.tutoring import explain_offline, tutor_offline
 from protolearn.ai.provider import DraftQuestion, GenerationSpec
 from protolearn.ai.retrieval import PassageIndex, SourceText
 from protolearn.ai.text import clean_text, key_terms, matchable, split_sentences

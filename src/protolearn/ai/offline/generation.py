@@ -1,7 +1,7 @@
-"""The offline provider: real questions, refinements and tutoring from the material alone.
+"""Offline question generation: real questions from the material alone, no network and no model.
 
-No network and no model. Deterministic: the same material and request give the same questions.
-Question kinds, each quoting the sentence it rests on as ``source_passage``:
+Deterministic: the same material and request give the same questions. Question kinds, each
+quoting the sentence it rests on as ``source_passage``:
 
 - short answer from definitions ("Photosynthesis is the process by which ..." -> "What is the
   term for the process by which ...?") and fill-in-the-blank on a key term;
@@ -16,33 +16,17 @@ multiple choice) are easy; rare terms, long sentences and recall (short answer) 
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import msgspec
+from protolearn.ai.offline.material import Material, shuffled, term_of
+from protolearn.ai.provider import DraftQuestion, Generated, GenerationSpec
+from protolearn.ai.text import DETERMINERS, KeyTerm, Sentence, TermKind
 
-from protolearn.ai.errors import FeedbackNotUnderstood
-from protolearn.ai.provider import DraftQuestion, Generated, GenerationSpec, Refined, TutorReply
-from protolearn.ai.retrieval import Passage
-from protolearn.ai.text import (
-    DETERMINERS,
-    KeyTerm,
-    Sentence,
-    TermKind,
-    clean_text,
-    content_words,
-    key_terms,
-    split_sentences,
-    stem,
-)
+__all__ = ("generate_offline",)
 
-__all__ = ("OFFLINE_MODEL", "OfflineProvider", "generate_offline")
-
-OFFLINE_MODEL = "offline-extractive-1"
 _BLANK = "_____"
 _MIN_WORDS, _MAX_WORDS = 6, 45
 _UNASKABLE_STARTS = re.compile(
@@ -70,94 +54,6 @@ class _Candidate:
     hardness: float
 
 
-@dataclass(slots=True)
-class _Material:
-    sentences: list[Sentence]
-    terms: list[KeyTerm]
-    terms_in: dict[int, list[KeyTerm]] = field(default_factory=dict)
-    by_kind: dict[TermKind, list[KeyTerm]] = field(default_factory=dict)
-    patterns: dict[str, re.Pattern[str]] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, text: str) -> _Material:
-        sentences = split_sentences(clean_text(text))
-        material = cls(sentences, key_terms(sentences))
-        terms_in: dict[int, list[KeyTerm]] = defaultdict(list)
-        by_kind: dict[TermKind, list[KeyTerm]] = defaultdict(list)
-        for term in material.terms:
-            by_kind[term.kind].append(term)
-            for index in term.sentences:
-                terms_in[index].append(term)
-        material.terms_in = dict(terms_in)
-        material.by_kind = dict(by_kind)
-        return material
-
-    def pattern(self, term: str) -> re.Pattern[str]:
-        found = self.patterns.get(term)
-        if found is None:
-            found = self.patterns[term] = re.compile(rf"(?<![\w-]){re.escape(term)}(?![\w-])", re.I)
-        return found
-
-    def distractors(self, answer: str, kind: TermKind, avoid: str, near: int, limit: int = 3) -> list[str]:
-        """Other terms of the same kind, absent from ``avoid``, most alike ``answer`` first."""
-        folded_answer = answer.casefold()
-        folded_avoid = avoid.casefold()
-        chosen: list[str] = []
-        seen = {folded_answer}
-        ranked = sorted(
-            self.by_kind.get(kind, ()),
-            key=lambda t: (
-                _numeric_distance(answer, t.text) if kind in (TermKind.YEAR, TermKind.NUMBER) else 0.0,
-                min((abs(i - near) for i in t.sentences), default=0) // 8,  # same topic first
-                abs(t.word_count - len(answer.split())),
-                -t.count,
-                t.key,
-            ),
-        )
-        for term in ranked:
-            key = term.key
-            if key in seen or key in folded_avoid or key in folded_answer or folded_answer in key:
-                continue
-            if stem(key) == stem(folded_answer):
-                continue
-            chosen.append(term.text if kind is not TermKind.CONCEPT else term.text.lower())
-            seen.add(key)
-            if len(chosen) == limit:
-                return chosen
-        if kind in (TermKind.YEAR, TermKind.NUMBER):
-            for variant in _number_variants(answer):
-                if variant.casefold() not in seen and variant.casefold() not in folded_avoid:
-                    chosen.append(variant)
-                    seen.add(variant.casefold())
-                    if len(chosen) == limit:
-                        break
-        return chosen
-
-
-def _numeric_distance(a: str, b: str) -> float:
-    try:
-        return abs(float(a.replace(",", "")) - float(b.replace(",", "")))
-    except ValueError:
-        return float("inf")
-
-
-def _number_variants(number: str) -> Iterable[str]:
-    """Plausible wrong numbers when the material has too few of its own."""
-    try:
-        value = float(number.replace(",", ""))
-    except ValueError:
-        return
-    whole = "." not in number
-    for delta in (1, -1, 10, -10, 2, -2) if whole and len(number) == 4 else ():
-        yield str(int(value) + delta)
-    for factor in (2.0, 0.5, 10.0, 1.5):
-        other = value * factor
-        if whole and other.is_integer():
-            yield str(int(other))
-        elif not whole:
-            yield f"{other:.{len(number.split('.')[-1])}f}"
-
-
 def _askable(sentence: Sentence) -> bool:
     text = sentence.text
     n = len(text.split())
@@ -171,7 +67,7 @@ def _askable(sentence: Sentence) -> bool:
     return symbols <= len(text) * 0.05
 
 
-def _with_blank(material: _Material, sentence: str, term: KeyTerm) -> str | None:
+def _with_blank(material: Material, sentence: str, term: KeyTerm) -> str | None:
     """The sentence with ``term`` blanked, or None when blanking it would not make a fair question."""
     pattern = material.pattern(term.text)
     found = list(pattern.finditer(sentence))
@@ -187,11 +83,6 @@ def _with_blank(material: _Material, sentence: str, term: KeyTerm) -> str | None
     return pattern.sub(_BLANK, sentence)
 
 
-def _shuffled(options: list[str], seed: str) -> list[str]:
-    """A fixed order per question, so the answer is not always first."""
-    return sorted(options, key=lambda o: hashlib.sha256(f"{seed}\x00{o}".encode()).hexdigest())
-
-
 def _hardness(kind: str, sentence: Sentence, term: KeyTerm | None, bonus: float = 0.0) -> float:
     length = min(len(sentence.text.split()) / _MAX_WORDS, 1.0) * 0.2
     rarity = 0.0 if term is None else (1 - min(term.count, 6) / 6) * 0.2
@@ -202,7 +93,7 @@ def _strip_article(term: str) -> str:
     return re.sub(r"^(an?|the)\s+", "", term.strip(), flags=re.I)
 
 
-def _definitions(material: _Material, askable: Sequence[Sentence]) -> list[tuple[Sentence, str, str]]:
+def _definitions(material: Material, askable: Sequence[Sentence]) -> list[tuple[Sentence, str, str]]:
     found = []
     for sentence in askable:
         match = _DEFINITION.match(sentence.text) or _CALLED.match(sentence.text)
@@ -219,14 +110,10 @@ def _definitions(material: _Material, askable: Sequence[Sentence]) -> list[tuple
     return found
 
 
-def _term_of(material: _Material, text: str) -> KeyTerm | None:
-    return next((t for t in material.terms if t.key == text.casefold()), None)
-
-
-def _definition_candidates(material: _Material, askable: Sequence[Sentence]) -> Iterable[_Candidate]:
+def _definition_candidates(material: Material, askable: Sequence[Sentence]) -> Iterable[_Candidate]:
     definitions = _definitions(material, askable)
     for sentence, term, definition in definitions:
-        key_term = _term_of(material, term)
+        key_term = term_of(material, term)
         kind = key_term.kind if key_term else TermKind.CONCEPT
         yield _Candidate(
             DraftQuestion(
@@ -255,7 +142,7 @@ def _definition_candidates(material: _Material, askable: Sequence[Sentence]) -> 
             DraftQuestion(
                 question_text=question,
                 type="mcq",
-                options=_shuffled(options, question),
+                options=shuffled(options, question),
                 correct_answer=answer,
                 explanation=f"The material defines it: {sentence.text}",
                 source_passage=sentence.text,
@@ -266,7 +153,7 @@ def _definition_candidates(material: _Material, askable: Sequence[Sentence]) -> 
         )
 
 
-def _term_candidates(material: _Material, askable: Sequence[Sentence]) -> Iterable[_Candidate]:
+def _term_candidates(material: Material, askable: Sequence[Sentence]) -> Iterable[_Candidate]:
     for sentence in askable:
         for term in material.terms_in.get(sentence.index, ()):
             blanked = _with_blank(material, sentence.text, term)
@@ -295,7 +182,7 @@ def _term_candidates(material: _Material, askable: Sequence[Sentence]) -> Iterab
                     DraftQuestion(
                         question_text=question,
                         type="mcq",
-                        options=_shuffled([answer, *distractors], question),
+                        options=shuffled([answer, *distractors], question),
                         correct_answer=answer,
                         explanation=explanation,
                         source_passage=sentence.text,
@@ -398,7 +285,7 @@ def _pick(candidates: Sequence[_Candidate], spec: GenerationSpec) -> list[_Candi
 
 
 def generate_offline(spec: GenerationSpec) -> Generated:
-    material = _Material.of(spec.material_text)
+    material = Material.of(spec.material_text)
     askable = [s for s in material.sentences if _askable(s)]
     wanted = set(spec.question_types)
     candidates = [
@@ -415,188 +302,3 @@ def generate_offline(spec: GenerationSpec) -> Generated:
         f"{len(material.terms)} key terms, {len(candidates)} candidates)"
     )
     return Generated(drafts=[c.draft for c in picked], prompt=prompt)
-
-
-# --- refinement ---------------------------------------------------------------------------
-
-_INTENTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("to_true_false", re.compile(r"\btrue[\s/-]*(or|/)?[\s-]*false\b|\bt/f\b", re.I)),
-    ("to_short_answer", re.compile(r"\bshort[\s-]answer\b|\bfill[\s-]in\b|\bopen[\s-]ended\b", re.I)),
-    ("to_mcq", re.compile(r"\bmultiple[\s-]choice\b|\bmcq\b", re.I)),
-    ("easier", re.compile(r"\beasier\b|\btoo (hard|difficult)\b|\bsimpler\b", re.I)),
-    ("harder", re.compile(r"\bharder\b|\bmore (difficult|challenging)\b|\btoo easy\b", re.I)),
-    (
-        "more_options",
-        re.compile(r"\bmore (options|choices|distractors)\b|\badd (an? )?(option|choice)", re.I),
-    ),
-    ("fewer_options", re.compile(r"\bfewer (options|choices)\b|\bremove (an? )?(option|choice)", re.I)),
-    ("shorter", re.compile(r"\bshorter\b|\bconcise\b|\btoo long\b|\bbrief", re.I)),
-    ("explain", re.compile(r"\bexplanation\b|\bexplain\b", re.I)),
-)
-_NEW_ANSWER = re.compile(
-    r"\b(?:correct )?answer (?:should be|is|must be|to)\s+[\"']?(?P<answer>[^\"'.]+)", re.I
-)
-_UNDERSTOOD = (
-    "make it true/false, short answer or multiple choice; easier or harder; more or fewer options; "
-    "shorter; add an explanation; 'the answer should be X'"
-)
-
-
-def refine_offline(question: DraftQuestion, feedback: str, passages: Sequence[Passage]) -> Refined:
-    intents = [name for name, pattern in _INTENTS if pattern.search(feedback)]
-    new_answer = _NEW_ANSWER.search(feedback)
-    if not intents and new_answer is None:
-        raise FeedbackNotUnderstood(
-            f"the offline assistant did not understand this feedback; it understands: {_UNDERSTOOD}"
-        )
-    source = question.source_passage or (passages[0].text if passages else "")
-    material = _Material.of(" ".join([source, *(p.text for p in passages)]))
-    draft = msgspec.structs.replace(question, options=list(question.options))  # a copy to change
-    changes: list[str] = []
-    if new_answer is not None:
-        _set_answer(draft, new_answer.group("answer").strip(), changes)
-    for intent in intents:
-        _apply_intent(intent, draft, material, source, changes)
-    if not changes:
-        raise FeedbackNotUnderstood(
-            "the offline assistant understood the feedback but could not apply it to this question "
-            f"(a {question.type} question); it understands: {_UNDERSTOOD}"
-        )
-    return Refined(question=draft, changes=changes, prompt=f"offline refine: {feedback}")
-
-
-def _set_answer(draft: DraftQuestion, answer: str, changes: list[str]) -> None:
-    if draft.type == "mcq" and answer not in draft.options:
-        old = str(draft.correct_answer)
-        draft.options = [answer if o == old else o for o in draft.options]
-    draft.correct_answer = answer
-    changes.append(f"answer set to {answer!r}")
-
-
-def _apply_intent(
-    intent: str, draft: DraftQuestion, material: _Material, source: str, changes: list[str]
-) -> None:
-    answer = str(draft.correct_answer)
-    match intent, draft.type:
-        case "to_true_false", t if t != "true_false" and source:
-            draft.type, draft.question_text = "true_false", f"True or false: {source}"
-            draft.options, draft.correct_answer = ["true", "false"], "true"
-            changes.append("made a true/false statement from the source passage")
-        case ("to_short_answer", "mcq") | ("harder", "mcq"):
-            draft.type, draft.options = "short_answer", []
-            draft.question_text = draft.question_text.replace(
-                "Which answer completes the statement?", "Fill in the blank:"
-            )
-            changes.append("asked for the answer without options (short answer)")
-        case ("to_mcq", "short_answer") | ("easier", "short_answer") | ("more_options", "short_answer"):
-            distractors = _distractors_for(material, answer, source)
-            if len(distractors) >= 2:
-                draft.type, draft.options = "mcq", _shuffled([answer, *distractors], draft.question_text)
-                draft.question_text = draft.question_text.replace(
-                    "Fill in the blank:", "Which answer completes the statement?"
-                )
-                changes.append(f"offered {len(distractors) + 1} options from the material's key terms")
-        case "easier", "mcq" if len(draft.options) > 3:
-            removed = next(o for o in reversed(draft.options) if o != answer)
-            draft.options.remove(removed)
-            changes.append(f"removed the option {removed!r}")
-        case "fewer_options", "mcq" if len(draft.options) > 2:
-            removed = next(o for o in reversed(draft.options) if o != answer)
-            draft.options.remove(removed)
-            changes.append(f"removed the option {removed!r}")
-        case "more_options", "mcq":
-            extra = [d for d in _distractors_for(material, answer, source, limit=6) if d not in draft.options]
-            if extra:
-                draft.options.append(extra[0])
-                changes.append(f"added the option {extra[0]!r}")
-        case "shorter", _:
-            shorter = re.sub(r"\s*\([^)]*\)", "", draft.question_text)
-            shorter = re.sub(r"^(according to the material,?\s*)", "", shorter, flags=re.I)
-            if shorter != draft.question_text:
-                draft.question_text = shorter
-                changes.append("shortened the question")
-        case "explain", _ if source:
-            draft.explanation = f"The material says: {source}"
-            changes.append("explained the answer with the source passage")
-
-
-def _distractors_for(material: _Material, answer: str, source: str, limit: int = 3) -> list[str]:
-    term = _term_of(material, answer)
-    kind = (
-        term.kind
-        if term
-        else (TermKind.YEAR if re.fullmatch(r"1\d{3}|20\d{2}", answer) else TermKind.CONCEPT)
-    )
-    return material.distractors(answer, kind, avoid=source, near=0, limit=limit)
-
-
-# --- tutoring and explanations ------------------------------------------------------------
-
-
-def tutor_offline(question: str, passages: Sequence[Passage], weak_topics: Sequence[str]) -> TutorReply:
-    if not passages:
-        answer = (
-            "I could not find this in the course materials. Try naming the topic the way your "
-            "teacher's material does, or ask your teacher."
-        )
-        return TutorReply(answer=answer, follow_up_questions=[], related_topics=list(weak_topics)[:5])
-    quoted = " ".join(f"From \u201c{p.title}\u201d, page {p.page}: {p.text}" for p in passages[:2])
-    asked = set(content_words(question))
-    material = _Material.of("\n\n".join(p.text for p in passages))
-    topics = [
-        t.text
-        for t in material.terms
-        if t.kind in (TermKind.CONCEPT, TermKind.PROPER) and stem(t.key.split()[-1]) not in asked
-    ]
-    follow_up = [f"What is {topics[0]}?"] if topics else []
-    if len(topics) >= 2:
-        follow_up.append(f"How is {topics[0]} related to {topics[1]}?")
-    follow_up.append("Can you explain this in your own words, with an example?")
-    related = list(dict.fromkeys([*topics[:4], *weak_topics]))[:6]
-    return TutorReply(answer=quoted, follow_up_questions=follow_up, related_topics=related)
-
-
-def explain_offline(
-    question: DraftQuestion, student_answer: str, is_correct: bool, passages: Sequence[Passage]
-) -> str:
-    given = student_answer.strip() or "no answer"
-    parts = [
-        f"Your answer \u201c{given}\u201d is {'correct' if is_correct else 'not correct'}.",
-    ]
-    if not is_correct:
-        parts.append(f"The correct answer is \u201c{question.correct_answer}\u201d.")
-    if question.explanation:
-        parts.append(question.explanation)
-    if passages:
-        best = passages[0]
-        parts.append(f"See \u201c{best.title}\u201d, page {best.page}: {best.text}")
-    return " ".join(parts)
-
-
-class OfflineProvider:
-    """The embedded default; CPU work runs on a thread so the event loop stays free."""
-
-    name = "offline"
-    model = OFFLINE_MODEL
-
-    async def generate(self, spec: GenerationSpec) -> Generated:
-        return await asyncio.to_thread(generate_offline, spec)
-
-    async def refine(self, question: DraftQuestion, feedback: str, passages: Sequence[Passage]) -> Refined:
-        return await asyncio.to_thread(refine_offline, question, feedback, passages)
-
-    async def tutor(
-        self, question: str, passages: Sequence[Passage], weak_topics: Sequence[str]
-    ) -> TutorReply:
-        return await asyncio.to_thread(tutor_offline, question, passages, weak_topics)
-
-    async def explain(
-        self, question: DraftQuestion, student_answer: str, is_correct: bool, passages: Sequence[Passage]
-    ) -> str:
-        return explain_offline(question, student_answer, is_correct, passages)
-
-    async def probe(self) -> bool:
-        return True
-
-    async def close(self) -> None:
-        return None
