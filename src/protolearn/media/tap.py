@@ -82,14 +82,9 @@ class TappedFrame:
 class VideoHealth:
     """One stream's video as the tap sees it."""
 
-    attached: float  # time.monotonic() the tap began decoding the stream
     last_usable: float | None = None  # arrival of the last picture handed out for analysis
     problem: str = ""  # the last reason a frame was not usable
     problem_at: float | None = None
-
-    def usable_since(self) -> float:
-        """When the stream last gave a usable picture (its attach time if never)."""
-        return self.attached if self.last_usable is None else self.last_usable
 
 
 @dataclass(slots=True)
@@ -174,7 +169,7 @@ class _StreamDecoder:
         self.tap = tap
         self.hub = hub
         self.rate_fps = rate_fps
-        self.health = VideoHealth(attached=time.monotonic())
+        self.health = VideoHealth()
         self._pending: list[EncodedFrame] = []
         self._wake = asyncio.Event()
         self._codec = av.CodecContext.create("libvpx", "r")

@@ -55,6 +55,7 @@ MEDIA_FLOWING_S = 1.0
 class _Session:
     attempt_id: int
     analysis_fps: float
+    started: float  # the supervisor's clock
     segments: SegmentRecorder
     recorder: ViolationRecorder
     rules: RuleEngine = field(init=False)
@@ -118,7 +119,7 @@ class ProctoringSupervisor:
             failures=self.task_failures,
             clip_store=self.clip_store,
         )
-        session = _Session(attempt_id, analysis_fps, segments, recorder)
+        session = _Session(attempt_id, analysis_fps, self.clock(), segments, recorder)
         session.rules = RuleEngine(thresholds or RuleThresholds(), recorder.opened, recorder.closed)
         self._sessions[attempt_id] = session
         hub.add_listener(segments.on_frame)
@@ -197,7 +198,8 @@ class ProctoringSupervisor:
             if health is None or hub.state != "live" or now - hub.last_media > MEDIA_FLOWING_S:
                 continue
             stale_after = max(1.5, 3 / session.analysis_fps)
-            usable = now - health.usable_since() <= stale_after
+            last_usable = session.started if health.last_usable is None else health.last_usable
+            usable = now - last_usable <= stale_after
             reason = health.problem.replace("_", " ") if health.problem else "no video frames"
             session.rules.video(now, usable, f"no usable picture from the camera ({reason})")
 
