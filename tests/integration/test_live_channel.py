@@ -10,6 +10,7 @@ from typing import Any
 
 import av
 import pytest
+from aiortc import RTCPeerConnection
 from websockets.exceptions import InvalidStatus
 
 from tests.e2e.peers import FaceCamera, Tone
@@ -205,3 +206,46 @@ async def test_teachers_get_violations_live_and_can_warn_and_terminate(
     async with live(base_url, exam["students"][1]) as other_student:
         [reply] = await exchange(other_student, {"type": "warn", "attempt_id": attempt_id, "message": "x"})
         assert reply["status"] in (403, 404)
+
+
+async def test_a_teacher_who_watches_again_hears_only_the_new_attempt(
+    base_url: str, exam: dict[str, Any]
+) -> None:
+    first_id, second_id = (attempt["attempt_id"] for attempt in exam["attempts"])
+    async with (
+        live(base_url, exam["students"][0]) as first,
+        live(base_url, exam["students"][1]) as second,
+        live(base_url, exam["teacher"]) as teacher_socket,
+    ):
+        students = [await publish_over(first, first_id), await publish_over(second, second_id)]
+        viewer, _ = await watch_over(teacher_socket, {"type": "watch", "attempt_id": first_id})
+        heard = await receive_until(teacher_socket, "student-status")
+        assert heard[-1]["attempt_id"] == first_id
+        await viewer.close()
+
+        viewer, _ = await watch_over(teacher_socket, {"type": "watch", "attempt_id": second_id})
+        # Both students stream alike, so a leaked subscription would interleave the first's status.
+        statuses: list[int] = []
+        while statuses.count(second_id) < 3:
+            statuses += [m["attempt_id"] for m in await receive_until(teacher_socket, "student-status")]
+        assert set(statuses) == {second_id}
+        await viewer.close()
+        for student in students:
+            await student.close()
+
+
+async def test_an_offer_without_video_is_refused_and_the_channel_stays_open(
+    base_url: str, exam: dict[str, Any]
+) -> None:
+    attempt_id = exam["attempts"][0]["attempt_id"]
+    audio_only = RTCPeerConnection()
+    audio_only.addTrack(Tone())
+    await audio_only.setLocalDescription(await audio_only.createOffer())
+    async with live(base_url, exam["students"][0]) as socket:
+        offer = {"type": "webrtc-offer", "attempt_id": attempt_id, "sdp": audio_only.localDescription.sdp}
+        [reply] = await exchange(socket, offer)
+        assert (reply["type"], reply["status"], reply["code"]) == ("error", 422, "NegotiationFailed")
+        assert "camera" in reply["detail"]
+        student = await publish_over(socket, attempt_id)  # the same socket still works
+        await student.close()
+    await audio_only.close()
