@@ -40,6 +40,7 @@ bench: $(STAMP) models
 	$(BIN)/python benchmarks/relay_capacity.py
 	$(BIN)/python benchmarks/proctoring_latency.py
 	$(BIN)/python benchmarks/ai_authoring.py
+	$(BIN)/python benchmarks/ring_buffer.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var/model-build

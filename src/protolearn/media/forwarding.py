@@ -21,6 +21,8 @@ from aiortc.mediastreams import MediaStreamError
 from av.frame import Frame
 from av.packet import Packet
 
+from protolearn.media.vp8 import is_vp8_keyframe
+
 __all__ = (
     "AUDIO_CLOCK",
     "LATENCY_WINDOW",
@@ -41,11 +43,6 @@ AUDIO_BACKLOG = 50
 # growing: one relay's stats see every viewer's frames (65 per second per viewer of one stream),
 # so this is ~17 minutes of one watched stream, ~20 s of 50 (about 2 MB of floats).
 LATENCY_WINDOW = 65_536
-
-
-def is_vp8_keyframe(data: bytes) -> bool:
-    """RFC 6386 9.1: bit 0 of the first byte of a VP8 frame is 0 for a key frame."""
-    return bool(data) and data[0] & 1 == 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ import av
 
 from protolearn.media.errors import MediaError
 from protolearn.media.forwarding import AUDIO_CLOCK, VIDEO_CLOCK, EncodedFrame
+from protolearn.media.vp8 import keyframe_size
 
 __all__ = ("Clip", "ClipStore", "ClipUnavailable", "SegmentRecorder")
 
@@ -185,11 +186,11 @@ def _write_webm(frames: list[EncodedFrame], path: Path, wall_offset: float) -> C
 
 
 def vp8_size(keyframe: bytes) -> tuple[int, int]:
-    """Width and height from a VP8 key frame header (RFC 6386 9.1: 3-byte tag, start code
-    9d 01 2a, then 14-bit width and height, little-endian)."""
-    if len(keyframe) < 10 or keyframe[3:6] != b"\x9d\x01\x2a":
+    """Width and height of the clip's first key frame."""
+    size = keyframe_size(keyframe)
+    if size is None:
         raise ClipUnavailable("the first video frame is not a VP8 key frame")
-    return int.from_bytes(keyframe[6:8], "little") & 0x3FFF, int.from_bytes(keyframe[8:10], "little") & 0x3FFF
+    return size
 
 
 class ClipStore:
