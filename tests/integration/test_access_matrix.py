@@ -7,6 +7,7 @@ actor must get: 2xx, 401, 403 (role not allowed) or 404 (allowed role, not their
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -57,6 +58,13 @@ async def build_world(api: Api) -> World:
     violation = reported.json()["id"]
     evidence = await attach_evidence(api.settings, violation)
     uploaded = await teacher.post("/api/ai/upload-material", files=_material_upload())
+    # A loaded machine may answer 202 (still being read): generation below needs the text. 120 s
+    # bounds a hung extraction only.
+    for _ in range(1200):
+        material = await teacher.get(f"/api/ai/materials/{uploaded.json()['material_id']}")
+        if material.json()["status"] != "processing":
+            break
+        await asyncio.sleep(0.1)
     return World(
         actors=actors,
         published_test=published["id"],
