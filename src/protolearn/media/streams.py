@@ -88,6 +88,8 @@ class StreamHub:
 
     def deliver(self, frame: EncodedFrame) -> None:
         """One whole encoded frame from the publisher, on the event loop."""
+        if self.state == "closed":
+            return  # a frame still in flight when the stream was closed
         self.last_media = frame.arrived
         if frame.keyframe:
             self.last_keyframe = frame.arrived

@@ -233,12 +233,6 @@ async def test_close_stops_the_viewers_clears_the_listeners_and_says_closed() ->
     assert stream.state == "closed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="StreamHub.deliver sets any non-live state to live, closed included: a frame still in "
-    "flight after close() (Relay.close_stream awaits connection.close() after hub.close()) "
-    "emits a 'live' StreamEvent for the closed stream",
-)
 async def test_a_closed_stream_stays_closed_when_a_late_frame_arrives() -> None:
     stream, events = hub()
     stream.deliver(video(0, keyframe=True))
