@@ -160,7 +160,7 @@ async def test_a_viewer_whose_track_fails_is_counted_and_the_others_still_get_th
     def push(_frame: EncodedFrame) -> None:
         raise RuntimeError("viewer gone")
 
-    failing.push = push  # type: ignore[method-assign]
+    failing.push = push  # type: ignore[method-assign,assignment]
     seen: list[EncodedFrame] = []
     stream.add_listener(seen.append)
     with caplog.at_level(logging.ERROR, logger="protolearn.media.streams"):

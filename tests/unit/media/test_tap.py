@@ -1,0 +1,407 @@
+"""FrameTap on real VP8: frames at the analysis rate, sizes bounded both ways, every bad frame
+counted under its own stream and skipped, decoding resumed at the next good key frame."""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import functools
+import itertools
+import random
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import av
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from protolearn.media.forwarding import VIDEO_CLOCK, EncodedFrame, ForwardingStats, is_vp8_keyframe
+from protolearn.media.streams import StreamHub
+from protolearn.media.tap import FrameTap, TappedFrame
+
+FPS = 15
+TICKS = VIDEO_CLOCK // FPS  # RTP ticks between two frames at 15 fps
+SSRC = 99
+
+
+def scene(width: int, height: int, brightness: int = 255) -> npt.NDArray[np.uint8]:
+    """A bright, textured RGB picture: ramps and a checkerboard, easy on the encoder."""
+    y, x = np.mgrid[0:height, 0:width]
+    red = x * 255 // max(1, width - 1)
+    green = y * 255 // max(1, height - 1)
+    blue = ((x // 32 + y // 32) % 2) * 200 + 40
+    picture = np.dstack([red, green, blue]) * brightness // 255
+    return np.ascontiguousarray(picture.astype(np.uint8))
+
+
+@functools.cache
+def vp8(width: int, height: int, frames: int, shift: int = 0, brightness: int = 255) -> tuple[bytes, ...]:
+    """Real VP8 (libvpx) of a swaying picture at width x height, starting `shift` pixels to the
+    right (a new scene for the frozen check): a key frame, then deltas."""
+    codec = av.CodecContext.create("libvpx", "w")
+    codec.width, codec.height, codec.pix_fmt = width, height, "yuv420p"
+    codec.time_base = fractions.Fraction(1, FPS)
+    codec.bit_rate = 600_000
+    codec.options = {"deadline": "realtime", "cpu-used": "8"}
+    picture = scene(width, height, brightness)
+    packets: list[bytes] = []
+    for index in range(frames):
+        moved = np.ascontiguousarray(np.roll(picture, shift + 3 * index, axis=1))
+        frame = av.VideoFrame.from_ndarray(moved, format="rgb24").reformat(format="yuv420p")
+        frame.pts = index
+        packets += [bytes(packet) for packet in codec.encode(frame)]
+    packets += [bytes(packet) for packet in codec.encode(None)]
+    assert is_vp8_keyframe(packets[0])
+    assert not any(is_vp8_keyframe(packet) for packet in packets[1:])
+    return tuple(packets)
+
+
+def forged_keyframe(width: int, height: int, body: int, rng: random.Random) -> bytes:
+    """A VP8 key frame header claiming width x height, followed by random bytes."""
+    size = body.to_bytes(3, "little")
+    tag = bytes([(size[0] << 5) & 0xE0 | 0x10, size[1], size[2]])  # key frame, shown
+    return (
+        tag
+        + b"\x9d\x01\x2a"
+        + width.to_bytes(2, "little")
+        + height.to_bytes(2, "little")
+        + rng.randbytes(body)
+    )
+
+
+def garbage(rng: random.Random, keyframe_bit: bool) -> bytes:
+    """Random bytes whose first bit says key frame (without a key frame's start code) or not."""
+    first = rng.randrange(256) & 0xFE if keyframe_bit else rng.randrange(256) | 1
+    return bytes([first]) + rng.randbytes(600)
+
+
+async def until(condition: Callable[[], bool], within: float = 30.0) -> None:
+    """Polls condition() until true; fails the test after `within` seconds (a generous bound:
+    decoding runs on a worker thread of a machine that may be busy)."""
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {within} s")
+        await asyncio.sleep(0.005)
+
+
+def accounted(tap: FrameTap) -> int:
+    """Encoded video frames the tap has finished with: each one is decoded, fails to decode or
+    is dropped (refused, or waiting for a key frame)."""
+    return tap.stats.decoded + tap.stats.decode_errors + tap.stats.dropped_encoded
+
+
+def outcomes(tap: FrameTap, stream_id: str) -> int:
+    """Results applied for a stream: each frame due is tapped or a problem, and each refused
+    or undecodable frame is a problem."""
+    problems = sum(count for (stream, _kind), count in tap.stats.problems.items() if stream == stream_id)
+    return tap.stats.streams.get(stream_id, 0) + problems
+
+
+def problems_of(tap: FrameTap, stream_id: str) -> dict[str, int]:
+    return {kind: count for (stream, kind), count in tap.stats.problems.items() if stream == stream_id}
+
+
+def tapped(tap: FrameTap) -> list[TappedFrame]:
+    frames: list[TappedFrame] = []
+    while not tap.frames.empty():
+        frames.append(tap.frames.get_nowait())
+    return frames
+
+
+class Publisher:
+    """Sends payloads into a stream's hub at 15 fps of media time, one at a time: each is
+    waited for (decoded or dropped) before the next, so the decoder never falls behind."""
+
+    def __init__(self, tap: FrameTap, stream_id: str) -> None:
+        self.tap = tap
+        self.hub = StreamHub(stream_id, ForwardingStats(), lambda _event: None)
+        tap.attach(self.hub)
+        self.index = 0
+
+    @property
+    def stream_id(self) -> str:
+        return self.hub.stream_id
+
+    async def send(self, payloads: tuple[bytes, ...] | list[bytes], every: int = 1) -> list[EncodedFrame]:
+        """every: frames of media time between two payloads (a larger step makes each one due)."""
+        sent: list[EncodedFrame] = []
+        for data in payloads:
+            frame = EncodedFrame("video", data, self.index * TICKS, is_vp8_keyframe(data), time.monotonic())
+            self.index += every
+            await self._deliver(frame)
+            sent.append(frame)
+        return sent
+
+    async def _deliver(self, frame: EncodedFrame) -> None:
+        target = accounted(self.tap) + 1
+        self.hub.deliver(frame)
+        await until(lambda: accounted(self.tap) >= target)
+
+    async def settled(self, expected_outcomes: int) -> None:
+        await until(lambda: outcomes(self.tap, self.stream_id) >= expected_outcomes)
+        assert outcomes(self.tap, self.stream_id) == expected_outcomes
+
+
+@pytest.fixture
+def executor() -> Iterator[ThreadPoolExecutor]:
+    pool = ThreadPoolExecutor(1)
+    yield pool
+    pool.shutdown(wait=True)
+
+
+@pytest.fixture
+async def tap(executor: ThreadPoolExecutor) -> AsyncIterator[FrameTap]:
+    frame_tap = FrameTap(executor, rate_fps=2.0, capacity=64)
+    yield frame_tap
+    await frame_tap.close()
+
+
+def due_frames(frames: int, rate_fps: float = 2.0) -> int:
+    """How many of `frames` consecutive 15 fps frames from media time 0 are due at rate_fps."""
+    due, next_due = 0, 0.0
+    for index in range(frames):
+        media_time = index / FPS
+        if media_time + 1e-3 >= next_due:
+            due += 1
+            next_due = max(next_due + 1 / rate_fps, media_time)
+    return due
+
+
+# --- sizes ---------------------------------------------------------------------------------------
+
+
+async def test_a_640x480_stream_is_tapped_at_the_rate(tap: FrameTap) -> None:
+    publisher = Publisher(tap, "7")
+    sent = await publisher.send(vp8(640, 480, 3 * FPS))
+    await publisher.settled(due_frames(3 * FPS))
+
+    frames = tapped(tap)
+    assert len(frames) == 6  # 3 s at 2 fps
+    for frame in frames:
+        assert frame.stream_id == "7"
+        assert frame.pixels.shape == (720, 640)  # I420 of 640x480
+        assert frame.pixels.dtype == np.uint8
+    # The first frame at or after each half second: 2 fps on average, whatever the camera's rate.
+    times = [frame.media_time for frame in frames]
+    assert times == pytest.approx([index / FPS for index in (0, 8, 15, 23, 30, 38)])
+    assert tap.stats.decoded == len(sent)
+    assert tap.stats.tapped == tap.stats.streams["7"] == 6
+    assert tap.stats.problems == {}
+    health = tap.health("7")
+    assert health is not None
+    assert health.last_usable == frames[-1].arrived
+    assert health.problem == ""
+
+
+async def test_a_641x481_stream_is_tapped_at_an_even_640x480(tap: FrameTap) -> None:
+    publisher = Publisher(tap, "7")
+    await publisher.send(vp8(641, 481, 2 * FPS))
+    await publisher.settled(due_frames(2 * FPS))
+
+    frames = tapped(tap)
+    assert len(frames) == due_frames(2 * FPS)
+    assert {frame.pixels.shape for frame in frames} == {(720, 640)}
+    assert tap.stats.problems == {}  # no "conversion" problem, nor any other
+    health = tap.health("7")
+    assert health is not None
+    assert health.last_usable == frames[-1].arrived
+
+
+async def test_a_1920x1200_stream_is_scaled_down_for_analysis(tap: FrameTap) -> None:
+    publisher = Publisher(tap, "7")
+    await publisher.send(vp8(1920, 1200, 3))
+    await publisher.settled(1)
+
+    [frame] = tapped(tap)
+    rows, width = frame.pixels.shape
+    height = rows * 2 // 3
+    assert (width, height) == (1152, 720)  # within 1280x720, the aspect ratio kept
+    assert width % 2 == 0
+    assert height % 2 == 0
+    assert tap.stats.problems == {}
+
+
+async def test_a_tiny_key_frame_is_refused_and_the_decoder_waits_for_a_good_one(tap: FrameTap) -> None:
+    publisher = Publisher(tap, "7")
+    await publisher.send(vp8(640, 480, 8))  # due: the first frame only
+    await publisher.settled(1)
+    decoded = tap.stats.decoded
+
+    await publisher.send(vp8(8, 8, 1))  # a key frame at a new, tiny size
+    assert tap.stats.problems == {("7", "too_small"): 1}  # refused before decoding
+    assert tap.stats.decoded == decoded
+    dropped = tap.stats.dropped_encoded
+    assert dropped == 1
+
+    later = vp8(640, 480, 16, shift=100)
+    await publisher.send(later[1:8])  # deltas of a key frame the tap never decoded
+    assert tap.stats.dropped_encoded == dropped + 7
+    assert tap.stats.decoded == decoded
+
+    resumed = await publisher.send(later)  # the next acceptable key frame
+    await until(lambda: tap.stats.streams.get("7", 0) >= 2)
+    assert tap.stats.decoded == decoded + len(later)
+    frames = tapped(tap)
+    assert frames[-1].arrived >= resumed[0].arrived
+    assert {frame.pixels.shape for frame in frames} == {(720, 640)}
+    assert problems_of(tap, "7") == {"too_small": 1}
+    health = tap.health("7")
+    assert health is not None
+    assert health.problem == "too_small"
+    assert health.last_usable is not None
+    assert health.last_usable >= resumed[0].arrived
+
+
+async def test_a_key_frame_claiming_16000x16000_is_refused_as_too_large(tap: FrameTap) -> None:
+    publisher = Publisher(tap, "7")
+    await publisher.send(vp8(640, 480, 2))
+    await publisher.settled(1)
+    decoded = tap.stats.decoded
+
+    [forged] = await publisher.send([forged_keyframe(16000, 16000, 400, random.Random(1))])
+
+    assert tap.stats.problems == {("7", "too_large"): 1}
+    assert tap.stats.decoded == decoded  # never decoded
+    health = tap.health("7")
+    assert health is not None
+    assert (health.problem, health.problem_at) == ("too_large", forged.arrived)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="_StreamDecoder._due sets _next_due = max(_next_due + 1/rate, media_time): after a gap "
+    "longer than 1/rate (frames refused or skipped), the next due frame sets _next_due to its own "
+    "media time, so the frame right after it is due too: two frames 1/15 s apart at 2 fps",
+)
+async def test_after_a_gap_the_tap_still_hands_out_at_most_its_rate(tap: FrameTap) -> None:
+    publisher = Publisher(tap, "7")
+    await publisher.send(vp8(640, 480, 2))
+    await publisher.settled(1)
+    await publisher.send(vp8(8, 8, 1))  # refused: the frames after it wait for a key frame
+    publisher.index += 2 * FPS  # and the camera's next key frame comes 2 s later
+    await publisher.send(vp8(640, 480, FPS, shift=100))
+    # The first picture, too_small, then 1 s at 2 fps (one more with the fault).
+    await until(lambda: outcomes(tap, "7") >= 1 + 1 + 2)
+
+    times = [frame.media_time for frame in tapped(tap)]
+    assert len(times) >= 3
+    assert all(later - earlier >= 1 / 2.0 - 1 / FPS for earlier, later in itertools.pairwise(times))
+
+
+# --- garbage -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("keyframe_bit", [False, True], ids=["delta", "keyframe-bit"])
+async def test_random_bytes_are_undecodable_and_a_new_key_frame_recovers(
+    tap: FrameTap, keyframe_bit: bool
+) -> None:
+    publisher = Publisher(tap, "7")
+    receiver = PliRecorder()
+    publisher.hub.video_receiver(receiver)  # type: ignore[arg-type]
+    publisher.hub.on_packet("video", SSRC, None)
+
+    first = vp8(640, 480, 16)
+    await publisher.send(first[:8])
+    await publisher.settled(1)
+    decoded = tap.stats.decoded
+
+    await publisher.send([garbage(random.Random(2), keyframe_bit)])
+    await until(lambda: problems_of(tap, "7") == {"undecodable": 1})
+    await publisher.send(first[8:12])  # deltas that depend on what came before: skipped
+    assert tap.stats.decoded == decoded
+    if not keyframe_bit:  # decoded and failed: the tap asks the publisher for a key frame
+        assert tap.stats.decode_errors == 1
+        await until(lambda: receiver.plis == [SSRC])
+
+    resumed = await publisher.send(vp8(640, 480, 16, shift=100))
+    await until(lambda: tap.stats.streams.get("7", 0) >= 2)
+    assert tap.stats.decoded == decoded + 16
+    frames = tapped(tap)
+    assert frames[-1].arrived >= resumed[0].arrived
+    assert problems_of(tap, "7") == {"undecodable": 1}
+    health = tap.health("7")
+    assert health is not None
+    assert health.last_usable is not None
+    assert health.last_usable >= resumed[0].arrived
+
+
+class PliRecorder:
+    """Stands in for the publisher's RTCRtpReceiver: records the key frames asked for."""
+
+    def __init__(self) -> None:
+        self.plis: list[int] = []
+
+    async def _send_rtcp_pli(self, media_ssrc: int) -> None:
+        self.plis.append(media_ssrc)
+
+
+# --- frozen pictures -----------------------------------------------------------------------------
+
+
+async def test_identical_bright_frames_are_frozen_and_not_usable(tap: FrameTap) -> None:
+    publisher = Publisher(tap, "7")
+    [key] = vp8(640, 480, 1)
+    # The same picture again and again, each due (8 frames of media time apart, over 0.5 s).
+    sent = await publisher.send([key] * 5, every=8)
+    await publisher.settled(5)
+
+    assert len(tapped(tap)) == 1
+    assert problems_of(tap, "7") == {"frozen": 4}
+    health = tap.health("7")
+    assert health is not None
+    assert health.last_usable == sent[0].arrived  # the frozen ones are not usable
+    assert (health.problem, health.problem_at) == ("frozen", sent[-1].arrived)
+
+    moving = await publisher.send(vp8(640, 480, 16, shift=100))  # the picture moves again: usable
+    await until(lambda: tap.stats.streams.get("7", 0) >= 2)
+    assert health.last_usable >= moving[0].arrived
+
+
+async def test_a_dark_still_picture_is_not_reported_frozen(tap: FrameTap) -> None:
+    publisher = Publisher(tap, "7")
+    [key] = vp8(640, 480, 1, brightness=20)
+    sent = await publisher.send([key] * 5, every=8)
+    await publisher.settled(5)
+
+    frames = tapped(tap)
+    assert len(frames) == 5
+    assert float(frames[0].pixels[:480].mean()) < 40  # too dark to tell frozen from still
+    assert problems_of(tap, "7") == {}
+    health = tap.health("7")
+    assert health is not None
+    assert health.last_usable == sent[-1].arrived
+
+
+# --- streams apart -------------------------------------------------------------------------------
+
+
+async def test_one_streams_problems_never_appear_under_another(tap: FrameTap) -> None:
+    hostile, honest = Publisher(tap, "13"), Publisher(tap, "7")
+    rng = random.Random(3)
+    good = vp8(640, 480, 16)
+    [key] = vp8(640, 480, 1)
+
+    await honest.send(good[:8])
+    await hostile.send(vp8(8, 8, 1))
+    await honest.send(good[8:])
+    await hostile.send([forged_keyframe(16000, 16000, 400, rng)])
+    await hostile.send(vp8(641, 481, 4))
+    await hostile.send([garbage(rng, keyframe_bit=False)])
+    await honest.send(vp8(640, 480, 8))
+    await hostile.send([key] * 4, every=8)
+    await honest.send(vp8(640, 480, 16, shift=50))
+
+    await until(lambda: set(problems_of(tap, "13")) == {"too_small", "too_large", "undecodable", "frozen"})
+    await honest.settled(due_frames(16 + 8 + 16))  # one continuous 15 fps stream
+    assert {stream for stream, _kind in tap.stats.problems} == {"13"}
+    honest_health, hostile_health = tap.health("7"), tap.health("13")
+    assert honest_health is not None
+    assert hostile_health is not None
+    assert honest_health.problem == ""
+    assert honest_health.problem_at is None
+    assert hostile_health.problem == "frozen"
+    streams = {frame.stream_id for frame in tapped(tap)}
+    assert streams == {"7", "13"}
