@@ -200,6 +200,7 @@ class _StreamDecoder:
                 self._problem(refused, frame.arrived)
                 self._needs_keyframe = True
                 self.tap.stats.dropped_encoded += 1
+                self.hub.request_keyframe()  # rate limited by the hub
                 return
         if self._needs_keyframe:
             if not frame.keyframe:
@@ -271,7 +272,10 @@ class _StreamDecoder:
         self._last_media_time = media_time
         if media_time + 1e-3 < self._next_due:
             return None
-        self._next_due = max(self._next_due + 1 / self.rate_fps, media_time)
+        # On schedule while frames come; after a gap (frames refused or skipped) the schedule
+        # starts again from this frame, so the next one is not due at once.
+        period = 1 / self.rate_fps
+        self._next_due = (self._next_due if media_time - self._next_due <= period else media_time) + period
         bounds = self.tap.bounds
         refused = bounds.refuse(frame.width, frame.height)
         if refused is not None:  # libvpx follows the key frame's size, so this is a safety net

@@ -270,12 +270,6 @@ async def test_a_key_frame_claiming_16000x16000_is_refused_as_too_large(tap: Fra
     assert (health.problem, health.problem_at) == ("too_large", forged.arrived)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_StreamDecoder._due sets _next_due = max(_next_due + 1/rate, media_time): after a gap "
-    "longer than 1/rate (frames refused or skipped), the next due frame sets _next_due to its own "
-    "media time, so the frame right after it is due too: two frames 1/15 s apart at 2 fps",
-)
 async def test_after_a_gap_the_tap_still_hands_out_at_most_its_rate(tap: FrameTap) -> None:
     publisher = Publisher(tap, "7")
     await publisher.send(vp8(640, 480, 2))
