@@ -16,10 +16,10 @@ import pytest
 from protolearn.media.recorder import SegmentRecorder
 from protolearn.media.relay import ForwardingUnit
 from protolearn.vision.runtimes import create_analyzer
-from tests.e2e.peers import publish
-from tests.integration.api import Api, published_test, started_attempt
-from tests.integration.live import live, until, watch_over
-from tests.unit.vision.images import astronaut
+from tests.support.api import Api, published_test, started_attempt
+from tests.support.images import astronaut
+from tests.support.live import live, until, watch_over
+from tests.support.peers import publish
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 REQUIRED = os.environ.get("PROTOLEARN_TEST_REQUIRE_CHROMIUM") == "1"

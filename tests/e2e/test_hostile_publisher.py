@@ -17,8 +17,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import av
-import cv2
-import numpy as np
 import pytest
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender
 from sqlalchemy import select
@@ -31,45 +29,20 @@ from protolearn.proctoring.supervisor import ProctoringSupervisor
 from protolearn.store.database import create_engine, create_sessionmaker
 from protolearn.store.violations import Violation
 from protolearn.vision.runtimes import create_analyzer
-from tests.e2e.peers import FPS, FaceCamera, Tone, publish
-from tests.integration.api import Api, published_test, started_attempt
-from tests.unit.vision.images import astronaut
-
-
-def vp8(picture: np.ndarray, frames: int, width: int, height: int) -> list[bytes]:
-    """Real VP8 (libvpx) of a swaying picture at width x height: a key frame, then deltas."""
-    codec = av.CodecContext.create("libvpx", "w")
-    codec.width, codec.height, codec.pix_fmt = width, height, "yuv420p"
-    codec.time_base = fractions.Fraction(1, FPS)
-    codec.bit_rate = 600_000
-    codec.options = {"deadline": "realtime", "cpu-used": "8"}
-    scaled = cv2.resize(picture, (width, height), interpolation=cv2.INTER_AREA)
-    packets: list[bytes] = []
-    for index in range(frames):
-        frame = av.VideoFrame.from_ndarray(np.roll(scaled, 3 * index, axis=1), format="rgb24")
-        frame = frame.reformat(format="yuv420p")
-        frame.pts = index
-        packets += [bytes(packet) for packet in codec.encode(frame)]
-    packets += [bytes(packet) for packet in codec.encode(None)]
-    return packets
-
-
-def forged_keyframe(width: int, height: int, body: int, rng: random.Random) -> bytes:
-    """A VP8 key frame header claiming width x height, followed by random bytes."""
-    size = body.to_bytes(3, "little")
-    tag = bytes([(size[0] << 5) & 0xE0 | 0x10, size[1], size[2]])  # key frame, shown
-    header = tag + b"\x9d\x01\x2a" + width.to_bytes(2, "little") + height.to_bytes(2, "little")
-    return header + rng.randbytes(body)
+from tests.support.api import Api, published_test, started_attempt
+from tests.support.images import astronaut
+from tests.support.peers import FPS, FaceCamera, Tone, publish
+from tests.support.vp8 import encode_vp8, forged_keyframe
 
 
 def hostile_schedule() -> list[bytes]:
     """What the hostile publisher sends, one payload per 1/15 s."""
     rng = random.Random(11)
     face = astronaut()
-    odd = vp8(face, 45, 641, 481)  # 3 s of an odd size: must still be analysed
-    tiny = vp8(face, 1, 8, 8)  # a key frame at a new, tiny size, mid-stream
-    again = vp8(face, 14, 641, 481)  # back to the odd size: handled
-    huge = vp8(face, 1, 4096, 2160)  # a key frame too large to decode
+    odd = encode_vp8(face, 45, 641, 481)  # 3 s of an odd size: must still be analysed
+    tiny = encode_vp8(face, 1, 8, 8)  # a key frame at a new, tiny size, mid-stream
+    again = encode_vp8(face, 14, 641, 481)  # back to the odd size: handled
+    huge = encode_vp8(face, 1, 4096, 2160)  # a key frame too large to decode
     garbage: list[bytes] = []
     for index in range(18 * FPS):  # then 18 s of garbage
         if index % 15 == 0:

@@ -22,8 +22,8 @@ from protolearn.store.attempts import TestAttempt
 from protolearn.store.database import create_engine, create_sessionmaker
 from protolearn.store.violations import EvidenceClip, Violation
 from protolearn.vision.runtimes import create_analyzer
-from tests.e2e.peers import FaceCamera, Tone, publish
-from tests.integration.api import Api, published_test, started_attempt
+from tests.support.api import Api, published_test, started_attempt
+from tests.support.peers import FaceCamera, Tone, publish
 
 
 @pytest.fixture

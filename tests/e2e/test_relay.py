@@ -20,7 +20,7 @@ from protolearn.media.streams import StreamEvent
 from protolearn.media.tap import FrameTap
 from protolearn.vision.analyzer import FaceAnalyzer
 from protolearn.vision.runtimes import create_analyzer
-from tests.e2e.peers import FaceCamera, PreEncodedTone, publish, until, view
+from tests.support.peers import FaceCamera, PreEncodedTone, publish, until, view
 
 LOST_AFTER_S = 1.5
 

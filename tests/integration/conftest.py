@@ -1,27 +1,5 @@
-from __future__ import annotations
+"""Integration tests run against a real server on a loopback port (tests/support/fixtures.py)."""
 
-from collections.abc import AsyncIterator
+from tests.support.fixtures import api, base_url, client
 
-import httpx
-import pytest
-
-from protolearn.config import Settings
-from tests.integration.api import Api
-from tests.integration.server import running_server
-
-
-@pytest.fixture
-async def base_url(settings: Settings) -> AsyncIterator[str]:
-    async with running_server(settings) as url:
-        yield url
-
-
-@pytest.fixture
-async def client(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
-        yield http
-
-
-@pytest.fixture
-def api(client: httpx.AsyncClient, settings: Settings) -> Api:
-    return Api(client, settings)
+__all__ = ("api", "base_url", "client")

@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.ai_material import BIOLOGY, text_pdf
-from tests.integration.api import (
+from tests.support.ai_material import BIOLOGY, text_pdf
+from tests.support.api import (
     PASSWORD,
     Actor,
     Api,

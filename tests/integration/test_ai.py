@@ -14,9 +14,9 @@ from protolearn.ai.text import matchable
 from protolearn.config import Settings
 from protolearn.store.database import create_engine, create_sessionmaker
 from protolearn.store.materials import LearningMaterial, MaterialStatus
-from tests.ai_material import BIOLOGY, HISTORY, png_of_text, scanned_pdf, text_pdf
-from tests.integration.api import Actor, Api, started_attempt
-from tests.integration.server import running_server
+from tests.support.ai_material import BIOLOGY, HISTORY, png_of_text, scanned_pdf, text_pdf
+from tests.support.api import Actor, Api, started_attempt
+from tests.support.server import running_server
 
 PDF = ("application/pdf",)
 # Only a safety net for a hung extraction: the tests wait for the text, however slow the machine.

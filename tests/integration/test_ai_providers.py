@@ -12,10 +12,10 @@ import msgspec
 import pytest
 
 from protolearn.config import Settings
-from tests.ai_material import BIOLOGY, text_pdf
-from tests.integration.api import Actor, Api
-from tests.integration.llm_server import FakeLlm, Reply, fake_llm
-from tests.integration.server import running_server
+from tests.support.ai_material import BIOLOGY, text_pdf
+from tests.support.api import Actor, Api
+from tests.support.llm_server import FakeLlm, Reply, fake_llm
+from tests.support.server import running_server
 
 SOURCE = " ".join(
     [

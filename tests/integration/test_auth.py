@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 
-from tests.integration.api import PASSWORD, Api
+from tests.support.api import PASSWORD, Api
 
 
 def _claims(access_token: str) -> dict[str, object]:

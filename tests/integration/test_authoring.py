@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.integration.api import Api, mcq, new_test_payload, short_answer, started_attempt, true_false
+from tests.support.api import Api, mcq, new_test_payload, short_answer, started_attempt, true_false
 
 
 async def test_question_bank_search_filter_and_pagination(api: Api) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.integration.api import Actor, Api, mcq, new_test_payload, short_answer, started_attempt
+from tests.support.api import Actor, Api, mcq, new_test_payload, short_answer, started_attempt
 
 
 @pytest.fixture

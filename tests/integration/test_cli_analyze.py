@@ -20,7 +20,7 @@ import pytest
 from protolearn.vision.errors import ModelFilesMissing
 from protolearn.vision.models import DEFAULT_MODELS_DIR, model_path
 from protolearn.vision.runtimes import create_analyzer
-from tests.unit.vision.images import astronaut, two_people
+from tests.support.images import astronaut, two_people
 
 ROOT = Path(__file__).resolve().parents[2]
 

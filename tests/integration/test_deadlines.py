@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 
 from protolearn.config import Settings
-from tests.integration.api import Actor, Api, new_test_payload, short_answer, started_attempt
-from tests.integration.server import running_server
+from tests.support.api import Actor, Api, new_test_payload, short_answer, started_attempt
+from tests.support.server import running_server
 
 SHORT_LIMIT_MINUTES = 0.05  # three seconds
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from tests.integration.api import Api, new_test_payload, started_attempt
+from tests.support.api import Api, new_test_payload, started_attempt
 
 
 async def test_teacher_to_student_to_results(api: Api) -> None:

@@ -25,7 +25,7 @@ import msgspec
 import pytest
 
 from protolearn.config import Settings
-from tests.integration.server import running_server
+from tests.support.server import running_server
 
 ROOT = Path(__file__).resolve().parents[2]
 # What a wheel is built from; the checkout's build/ and *.egg-info never leak into the wheel.

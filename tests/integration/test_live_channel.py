@@ -13,9 +13,9 @@ import pytest
 from aiortc import RTCPeerConnection
 from websockets.exceptions import InvalidStatus
 
-from tests.e2e.peers import FaceCamera, Tone
-from tests.integration.api import Api, published_test, started_attempt
-from tests.integration.live import exchange, live, publish_over, receive_until, until, watch_over
+from tests.support.api import Api, published_test, started_attempt
+from tests.support.live import exchange, live, publish_over, receive_until, until, watch_over
+from tests.support.peers import FaceCamera, Tone
 
 
 @pytest.fixture
@@ -227,7 +227,9 @@ async def test_a_teacher_who_watches_again_hears_only_the_new_attempt(
         # Both students stream alike, so a leaked subscription would interleave the first's status.
         statuses: list[int] = []
         while statuses.count(second_id) < 3:
-            statuses += [m["attempt_id"] for m in await receive_until(teacher_socket, "student-status")]
+            heard = await receive_until(teacher_socket, "student-status")
+            statuses += [m["attempt_id"] for m in heard if m["type"] == "student-status"]
+            assert all(m["violation"]["attempt_id"] == second_id for m in heard if m["type"] == "violation")
         assert set(statuses) == {second_id}
         await viewer.close()
         for student in students:

@@ -23,7 +23,7 @@ from protolearn.proctoring.rules import ViolationSpan
 from protolearn.store.audit import AuditEntry
 from protolearn.store.database import create_engine, create_sessionmaker
 from protolearn.store.violations import Severity
-from tests.integration.api import Actor, Api, attach_evidence, published_test, started_attempt
+from tests.support.api import Actor, Api, attach_evidence, published_test, started_attempt
 
 
 async def flagged_world(api: Api) -> dict[str, Any]:

@@ -11,6 +11,7 @@ the publisher's time.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
@@ -78,12 +79,15 @@ class InProcessBackend:
 
 
 class Subscription:
-    """One listener's topics and its queue of events (oldest dropped when full)."""
+    """One listener's topics and its queue of events (oldest dropped when full). Leaving a
+    topic also drops its events still queued: after replace(), only the new topics' events come."""
 
     def __init__(self, bus: EventBus, capacity: int) -> None:
         self._bus = bus
         self.topics: set[str] = set()
-        self.queue: asyncio.Queue[Event] = asyncio.Queue(capacity)
+        self.capacity = capacity
+        self._queue: deque[tuple[str, Event]] = deque()
+        self._ready = asyncio.Event()
         self.dropped = 0
 
     def add(self, topics: Iterable[str]) -> None:
@@ -93,10 +97,12 @@ class Subscription:
                 self._bus._join(topic, self)
 
     def remove(self, topics: Iterable[str]) -> None:
-        for topic in topics:
-            if topic in self.topics:
-                self.topics.discard(topic)
-                self._bus._leave(topic, self)
+        left = {topic for topic in topics if topic in self.topics}
+        for topic in left:
+            self.topics.discard(topic)
+            self._bus._leave(topic, self)
+        if left and self._queue:
+            self._queue = deque(item for item in self._queue if item[0] not in left)
 
     def replace(self, keep: Callable[[str], bool], topics: Iterable[str]) -> None:
         """Leaves the topics `keep` rejects, then joins `topics`: a teacher who watches other
@@ -104,14 +110,24 @@ class Subscription:
         self.remove([topic for topic in self.topics if not keep(topic)])
         self.add(topics)
 
-    def deliver(self, event: Event) -> None:
-        if self.queue.full():
-            self.queue.get_nowait()
+    def deliver(self, topic: str, event: Event) -> None:
+        if len(self._queue) >= self.capacity:
+            self._queue.popleft()
             self.dropped += 1
-        self.queue.put_nowait(event)
+        self._queue.append((topic, event))
+        self._ready.set()
 
     async def next(self) -> Event:
-        return await self.queue.get()
+        while not self._queue:
+            self._ready.clear()
+            await self._ready.wait()
+        return self._queue.popleft()[1]
+
+    def drain(self) -> list[Event]:
+        """The events waiting now, taken without waiting."""
+        events = [event for _topic, event in self._queue]
+        self._queue.clear()
+        return events
 
     def close(self) -> None:
         self.remove(list(self.topics))
@@ -140,7 +156,7 @@ class EventBus:
     def _deliver(self, topic: str, event: Event) -> None:
         """From the backend: fan the event out to this node's subscriptions."""
         for subscription in list(self._subscribers.get(topic, ())):
-            subscription.deliver(event)
+            subscription.deliver(topic, event)
             self.delivered += 1
 
     def _join(self, topic: str, subscription: Subscription) -> None:

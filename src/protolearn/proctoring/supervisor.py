@@ -227,8 +227,11 @@ class ProctoringSupervisor:
         )
 
     async def close(self) -> None:
-        await asyncio.gather(*self._stopping, return_exceptions=True)
-        for attempt_id in list(self._sessions):
-            await self.stop(attempt_id)
+        # Concurrently: each stop may wait a few seconds for its clips' post-roll.
+        await asyncio.gather(
+            *self._stopping,
+            *(self.stop(attempt_id) for attempt_id in list(self._sessions)),
+            return_exceptions=True,
+        )
         self._ended.close()
         await self.pipeline.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from protolearn.ai.chat import chunk_material
-from tests.ai_material import BIOLOGY, HISTORY, pages_of
+from tests.support.ai_material import BIOLOGY, HISTORY, pages_of
 
 
 def test_chunks_keep_paragraphs_whole_and_lose_nothing() -> None:

@@ -8,7 +8,7 @@ import pytest
 from protolearn.ai.errors import UnreadableMaterial, UnsupportedMaterial
 from protolearn.ai.extraction import MaterialKind, OcrEngine, check_readable, extract, sniff
 from protolearn.ai.text import PAGE_BREAK
-from tests.ai_material import BIOLOGY, docx_of, png_of_text, scanned_pdf, text_pdf
+from tests.support.ai_material import BIOLOGY, docx_of, png_of_text, scanned_pdf, text_pdf
 
 PRINTED = "Photosynthesis takes place in the chloroplast.\nThe nucleus contains the genetic material."
 

@@ -15,7 +15,7 @@ from protolearn.ai.materials import JOB_FAILED, WORKER, MaterialExtractor, store
 from protolearn.store.database import create_engine, create_sessionmaker
 from protolearn.store.materials import LearningMaterial, MaterialStatus
 from protolearn.store.users import Role, User
-from tests.ai_material import BIOLOGY, HISTORY, text_pdf
+from tests.support.ai_material import BIOLOGY, HISTORY, text_pdf
 
 Sessions = async_sessionmaker[AsyncSession]
 

@@ -13,7 +13,7 @@ from protolearn.ai.text import clean_text, key_terms, matchable, split_sentences
 from protolearn.ai.validation import SourceMatcher, check_drafts
 from protolearn.errors import InvalidInput
 from protolearn.store.tests import QuestionType
-from tests.ai_material import BIOLOGY, HISTORY, pages_of
+from tests.support.ai_material import BIOLOGY, HISTORY, pages_of
 
 MATERIAL = clean_text(pages_of(BIOLOGY + HISTORY))
 ALL_TYPES = ("mcq", "true_false", "short_answer")

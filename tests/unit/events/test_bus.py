@@ -79,13 +79,6 @@ def started(attempt_id: int) -> MonitoringStarted:
     return MonitoringStarted(attempt_id=attempt_id)
 
 
-def drain(queue: asyncio.Queue[Event]) -> list[Event]:
-    events: list[Event] = []
-    while not queue.empty():
-        events.append(queue.get_nowait())
-    return events
-
-
 def every_event() -> list[Event]:
     """One of each outbound message, with every optional field both set and unset somewhere."""
     summary = ViolationSummary(
@@ -149,9 +142,9 @@ def test_publish_reaches_only_the_topics_subscribers_and_counts_them() -> None:
     assert bus.publish(teachers_topic(8), started(8)) == 1
     assert bus.publish(teachers_topic(9), started(9)) == 0  # nobody listens: nothing kept
 
-    assert drain(both.queue) == [started(7), started(8)]
-    assert drain(seven.queue) == [started(7)]
-    assert drain(student.queue) == []
+    assert both.drain() == [started(7), started(8)]
+    assert seven.drain() == [started(7)]
+    assert student.drain() == []
     assert bus.delivered == 3
 
 
@@ -177,9 +170,9 @@ def test_a_full_subscription_drops_its_oldest_event_and_counts_it() -> None:
         assert bus.publish(teachers_topic(7), started(n)) == 2  # the publisher is never refused
 
     assert slow.dropped == 2
-    assert drain(slow.queue) == [started(3), started(4), started(5)]
+    assert slow.drain() == [started(3), started(4), started(5)]
     assert keeping_up.dropped == 0
-    assert drain(keeping_up.queue) == [started(n) for n in range(1, 6)]
+    assert keeping_up.drain() == [started(n) for n in range(1, 6)]
 
 
 def test_replace_leaves_the_rejected_topics_and_joins_the_new_ones() -> None:
@@ -194,7 +187,7 @@ def test_replace_leaves_the_rejected_topics_and_joins_the_new_ones() -> None:
     assert bus.publish(teachers_topic(1), started(1)) == 0
     assert bus.publish(teachers_topic(2), started(2)) == 1
     assert bus.publish(teachers_topic(3), started(3)) == 1
-    assert drain(teacher.queue) == [started(2), started(3)]  # only the new attempts' events
+    assert teacher.drain() == [started(2), started(3)]  # only the new attempts' events
 
 
 def test_a_teacher_who_watches_again_hears_only_the_new_attempts() -> None:
@@ -212,7 +205,8 @@ def test_a_teacher_who_watches_again_hears_only_the_new_attempts() -> None:
     for attempt_id in (1, 2, 1):
         bus.publish(teachers_topic(attempt_id), started(attempt_id))
 
-    assert drain(teacher.queue) == [started(1), started(2)]
+    # The event of attempt 1 still queued when the teacher moved on is dropped with its topic.
+    assert teacher.drain() == [started(2)]
     assert bus.subscriber_count(teachers_topic(1)) == 0
     assert bus.subscriber_count(teachers_topic(2)) == 1
 
@@ -248,12 +242,12 @@ def test_publish_goes_through_the_backend_and_its_deliveries_fan_out() -> None:
     assert bus.publish(teachers_topic(8), started(8)) == 0
 
     assert backend.published == [(teachers_topic(7), started(7)), (teachers_topic(8), started(8))]
-    assert drain(subscription.queue) == [started(7)]
+    assert subscription.drain() == [started(7)]
 
     # An event another node published arrives through the backend alone.
     remote = AttemptEnded(attempt_id=7, status="terminated", reason="phone")
     backend.deliver(teachers_topic(7), remote)
-    assert drain(subscription.queue) == [remote]
+    assert subscription.drain() == [remote]
 
 
 async def test_closing_the_bus_closes_its_backend() -> None:
@@ -269,11 +263,11 @@ async def test_the_in_process_backend_delivers_on_the_publishers_call_and_forget
     subscription = bus.subscribe([teachers_topic(7)])
 
     bus.publish(teachers_topic(7), started(7))
-    assert drain(subscription.queue) == [started(7)]  # already there: no await in between
+    assert subscription.drain() == [started(7)]  # already there: no await in between
 
     await bus.close()
     bus.publish(teachers_topic(7), started(7))
-    assert drain(subscription.queue) == []
+    assert subscription.drain() == []
 
 
 # --- the messages --------------------------------------------------------------------------------
@@ -394,3 +388,13 @@ def test_a_client_message_that_is_not_json_is_a_decode_error() -> None:
     with pytest.raises(msgspec.DecodeError) as refused:
         decode_client_message("watch 7")
     assert not isinstance(refused.value, msgspec.ValidationError)  # not JSON, not a wrong shape
+
+
+async def test_events_of_a_topic_left_are_not_delivered_after_replace() -> None:
+    bus = EventBus()
+    teacher = bus.subscribe([teachers_topic(1)])
+    bus.publish(teachers_topic(1), started(1))  # queued, not yet read by the socket's forwarder
+    teacher.replace(keep=lambda topic: False, topics=[teachers_topic(2)])
+    bus.publish(teachers_topic(2), started(2))
+    assert await teacher.next() == started(2)
+    assert teacher.drain() == []

@@ -4,7 +4,6 @@ counted under its own stream and skipped, decoding resumed at the next good key 
 from __future__ import annotations
 
 import asyncio
-import fractions
 import functools
 import itertools
 import random
@@ -12,7 +11,6 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-import av
 import numpy as np
 import numpy.typing as npt
 import pytest
@@ -20,6 +18,7 @@ import pytest
 from protolearn.media.forwarding import VIDEO_CLOCK, EncodedFrame, ForwardingStats, is_vp8_keyframe
 from protolearn.media.streams import StreamHub
 from protolearn.media.tap import FrameTap, TappedFrame
+from tests.support.vp8 import encode_vp8, forged_keyframe
 
 FPS = 15
 TICKS = VIDEO_CLOCK // FPS  # RTP ticks between two frames at 15 fps
@@ -38,37 +37,12 @@ def scene(width: int, height: int, brightness: int = 255) -> npt.NDArray[np.uint
 
 @functools.cache
 def vp8(width: int, height: int, frames: int, shift: int = 0, brightness: int = 255) -> tuple[bytes, ...]:
-    """Real VP8 (libvpx) of a swaying picture at width x height, starting `shift` pixels to the
-    right (a new scene for the frozen check): a key frame, then deltas."""
-    codec = av.CodecContext.create("libvpx", "w")
-    codec.width, codec.height, codec.pix_fmt = width, height, "yuv420p"
-    codec.time_base = fractions.Fraction(1, FPS)
-    codec.bit_rate = 600_000
-    codec.options = {"deadline": "realtime", "cpu-used": "8"}
-    picture = scene(width, height, brightness)
-    packets: list[bytes] = []
-    for index in range(frames):
-        moved = np.ascontiguousarray(np.roll(picture, shift + 3 * index, axis=1))
-        frame = av.VideoFrame.from_ndarray(moved, format="rgb24").reformat(format="yuv420p")
-        frame.pts = index
-        packets += [bytes(packet) for packet in codec.encode(frame)]
-    packets += [bytes(packet) for packet in codec.encode(None)]
+    """Real VP8 of a swaying picture at width x height, starting `shift` pixels to the right (a
+    new scene for the frozen check): a key frame, then deltas."""
+    packets = encode_vp8(scene(width, height, brightness), frames, width, height, shift)
     assert is_vp8_keyframe(packets[0])
     assert not any(is_vp8_keyframe(packet) for packet in packets[1:])
     return tuple(packets)
-
-
-def forged_keyframe(width: int, height: int, body: int, rng: random.Random) -> bytes:
-    """A VP8 key frame header claiming width x height, followed by random bytes."""
-    size = body.to_bytes(3, "little")
-    tag = bytes([(size[0] << 5) & 0xE0 | 0x10, size[1], size[2]])  # key frame, shown
-    return (
-        tag
-        + b"\x9d\x01\x2a"
-        + width.to_bytes(2, "little")
-        + height.to_bytes(2, "little")
-        + rng.randbytes(body)
-    )
 
 
 def garbage(rng: random.Random, keyframe_bit: bool) -> bytes:

@@ -133,7 +133,7 @@ async def test_media_without_a_usable_picture_is_video_unusable(proctoring: Proc
     [violation] = await stored(proctoring.sessionmaker, attempt_id)
     assert (violation.severity, violation.source, violation.ended_at) == ("high", "server", None)
     assert "no video frames" in violation.description
-    announced = [e for e in list(events.queue._queue) if isinstance(e, ViolationEvent)]  # type: ignore[attr-defined]
+    announced = [e for e in events.drain() if isinstance(e, ViolationEvent)]
     assert [e.violation.type for e in announced] == ["video_unusable"]
 
 
@@ -170,7 +170,7 @@ async def test_a_lost_stream_is_camera_lost_from_its_last_media(proctoring: Proc
     await eventually(opened)
     [violation] = await stored(proctoring.sessionmaker, attempt_id)
     assert violation.type == "camera_lost"
-    statuses = [e for e in list(events.queue._queue) if isinstance(e, StudentStatus)]  # type: ignore[attr-defined]
+    statuses = [e for e in events.drain() if isinstance(e, StudentStatus)]
     assert statuses and statuses[-1].connected is False
     assert supervisor.report(attempt_id) is not None
     assert last_media < clock.now

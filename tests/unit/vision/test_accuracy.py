@@ -12,7 +12,7 @@ import pytest
 from protolearn.vision.analyzer import FaceAnalyzer
 from protolearn.vision.blazeface import iou
 from protolearn.vision.schemas import Face
-from tests.unit.vision.images import CASES, astronaut, i420, two_people
+from tests.support.images import CASES, astronaut, i420, two_people
 
 EXPECTED = {
     name: case

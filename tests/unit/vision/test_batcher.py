@@ -14,7 +14,7 @@ from protolearn.vision.batcher import FrameBatcher
 from protolearn.vision.errors import FrameFormatError
 from protolearn.vision.frames import Frame
 from protolearn.vision.schemas import Observation
-from tests.unit.vision.images import astronaut
+from tests.support.images import astronaut
 
 
 def _grey(level: int) -> Frame:

@@ -13,7 +13,7 @@ from protolearn.vision.blazeface import FULL_RANGE, SHORT_RANGE, Detection, deco
 from protolearn.vision.frames import view_of
 from protolearn.vision.models import DEFAULT_MODELS_DIR
 from protolearn.vision.runtimes import MediaPipeRuntime, OnnxRuntime
-from tests.unit.vision.images import astronaut, cameraman, two_people
+from tests.support.images import astronaut, cameraman, two_people
 
 
 def test_anchor_layout_matches_mediapipe() -> None:

@@ -18,7 +18,7 @@ from aiortc.mediastreams import VIDEO_CLOCK_RATE, VIDEO_TIME_BASE, MediaStreamEr
 from skimage import data
 
 from protolearn.media.relay import ForwardingUnit
-from tests.unit.vision.images import astronaut, two_people
+from tests.support.images import astronaut, two_people
 
 FPS = 15
 

@@ -14,8 +14,8 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.e2e.peers import FaceCamera, Tone, until
-from tests.integration.api import Actor
+from tests.support.api import Actor
+from tests.support.peers import FaceCamera, Tone, until
 
 
 @asynccontextmanager
