@@ -26,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.ai_material import BIOLOGY, HISTORY, png_of_text, text_pdf
+from tests.support.ai_material import BIOLOGY, HISTORY, png_of_text, text_pdf
 
 from protolearn.ai.extraction import MaterialKind, OcrEngine, extract
 from protolearn.ai.offline import generate_offline
