@@ -32,7 +32,8 @@ __all__ = ("Clip", "ClipStore", "ClipUnavailable", "SegmentRecorder")
 
 
 class ClipUnavailable(MediaError):
-    """The buffer does not hold the asked-for time (too old, or no video keyframe yet)."""
+    """No clip of the asked-for time: the buffer does not hold it (too old, or no video keyframe
+    yet), or it could not be written (what the publisher sent, the disk)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +126,16 @@ class SegmentRecorder:
                 )
         frames = self._select(start, end)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(executor, _write_webm, frames, path, time.time() - time.monotonic())
+        try:
+            return await loop.run_in_executor(
+                executor, _write_webm, frames, path, time.time() - time.monotonic()
+            )
+        except ClipUnavailable:
+            raise
+        except Exception as error:  # PyAV refuses what a hostile publisher sent, the disk is full, ...
+            with contextlib.suppress(OSError):
+                path.with_suffix(path.suffix + ".part").unlink(missing_ok=True)
+            raise ClipUnavailable(f"the clip could not be written: {error!r}") from error
 
     def _select(self, start: float, end: float) -> list[EncodedFrame]:
         """The packets from the last keyframe at or before start (or the buffer's first, which

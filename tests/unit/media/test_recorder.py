@@ -55,6 +55,16 @@ async def test_asking_for_time_the_buffer_does_not_hold(tmp_path: Path) -> None:
         await recorder.clip(0, 1, tmp_path / "x.webm", post_roll_timeout=0.01)
 
 
+async def test_a_clip_that_cannot_be_written_is_unavailable_not_a_library_error(tmp_path: Path) -> None:
+    recorder = SegmentRecorder(seconds=10)
+    feed(recorder, seconds=4, keyframe_every=2)
+    blocked = tmp_path / "a file"
+    blocked.write_bytes(b"")  # where the clip's folder should be
+
+    with pytest.raises(ClipUnavailable, match="could not be written"):
+        await recorder.clip(0.5, 3.5, blocked / "clip.webm", post_roll_timeout=0)
+
+
 def test_vp8_size_reads_the_key_frame_header() -> None:
     assert vp8_size(KEY) == (640, 480)
     with pytest.raises(ClipUnavailable):
