@@ -54,8 +54,9 @@ def server_main(conn: Connection, students: int) -> None:
 
 
 async def _serve(conn: Connection, students: int) -> None:
+    from protolearn.assessment.lifecycle import AttemptLifecycle
     from protolearn.config import Settings
-    from protolearn.events.bus import teachers_topic
+    from protolearn.events.bus import EventBus, teachers_topic
     from protolearn.events.messages import ViolationEvent
     from protolearn.media.relay import ForwardingUnit
     from protolearn.proctoring.supervisor import ProctoringSupervisor
@@ -96,7 +97,10 @@ async def _serve(conn: Connection, students: int) -> None:
 
     supervisors: list[ProctoringSupervisor] = []
     unit = ForwardingUnit(on_event=lambda e: [s.on_stream_event(e) for s in supervisors], lost_after_s=30)
-    supervisor = ProctoringSupervisor(unit, sessionmaker, data_dir, lambda: create_analyzer("onnx"))
+    lifecycle = AttemptLifecycle(sessionmaker, EventBus(), grace_seconds=0)
+    supervisor = ProctoringSupervisor(
+        unit, sessionmaker, data_dir, lambda: create_analyzer("onnx"), lifecycle=lifecycle
+    )
     supervisors.append(supervisor)
     alerts: list[tuple[int, float, str]] = []  # attempt, published (monotonic), type
     subscription = supervisor.bus.subscribe([teachers_topic(a) for a in attempts])

@@ -135,6 +135,7 @@ def create_app(settings: Settings) -> Litestar:
                     await task
             await proctoring.close()
             await media.close()
+            await bus.close()
             await engine.dispose()
 
     return Litestar(

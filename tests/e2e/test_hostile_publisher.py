@@ -21,7 +21,9 @@ import pytest
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender
 from sqlalchemy import select
 
+from protolearn.assessment.lifecycle import AttemptLifecycle
 from protolearn.config import Settings
+from protolearn.events.bus import EventBus
 from protolearn.media.errors import NegotiationFailed
 from protolearn.media.relay import ForwardingUnit
 from protolearn.media.streams import StreamEvent
@@ -90,8 +92,10 @@ async def proctoring(
             supervisor.on_stream_event(event)
 
     unit = ForwardingUnit(keyframe_every_s=1.0, on_event=on_event)
+    sessionmaker = create_sessionmaker(engine)
+    lifecycle = AttemptLifecycle(sessionmaker, EventBus(), grace_seconds=0)
     supervisor = ProctoringSupervisor(
-        unit, create_sessionmaker(engine), tmp_path, lambda: create_analyzer("onnx")
+        unit, sessionmaker, tmp_path, lambda: create_analyzer("onnx"), lifecycle=lifecycle
     )
     supervisors.append(supervisor)
     background = asyncio.create_task(supervisor.run())

@@ -11,8 +11,9 @@ import av
 import pytest
 from sqlalchemy import select
 
+from protolearn.assessment.lifecycle import AttemptLifecycle
 from protolearn.config import Settings
-from protolearn.events.bus import Subscription, student_topic
+from protolearn.events.bus import EventBus, Subscription, student_topic
 from protolearn.events.messages import TestEnded
 from protolearn.media.relay import ForwardingUnit
 from protolearn.media.streams import StreamEvent
@@ -38,8 +39,10 @@ async def proctoring(
             supervisor.on_stream_event(event)
 
     unit = ForwardingUnit(keyframe_every_s=1.0, on_event=on_event)
+    sessionmaker = create_sessionmaker(engine)
+    lifecycle = AttemptLifecycle(sessionmaker, EventBus(), grace_seconds=0)
     supervisor = ProctoringSupervisor(
-        unit, create_sessionmaker(engine), tmp_path, lambda: create_analyzer("onnx")
+        unit, sessionmaker, tmp_path, lambda: create_analyzer("onnx"), lifecycle=lifecycle
     )
     supervisors.append(supervisor)
     yield unit, supervisor

@@ -58,6 +58,7 @@ from protolearn.proctoring.supervisor import ProctoringSupervisor
 from protolearn.store.attempts import AttemptStatus
 from protolearn.store.users import Role
 from protolearn.supervision import supervise
+from protolearn.vision.errors import VisionError
 
 __all__ = ("proctor_socket",)
 
@@ -140,6 +141,9 @@ class _LiveSession:
         except MediaError as error:
             log.exception("media error for %s", self.viewer_id)
             return [_error(500, "Media relay error", str(error), type(error).__name__)]
+        except VisionError as error:  # the models could not be loaded: nobody can be proctored
+            log.exception("proctoring unavailable for %s", self.viewer_id)
+            return [_error(503, "Proctoring unavailable", str(error), type(error).__name__)]
 
     async def _dispatch(self, message: ClientMessage) -> list[Event]:
         match message:

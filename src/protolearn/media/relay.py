@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -32,6 +33,7 @@ from protolearn.media.audio_level import AudioLevelMeter
 from protolearn.media.errors import NegotiationFailed, UnknownViewer
 from protolearn.media.forwarding import EncodedFrame, ForwardedTrack, ForwardingStats, is_vp8_keyframe
 from protolearn.media.streams import StreamEvent, StreamHub
+from protolearn.supervision import TaskFailures, supervise
 
 __all__ = ("ForwardingUnit", "Viewer")
 
@@ -68,6 +70,7 @@ class ForwardingUnit:
         self._hubs: dict[str, StreamHub] = {}
         self._viewers: dict[str, Viewer] = {}
         self._watchdog: asyncio.Task[None] | None = None
+        self.task_failures: TaskFailures = Counter()
 
     # --- streams -------------------------------------------------------------------------------
 
@@ -107,7 +110,7 @@ class ForwardingUnit:
             for transceiver in connection.getTransceivers():
                 _prefer(transceiver, RTCRtpReceiver.getCapabilities(transceiver.kind))
             await connection.setLocalDescription(await connection.createAnswer())
-        except (ValueError, NegotiationFailed) as error:
+        except (ValueError, AssertionError, NegotiationFailed) as error:  # aiortc asserts on some SDP
             await connection.close()
             raise NegotiationFailed(f"cannot answer the offer: {error}") from error
         return str(connection.localDescription.sdp)
@@ -190,7 +193,10 @@ class ForwardingUnit:
 
     def _start_watchdog(self) -> None:
         if self._watchdog is None:
-            self._watchdog = asyncio.create_task(self._watch_for_lost_streams(), name="media-watchdog")
+            self._watchdog = asyncio.create_task(
+                supervise("media-watchdog", self._watch_for_lost_streams, failures=self.task_failures),
+                name="media-watchdog",
+            )
 
     async def _watch_for_lost_streams(self) -> None:
         """Marks silent streams lost and keeps keyframes coming."""

@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import Counter
+from collections import Counter, deque
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import cast
@@ -44,6 +44,10 @@ DECODE_BACKLOG = 30
 FROZEN_STEP = 8
 # Below this mean (limited-range) luma a picture is too dark to tell frozen from still.
 FROZEN_MIN_LUMA = 40
+# A picture equal to one of this many analysed before it is frozen.
+FROZEN_HISTORY = 4
+# More video frames than this in one second is a flood, not a camera.
+MAX_VIDEO_FPS = 90
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +59,7 @@ class FrameBounds:
     max_decode_pixels: int = 1920 * 1200  # a larger key frame is refused before decoding
     max_analysis_width: int = 1280  # larger pictures are scaled down for analysis
     max_analysis_height: int = 720
+    max_aspect: float = 4.0  # a 4000x48 strip would shrink to nothing the detector can read
 
     def refuse(self, width: int, height: int) -> str | None:
         """Why a picture of this size is not decoded, or None."""
@@ -62,6 +67,8 @@ class FrameBounds:
             return "too_small"
         if width * height > self.max_decode_pixels:
             return "too_large"
+        if max(width / height, height / width) > self.max_aspect:
+            return "bad_aspect"
         return None
 
     def analysis_size(self, width: int, height: int) -> tuple[int, int]:
@@ -135,16 +142,21 @@ class FrameTap:
         return None if decoder is None else decoder.health
 
     async def detach(self, hub: StreamHub) -> None:
+        """Stops tapping the stream and forgets its counts."""
         decoder = self._streams.pop(hub.stream_id, None)
         if decoder is not None:
             hub.remove_listener(decoder.on_frame)
             await decoder.close()
+        self.stats.streams.pop(hub.stream_id, None)
+        for key in [key for key in self.stats.problems if key[0] == hub.stream_id]:
+            del self.stats.problems[key]
+
+    def attached(self, stream_id: str) -> bool:
+        return stream_id in self._streams
 
     async def close(self) -> None:
         for decoder in list(self._streams.values()):
-            decoder.hub.remove_listener(decoder.on_frame)
-            await decoder.close()
-        self._streams.clear()
+            await self.detach(decoder.hub)
 
     def _hand_out(self, frame: TappedFrame) -> None:
         if self.frames.full():
@@ -157,11 +169,16 @@ class FrameTap:
 
 @dataclass(slots=True)
 class _Decoded:
-    """What one decode pass on a worker thread found (applied on the event loop)."""
+    """What one decode pass on a worker thread found, applied on the event loop (the worker
+    touches no shared state)."""
 
     due: list[TappedFrame] = field(default_factory=list)
     problems: list[tuple[str, float]] = field(default_factory=list)  # (kind, arrived)
     needs_keyframe: bool = False
+    decoded: int = 0
+    decode_errors: int = 0
+    skipped: int = 0
+    seconds: float = 0.0
 
 
 class _StreamDecoder:
@@ -174,10 +191,12 @@ class _StreamDecoder:
         self._wake = asyncio.Event()
         self._codec = av.CodecContext.create("libvpx", "r")
         self._needs_keyframe = True
-        self._next_due = 0.0  # media time of the next frame to hand out
-        self._last_media_time = 0.0
-        self._last_sample: npt.NDArray[np.uint8] | None = None  # luma of the last due frame
-        self._broken = False  # worker thread only: a frame failed, skip to the next keyframe
+        self._window_start = float("-inf")  # arrival-time window counting frames against flooding
+        self._window_frames = 0
+        # Worker thread only:
+        self._next_due = float("-inf")  # arrival time of the next frame to hand out
+        self._recent_samples: deque[npt.NDArray[np.uint8]] = deque(maxlen=FROZEN_HISTORY)
+        self._broken = False  # a frame failed: skip to the next keyframe
         self._task = asyncio.create_task(
             supervise(
                 "tap-decoder",
@@ -192,15 +211,14 @@ class _StreamDecoder:
         """On the event loop, for every frame of the stream: queue video for decoding."""
         if frame.kind != "video":
             return
+        if self._flooding(frame.arrived):
+            self._refuse("flooding", frame)
+            return
         if frame.keyframe:
             size = keyframe_size(frame.data)
             refused = "undecodable" if size is None else self.tap.bounds.refuse(*size)
             if refused is not None:
-                # Never decoded: what follows depends on it, so wait for an acceptable keyframe.
-                self._problem(refused, frame.arrived)
-                self._needs_keyframe = True
-                self.tap.stats.dropped_encoded += 1
-                self.hub.request_keyframe()  # rate limited by the hub
+                self._refuse(refused, frame)  # never decoded
                 return
         if self._needs_keyframe:
             if not frame.keyframe:
@@ -218,8 +236,24 @@ class _StreamDecoder:
         self._pending.append(frame)
         self._wake.set()
 
+    def _flooding(self, arrived: float) -> bool:
+        """More video frames in one second than any camera sends: decoding them all would let
+        one publisher take the decoders from everyone else."""
+        if arrived - self._window_start >= 1.0:
+            self._window_start, self._window_frames = arrived, 0
+        self._window_frames += 1
+        return self._window_frames > MAX_VIDEO_FPS
+
+    def _refuse(self, kind: str, frame: EncodedFrame) -> None:
+        """A frame not decoded: what follows depends on it, so wait for an acceptable keyframe."""
+        self._problem(kind, frame.arrived)
+        self._needs_keyframe = True
+        self.tap.stats.dropped_encoded += 1
+        self.hub.request_keyframe()  # rate limited by the hub
+
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
+        stats = self.tap.stats
         while True:
             await self._wake.wait()
             self._wake.clear()
@@ -227,12 +261,17 @@ class _StreamDecoder:
             if not batch:
                 continue
             decoded = await loop.run_in_executor(self.tap._executor, self._decode, batch)
+            stats.decoded += decoded.decoded
+            stats.decode_errors += decoded.decode_errors
+            stats.dropped_encoded += decoded.skipped
+            stats.decode_seconds += decoded.seconds
             for kind, arrived in decoded.problems:
                 self._problem(kind, arrived)
             if decoded.needs_keyframe:
                 self.hub.request_keyframe()
             for tapped in decoded.due:
                 self.health.last_usable = tapped.arrived
+                self.health.problem = ""
                 self.tap._hand_out(tapped)
 
     def _problem(self, kind: str, arrived: float) -> None:
@@ -246,40 +285,38 @@ class _StreamDecoder:
         result = _Decoded()
         for encoded in batch:
             if self._broken and not encoded.keyframe:
-                self.tap.stats.dropped_encoded += 1
+                result.skipped += 1
                 continue
             self._broken = False
             try:
                 frames = self._codec.decode(av.Packet(encoded.data))
             except Exception:  # PyAV raises FFmpegError, but also ValueError and others
-                self.tap.stats.decode_errors += 1
+                result.decode_errors += 1
                 result.problems.append(("undecodable", encoded.arrived))
                 self._broken = True  # what follows depends on the broken frame
                 continue
             for frame in frames:
-                self.tap.stats.decoded += 1
+                result.decoded += 1
                 tapped = self._due(frame, encoded, result)
                 if tapped is not None:
                     result.due.append(tapped)
         result.needs_keyframe = self._broken
-        self.tap.stats.decode_seconds += time.perf_counter() - started
+        result.seconds = time.perf_counter() - started
         return result
 
     def _due(self, frame: av.VideoFrame, encoded: EncodedFrame, result: _Decoded) -> TappedFrame | None:
-        media_time = encoded.timestamp / VIDEO_CLOCK
-        if media_time < self._last_media_time:
-            self._next_due = media_time  # a reconnected publisher starts its clock anew
-        self._last_media_time = media_time
-        if media_time + 1e-3 < self._next_due:
+        # Paced by the server's clock, not the publisher's RTP timestamps, which a publisher
+        # could make jump to have every frame analysed. On schedule while frames come; after a
+        # gap the schedule starts again from the frame that ends it.
+        arrived = encoded.arrived
+        if arrived + 1e-3 < self._next_due:
             return None
-        # On schedule while frames come; after a gap (frames refused or skipped) the schedule
-        # starts again from this frame, so the next one is not due at once.
         period = 1 / self.rate_fps
-        self._next_due = (self._next_due if media_time - self._next_due <= period else media_time) + period
+        self._next_due = (self._next_due if arrived - self._next_due <= period else arrived) + period
         bounds = self.tap.bounds
         refused = bounds.refuse(frame.width, frame.height)
         if refused is not None:  # libvpx follows the key frame's size, so this is a safety net
-            result.problems.append((refused, encoded.arrived))
+            result.problems.append((refused, arrived))
             return None
         width, height = bounds.analysis_size(frame.width, frame.height)
         try:
@@ -287,19 +324,21 @@ class _StreamDecoder:
                 frame = frame.reformat(width=width, height=height, format="yuv420p")
             pixels = cast("npt.NDArray[np.uint8]", frame.to_ndarray(format="yuv420p"))
         except Exception:  # PyAV asserts and raises its own errors on odd frames
-            result.problems.append(("conversion", encoded.arrived))
+            result.problems.append(("conversion", arrived))
             return None
-        sample = pixels[:height:FROZEN_STEP, ::FROZEN_STEP]
-        frozen = (
-            self._last_sample is not None
-            and np.array_equal(sample, self._last_sample)
-            and float(sample.mean()) >= FROZEN_MIN_LUMA
+        if self._frozen(pixels[:height:FROZEN_STEP, ::FROZEN_STEP]):
+            result.problems.append(("frozen", arrived))
+            return None
+        return TappedFrame(self.hub.stream_id, pixels, encoded.timestamp / VIDEO_CLOCK, arrived)
+
+    def _frozen(self, sample: npt.NDArray[np.uint8]) -> bool:
+        """The same picture as one of the last few analysed (a still image, or a few of them
+        in turn); a camera's noise never repeats a picture exactly. Too dark to tell: not."""
+        frozen = float(sample.mean()) >= FROZEN_MIN_LUMA and any(
+            np.array_equal(sample, seen) for seen in self._recent_samples
         )
-        self._last_sample = sample.copy()
-        if frozen:
-            result.problems.append(("frozen", encoded.arrived))
-            return None
-        return TappedFrame(self.hub.stream_id, pixels, media_time, encoded.arrived)
+        self._recent_samples.append(sample.copy())
+        return frozen
 
     async def close(self) -> None:
         self._task.cancel()

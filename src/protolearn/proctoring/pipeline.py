@@ -4,7 +4,9 @@ Made on the first stream (loading the models takes a moment, off the event loop)
 tap decoding on its own threads, one FaceAnalyzer behind a FrameBatcher on inference threads,
 and one consumer task handing tapped frames to the batcher and observations to the sink. A
 frame the vision core refuses is counted by stream and skipped; the consumer is supervised,
-so nothing a stream sends can stop analysis for the others.
+so nothing a stream sends can stop analysis for the others. `last_analysable(stream)` is when
+the stream last gave a frame the vision core could read (analysed, or dropped only because the
+server was busy): what proctoring calls usable video.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from functools import partial
 
 from protolearn.media.streams import StreamHub
 from protolearn.media.tap import FrameTap, TappedFrame, VideoHealth
-from protolearn.supervision import TaskFailures, supervise
+from protolearn.supervision import FaultCounter, TaskFailures, supervise
 from protolearn.vision.analyzer import FaceAnalyzer
 from protolearn.vision.batcher import FrameBatcher
 from protolearn.vision.errors import VisionError
@@ -47,7 +49,7 @@ class PipelineOptions:
 @dataclass(slots=True)
 class PipelineStats:
     # Frames the vision core refused or failed on, by (stream, kind).
-    problems: Counter[tuple[str, str]] = field(default_factory=Counter)
+    problems: FaultCounter = field(default_factory=lambda: FaultCounter(log))
     task_failures: TaskFailures = field(default_factory=Counter)
 
 
@@ -65,6 +67,7 @@ class FramePipeline:
         self._tap: FrameTap | None = None
         self._consumer: asyncio.Task[None] | None = None
         self._starting = asyncio.Lock()
+        self._analysable: dict[str, float] = {}  # stream -> arrival of its last readable frame
 
     @property
     def tap(self) -> FrameTap | None:
@@ -83,9 +86,14 @@ class FramePipeline:
             await self._tap.detach(hub)
         if self._batcher is not None:
             self._batcher.forget(hub.stream_id)
+        self._analysable.pop(hub.stream_id, None)
+        self.stats.problems.forget(hub.stream_id)
 
     def health(self, stream_id: str) -> VideoHealth | None:
         return None if self._tap is None else self._tap.health(stream_id)
+
+    def last_analysable(self, stream_id: str) -> float | None:
+        return self._analysable.get(stream_id)
 
     async def _start(self) -> FrameTap:
         async with self._starting:
@@ -114,6 +122,8 @@ class FramePipeline:
     async def _consume(self, tap: FrameTap, batcher: FrameBatcher) -> None:
         while True:
             frame = await tap.frames.get()
+            if not tap.attached(frame.stream_id):
+                continue  # the stream ended while its frame waited: nothing to analyse it for
             try:
                 future = batcher.submit(frame.stream_id, frame.pixels)
             except VisionError as error:
@@ -126,18 +136,22 @@ class FramePipeline:
             self._problem(frame, "analysis", done.exception())
             return
         observation = done.result()
+        if self._tap is None or not self._tap.attached(frame.stream_id):
+            return  # the stream ended meanwhile
+        # Analysed, or dropped only because the server was busy: either way the picture was
+        # readable (a frame the analysis failed on raised above).
+        self._analysable[frame.stream_id] = frame.arrived
         if observation is None:
-            return  # dropped under load, or the stream was forgotten
+            return
         try:
             self._sink(frame, observation)
         except Exception as error:  # the sink's fault must not stop the next observation
             self._problem(frame, "sink", error)
 
     def _problem(self, frame: TappedFrame, kind: str, error: BaseException | None) -> None:
-        key = (frame.stream_id, kind)
-        self.stats.problems[key] += 1
-        if self.stats.problems[key] == 1:  # once per stream and kind: the count tells the rest
-            log.warning("stream %s: a frame was skipped (%s): %r", frame.stream_id, kind, error)
+        self.stats.problems.record(
+            (frame.stream_id, kind), "stream %s: a frame was skipped (%s): %r", frame.stream_id, kind, error
+        )
 
     async def close(self) -> None:
         if self._consumer is not None:

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 PRE_ROLL_S = 3.0
 POST_ROLL_S = 2.0
+JOB_ATTEMPTS = 3  # tries of a database write before a violation job is given up (logged, counted)
 
 Job = Callable[[], Awaitable[None]]
 
@@ -42,7 +43,6 @@ class SessionReport:
     """What a session did, for tests and the admin's stats."""
 
     frames_analysed: int = 0
-    frames_unusable: int = 0
     violations_opened: int = 0
     violations_closed: int = 0
     clips: int = 0
@@ -75,6 +75,7 @@ class ViolationRecorder:
         self._auto_terminate = auto_terminate_after_critical
         self._clock = clock
         self._clip_store = clip_store
+        self._failures = failures
         self._critical = 0
         self._open_rows: dict[str, int] = {}  # rule -> violation id
         self._jobs: asyncio.Queue[Job] = asyncio.Queue()
@@ -89,9 +90,13 @@ class ViolationRecorder:
     def closed(self, span: ViolationSpan) -> None:
         self._jobs.put_nowait(lambda: self._closed(span))
 
-    async def close(self) -> None:
-        """Finishes the queued jobs (clips included), then stops the worker."""
-        await self._jobs.join()
+    async def close(self, within: float = 30.0) -> None:
+        """Finishes the queued jobs (clips included), for `within` seconds at most, then stops
+        the worker."""
+        try:
+            await asyncio.wait_for(self._jobs.join(), within)
+        except TimeoutError:
+            log.error("attempt %s: violations still being recorded after %.0f s", self.attempt_id, within)
         self._worker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._worker
@@ -100,24 +105,42 @@ class ViolationRecorder:
         while True:
             job = await self._jobs.get()
             try:
-                await job()
-            except Exception:
-                log.exception("proctoring job failed for attempt %s", self.attempt_id)
+                await self._attempt(job)
             finally:
                 self._jobs.task_done()
 
+    async def _attempt(self, job: Job) -> None:
+        """Runs a job, again after a pause when it fails (the database may be back): a
+        violation is not given up on at the first error."""
+        for attempt in range(1, JOB_ATTEMPTS + 1):
+            try:
+                await job()
+                return
+            except Exception:
+                last = attempt == JOB_ATTEMPTS
+                log.exception(
+                    "recording a violation of attempt %s failed (try %d of %d)%s",
+                    self.attempt_id,
+                    attempt,
+                    JOB_ATTEMPTS,
+                    "; giving up" if last else "",
+                )
+                self._failures["violation-job"] += 1
+                if not last:
+                    await asyncio.sleep(0.5 * 2**attempt)
+
     async def _opened(self, span: ViolationSpan) -> None:
         row = await open_violation(self._sessionmaker, self.attempt_id, span, wall_time(span.started))
-        self._open_rows[span.type] = row
+        self._open_rows[span.type] = row  # only once stored: a retried job cannot store it twice
         self.report.violations_opened += 1
         self._announcer.violation(self.attempt_id, row, span, None, None)
 
     async def _closed(self, span: ViolationSpan) -> None:
-        opened = self._open_rows.pop(span.type, None)
+        opened = self._open_rows.get(span.type)
         if opened is None:
             return
         ended = span.ended if span.ended is not None else self._clock()
-        clip = await self._clip(span, ended)
+        clip = await self._clip(opened, span, ended)
         evidence_id = await close_violation(
             self._sessionmaker,
             opened,
@@ -127,6 +150,7 @@ class ViolationRecorder:
             self._data_dir,
             clip_store=self._clip_store,
         )
+        del self._open_rows[span.type]  # only once stored: a failure above is tried again
         self.report.violations_closed += 1
         self._announcer.violation(self.attempt_id, opened, span, ended, evidence_id)
         if span.severity is Severity.CRITICAL:
@@ -136,13 +160,8 @@ class ViolationRecorder:
                 # The lifecycle publishes AttemptEnded; the supervisor stops this session on it.
                 await self._lifecycle.end(self.attempt_id, AttemptStatus.TERMINATED, reason)
 
-    async def _clip(self, span: ViolationSpan, ended: float) -> Clip | None:
-        path = (
-            self._data_dir
-            / "clips"
-            / f"attempt-{self.attempt_id}"
-            / f"{span.type}-{int(wall_time(span.started))}.webm"
-        )
+    async def _clip(self, violation_id: int, span: ViolationSpan, ended: float) -> Clip | None:
+        path = self._data_dir / "clips" / f"attempt-{self.attempt_id}" / f"{span.type}-{violation_id}.webm"
         try:
             clip = await self.segments.clip(
                 span.started - PRE_ROLL_S, ended + POST_ROLL_S, path, post_roll_timeout=POST_ROLL_S + 3

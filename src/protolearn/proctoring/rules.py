@@ -112,10 +112,10 @@ class RuleEngine:
         speaking = level is not None and level <= self.thresholds.voice_level
         self._sample("voice_detected", at, speaking, f"speech-level audio ({level} -dBov)")
 
-    def video(self, at: float, usable: bool, detail: str) -> None:
+    def video(self, at: float, usable: bool, detail: str, since: float | None = None) -> None:
         """Whether a live stream gave a picture that can be analysed lately (undecodable
-        frames, a size out of bounds, a frozen picture: not)."""
-        self._sample("video_unusable", at, not usable, detail)
+        frames, a size out of bounds, a frozen picture: not); since: when it stopped."""
+        self._sample("video_unusable", at, not usable, detail, since)
 
     def stream_lost(self, at: float, last_media: float) -> None:
         """The camera stream stopped; the violation starts at its last media."""
@@ -139,7 +139,8 @@ class RuleEngine:
     def open_violations(self) -> list[ViolationSpan]:
         return [rule.open for rule in self._rules.values() if rule.open is not None]
 
-    def _sample(self, name: str, at: float, condition: bool, detail: str) -> None:
+    def _sample(self, name: str, at: float, condition: bool, detail: str, since: float | None = None) -> None:
+        """since: when the condition began, where the caller knows it better than the samples."""
         rule = self._rules[name]
         gap = rule.last_sample is not None and at - rule.last_sample > self.thresholds.max_gap_seconds
         rule.last_sample = at
@@ -151,7 +152,7 @@ class RuleEngine:
             rule.last_true = at
             rule.detail = detail or rule.detail
             if rule.since is None:
-                rule.since = at
+                rule.since = at if since is None else min(since, at)
             if rule.open is None and at - rule.since >= rule.hold:
                 self._open(rule, rule.since, rule.detail)
             return

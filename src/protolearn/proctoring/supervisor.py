@@ -8,8 +8,9 @@ session's ViolationRecorder stores with clips (recording.py) and the Announcer t
 about (announcements.py). A session ends when its attempt ends, however that happened: the
 supervisor hears `AttemptEnded` on the bus (assessment/lifecycle.py); open violations end then.
 
-Times are one monotonic clock, `clock` (time.monotonic unless a test gives its own): frame
-arrivals, stream events and the periodic video check all read it.
+Times are seconds on time.monotonic()'s clock: frames and media carry their arrival on it,
+and `clock` (time.monotonic unless a test gives its own, moved along with the times of the
+frames it delivers) is what the supervisor reads for stream events and the video check.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from protolearn.assessment.lifecycle import AttemptLifecycle
@@ -36,6 +38,7 @@ from protolearn.proctoring.pipeline import FramePipeline, PipelineOptions
 from protolearn.proctoring.recording import SessionReport, ViolationRecorder
 from protolearn.proctoring.rules import RuleEngine
 from protolearn.proctoring_settings import RuleThresholds
+from protolearn.store.attempts import AttemptStatus, TestAttempt
 from protolearn.supervision import TaskFailures, supervise
 from protolearn.vision.analyzer import FaceAnalyzer
 from protolearn.vision.schemas import Observation
@@ -44,18 +47,18 @@ __all__ = ("ProctoringSupervisor", "SessionReport")
 
 log = logging.getLogger(__name__)
 
-STATUS_EVERY_S = 1.0  # student-status from observations, at most this often per attempt
+STATUS_EVERY_S = 1.0  # student-status, at most this often per attempt
 VIDEO_CHECK_EVERY_S = 0.5  # how often live streams are checked for usable video
-# Media must have arrived this recently for "no usable picture" to be the video's fault (with
-# no media at all the stream is lost: camera_lost).
-MEDIA_FLOWING_S = 1.0
+# A safety net under AttemptEnded: sessions of attempts no longer in progress are stopped.
+RECONCILE_EVERY_S = 30.0
+STOP_TIMEOUT_S = 30.0  # longest a stopping session waits for its violations' clips
 
 
 @dataclass(slots=True)
 class _Session:
     attempt_id: int
     analysis_fps: float
-    started: float  # the supervisor's clock
+    watched_since: float  # the session's start, or the stream's return after it was lost
     segments: SegmentRecorder
     recorder: ViolationRecorder
     rules: RuleEngine = field(init=False)
@@ -69,17 +72,16 @@ class ProctoringSupervisor:
         sessionmaker: async_sessionmaker[AsyncSession],
         data_dir: Path,
         make_analyzer: Callable[[], FaceAnalyzer],
-        bus: EventBus | None = None,
         *,
-        lifecycle: AttemptLifecycle | None = None,
+        lifecycle: AttemptLifecycle,
         options: PipelineOptions | None = None,
         ring_buffer_seconds: float = 30.0,
         clip_store: ClipStore | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.unit = unit
-        self.bus = bus or (lifecycle.bus if lifecycle is not None else EventBus())
-        self.lifecycle = lifecycle or AttemptLifecycle(sessionmaker, self.bus, grace_seconds=0)
+        self.lifecycle = lifecycle
+        self.bus: EventBus = lifecycle.bus
         self.sessionmaker = sessionmaker
         self.data_dir = data_dir
         self.ring_buffer_seconds = ring_buffer_seconds
@@ -121,22 +123,57 @@ class ProctoringSupervisor:
         )
         session = _Session(attempt_id, analysis_fps, self.clock(), segments, recorder)
         session.rules = RuleEngine(thresholds or RuleThresholds(), recorder.opened, recorder.closed)
-        self._sessions[attempt_id] = session
+        self._sessions[attempt_id] = session  # first: a second offer meanwhile finds it
         hub.add_listener(segments.on_frame)
-        await self.pipeline.attach(hub, analysis_fps)
+        try:
+            await self.pipeline.attach(hub, analysis_fps)
+        except BaseException:
+            await self.stop(attempt_id)  # no half-made session that later offers would skip
+            raise
+        # The attempt may have ended while its offer was answered (its AttemptEnded found no
+        # session to stop): look once more, now that the session exists.
+        if not await self._in_progress(attempt_id):
+            await self.stop(attempt_id)
 
     async def stop(self, attempt_id: int) -> SessionReport | None:
-        """The attempt ended: close its violations (with clips), stop tapping, close the stream."""
+        """The attempt ended: close its violations (with clips), stop tapping, close the stream.
+        Every step runs even if one before it fails; the clips get STOP_TIMEOUT_S at most."""
         session = self._sessions.pop(attempt_id, None)
         if session is None:
             return None
-        session.rules.close(self.clock())
         hub = self.unit.hub(str(attempt_id))
-        await self.pipeline.detach(hub)
-        await session.recorder.close()
-        hub.remove_listener(session.segments.on_frame)
-        await self.unit.close_stream(str(attempt_id))
+        try:
+            session.rules.close(self.clock())
+            await self.pipeline.detach(hub)
+            await session.recorder.close(within=STOP_TIMEOUT_S)
+        finally:
+            hub.remove_listener(session.segments.on_frame)
+            await self.unit.close_stream(str(attempt_id))
         return session.recorder.report
+
+    async def _in_progress(self, attempt_id: int) -> bool:
+        async with self.sessionmaker() as db:
+            status = await db.scalar(select(TestAttempt.status).where(TestAttempt.id == attempt_id))
+        return status == AttemptStatus.IN_PROGRESS
+
+    async def reconcile(self) -> list[int]:
+        """Stops the sessions of attempts no longer in progress, whatever became of their
+        AttemptEnded (another node's, or one dropped by a full queue); returns their ids."""
+        if not self._sessions:
+            return []
+        async with self.sessionmaker() as db:
+            running = set(
+                await db.scalars(
+                    select(TestAttempt.id).where(
+                        TestAttempt.id.in_(list(self._sessions)),
+                        TestAttempt.status == AttemptStatus.IN_PROGRESS,
+                    )
+                )
+            )
+        ended = [attempt_id for attempt_id in self._sessions if attempt_id not in running]
+        for attempt_id in ended:
+            self._stop_soon(attempt_id)
+        return ended
 
     def report(self, attempt_id: int) -> SessionReport | None:
         session = self._sessions.get(attempt_id)
@@ -149,18 +186,28 @@ class ProctoringSupervisor:
 
     async def run(self) -> None:
         """The background tasks: sessions end with their attempts; live video is checked."""
+        failures = self.task_failures
         async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(supervise("proctoring-ended", self._stop_ended, failures=self.task_failures))
-            tasks.create_task(supervise("proctoring-video", self._check_video, failures=self.task_failures))
+            tasks.create_task(supervise("proctoring-ended", self._stop_ended, failures=failures))
+            tasks.create_task(supervise("proctoring-video", self._check_video, failures=failures))
+            tasks.create_task(supervise("proctoring-reconcile", self._reconcile, failures=failures))
 
     async def _stop_ended(self) -> None:
         while True:
             event = await self._ended.next()
             if isinstance(event, AttemptEnded) and event.attempt_id in self._sessions:
-                # Concurrently: a stop waits for its clips' post-roll, and a deadline ends a class.
-                task = asyncio.create_task(self.stop(event.attempt_id), name=f"stop-{event.attempt_id}")
-                self._stopping.add(task)
-                task.add_done_callback(self._stopped)
+                self._stop_soon(event.attempt_id)
+
+    def _stop_soon(self, attempt_id: int) -> None:
+        """Concurrently: a stop waits for its clips' post-roll, and a deadline ends a class."""
+        task = asyncio.create_task(self.stop(attempt_id), name=f"stop-{attempt_id}")
+        self._stopping.add(task)
+        task.add_done_callback(self._stopped)
+
+    async def _reconcile(self) -> None:
+        while True:
+            await asyncio.sleep(RECONCILE_EVERY_S)
+            await self.reconcile()
 
     def _stopped(self, task: asyncio.Task[SessionReport | None]) -> None:
         self._stopping.discard(task)
@@ -175,9 +222,12 @@ class ProctoringSupervisor:
 
     # --- what the stream says ------------------------------------------------------------------
 
+    def _session_of(self, stream_id: str) -> _Session | None:
+        return self._sessions.get(int(stream_id)) if stream_id.isdigit() else None
+
     def on_stream_event(self, event: StreamEvent) -> None:
         """From the relay: a stream went lost or came back."""
-        session = self._sessions.get(int(event.stream_id)) if event.stream_id.isdigit() else None
+        session = self._session_of(event.stream_id)
         if session is None:
             return
         now = self.clock()
@@ -185,27 +235,35 @@ class ProctoringSupervisor:
             session.rules.stream_lost(now, self.unit.hub(event.stream_id).last_media)
         elif event.state == "live":
             session.rules.stream_live(now)
+            session.watched_since = now  # a returning stream gets the time a new one gets
         self._status(session, None)
 
     def check_video(self, now: float | None = None) -> None:
-        """Whether each live stream gave a usable picture lately: a stream whose media flows
-        but whose video cannot be analysed (undecodable, a size out of bounds, frozen, absent)
-        is the rules' video_unusable."""
+        """Whether each live stream gave a usable picture lately. Media that keeps coming after
+        the last readable picture (undecodable video, a size out of bounds, a frozen picture,
+        audio only, a packet now and then) is the rules' video_unusable, from when the picture
+        went stale; media that stopped with the picture is left to camera_lost."""
         now = self.clock() if now is None else now
         for session in list(self._sessions.values()):
             hub = self.unit.hub(str(session.attempt_id))
-            health = self.pipeline.health(hub.stream_id)
-            if health is None or hub.state != "live" or now - hub.last_media > MEDIA_FLOWING_S:
+            if hub.state != "live":
                 continue
             stale_after = max(1.5, 3 / session.analysis_fps)
-            last_usable = session.started if health.last_usable is None else health.last_usable
-            usable = now - last_usable <= stale_after
-            reason = health.problem.replace("_", " ") if health.problem else "no video frames"
-            session.rules.video(now, usable, f"no usable picture from the camera ({reason})")
+            last_usable = max(self.pipeline.last_analysable(hub.stream_id) or 0.0, session.watched_since)
+            stale_since = last_usable + stale_after
+            unusable = now > stale_since and hub.last_media > stale_since
+            problem = health.problem if (health := self.pipeline.health(hub.stream_id)) else ""
+            reason = problem.replace("_", " ") if problem else "no video frames"
+            session.rules.video(
+                now, not unusable, f"no usable picture from the camera ({reason})", stale_since
+            )
+            if unusable and now - session.last_status >= STATUS_EVERY_S:
+                session.last_status = now  # the teacher hears it even without observations
+                self._status(session, None)
 
     def _observed(self, frame: TappedFrame, observation: Observation) -> None:
         """From the pipeline, for each analysed frame."""
-        session = self._sessions.get(int(frame.stream_id)) if frame.stream_id.isdigit() else None
+        session = self._session_of(frame.stream_id)
         if session is None:
             return  # the attempt ended meanwhile
         session.recorder.report.frames_analysed += 1

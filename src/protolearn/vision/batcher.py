@@ -10,7 +10,8 @@ future resolves to None), so an overloaded server degrades to a lower frame rate
 unbounded memory. A stream has at most one batch in flight, so its results arrive in order.
 Each stream gets a room scan (full-range detector) at most once per room_scan_interval_s.
 A batch that fails is analysed again frame by frame, so one frame that breaks the analysis
-costs only its own observation (None, counted per stream), never its batch-mates'.
+costs only its own observation (its future raises AnalysisFailed; counted per stream), never
+its batch-mates'. The dispatcher runs under supervision: it is restarted if it ever fails.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import msgspec
 
+from protolearn.supervision import FaultCounter, TaskFailures, supervise
 from protolearn.vision.analyzer import FaceAnalyzer
 from protolearn.vision.errors import VisionError
 from protolearn.vision.frames import Frame, view_of
@@ -57,7 +59,6 @@ class BatcherStats(msgspec.Struct, kw_only=True):
     dropped: int = 0
     failed: int = 0
     batches: int = 0
-    failed_by_stream: dict[str, int] = msgspec.field(default_factory=dict)
 
 
 class FrameBatcher:
@@ -81,6 +82,8 @@ class FrameBatcher:
         self.stream_backlog = stream_backlog
         self.room_scan_interval = room_scan_interval_s
         self.stats = BatcherStats()
+        self.faults = FaultCounter(log)  # frames the analysis failed on, by (stream, "analysis")
+        self.task_failures: TaskFailures = Counter()
         self._workers = workers
         self._streams: OrderedDict[str, _Stream] = OrderedDict()
         self._waiting = 0
@@ -92,7 +95,9 @@ class FrameBatcher:
 
     async def __aenter__(self) -> FrameBatcher:
         self._executor = ThreadPoolExecutor(self._workers, thread_name_prefix="vision")
-        self._dispatcher = asyncio.create_task(self._dispatch(), name="vision-batcher")
+        self._dispatcher = asyncio.create_task(
+            supervise("vision-batcher", self._dispatch, failures=self.task_failures), name="vision-batcher"
+        )
         return self
 
     async def __aexit__(self, *_: object) -> None:
@@ -116,11 +121,12 @@ class FrameBatcher:
             self._executor = None
 
     def submit(self, stream_id: str, frame: Frame) -> asyncio.Future[Observation | None]:
-        """Queues a frame; the future gives its Observation, or None if it was dropped.
+        """Queues a frame; the future gives its Observation, None if it was dropped (the stream
+        was overloaded or forgotten), or raises AnalysisFailed if the analysis failed on it.
 
         Raises FrameFormatError at once for a frame the analyzer cannot read.
         """
-        if self._dispatcher is None:
+        if self._dispatcher is None or self._dispatcher.done():
             raise RuntimeError("FrameBatcher is not running: use `async with FrameBatcher(...)`")
         view_of(frame)
         future: asyncio.Future[Observation | None] = asyncio.get_running_loop().create_future()
@@ -139,7 +145,8 @@ class FrameBatcher:
         return await self.submit(stream_id, frame)
 
     def forget(self, stream_id: str) -> None:
-        """A stream ended: its waiting frames resolve to None."""
+        """A stream ended: its waiting frames resolve to None, its counts go."""
+        self.faults.forget(stream_id)
         stream = self._streams.pop(stream_id, None)
         if stream is not None:
             while stream.waiting:
@@ -206,15 +213,23 @@ class FrameBatcher:
     async def _run(self, batch: list[_Pending], streams: list[_Stream]) -> None:
         loop = asyncio.get_running_loop()
         try:
-            observations = await loop.run_in_executor(self._executor, self._analyze, batch)
+            results = await loop.run_in_executor(self._executor, self._analyze, batch)
             done = time.perf_counter()
-            for pending, observation in zip(batch, observations, strict=True):
-                if observation is None:
-                    self._resolve(pending, None)
+            for pending, result in zip(batch, results, strict=True):
+                if isinstance(result, VisionError):
+                    self.stats.failed += 1
+                    self.faults.record(
+                        (pending.stream_id, "analysis"),
+                        "stream %s: a frame could not be analysed: %s",
+                        pending.stream_id,
+                        result,
+                    )
+                    if not pending.future.done():
+                        pending.future.set_exception(result)
                     continue
                 self.stats.analysed += 1
                 latency = round((done - pending.queued_at) * 1000, 3)
-                self._resolve(pending, msgspec.structs.replace(observation, latency_ms=latency))
+                self._resolve(pending, msgspec.structs.replace(result, latency_ms=latency))
             self.stats.batches += 1
         except Exception:  # a bug here must not leave futures waiting or the worker taken
             log.exception("vision batch of %d frames could not be finished", len(batch))
@@ -226,31 +241,20 @@ class FrameBatcher:
             self._free_workers.release()
             self._wake.set()
 
-    def _analyze(self, batch: list[_Pending]) -> list[Observation | None]:
+    def _analyze(self, batch: list[_Pending]) -> list[Observation | VisionError]:
         """On a worker thread: the batch at once, or frame by frame when the batch fails."""
         try:
             return list(self.analyzer.analyze([p.frame for p in batch], [p.room_scan for p in batch]))
         except VisionError as error:
             if len(batch) == 1:
-                self._failed(batch[0], error)
-                return [None]
-        results: list[Observation | None] = []
+                return [error]
+        results: list[Observation | VisionError] = []
         for pending in batch:
             try:
-                [observation] = self.analyzer.analyze([pending.frame], [pending.room_scan])
+                results += self.analyzer.analyze([pending.frame], [pending.room_scan])
             except VisionError as error:
-                self._failed(pending, error)
-                results.append(None)
-            else:
-                results.append(observation)
+                results.append(error)
         return results
-
-    def _failed(self, pending: _Pending, error: VisionError) -> None:
-        self.stats.failed += 1
-        count = self.stats.failed_by_stream.get(pending.stream_id, 0) + 1
-        self.stats.failed_by_stream[pending.stream_id] = count
-        if count == 1:  # once per stream: the count tells the rest
-            log.warning("stream %s: a frame could not be analysed: %s", pending.stream_id, error)
 
     @staticmethod
     def _resolve(pending: _Pending, observation: Observation | None) -> None:

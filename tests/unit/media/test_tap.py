@@ -17,7 +17,7 @@ import pytest
 
 from protolearn.media.forwarding import VIDEO_CLOCK, EncodedFrame, ForwardingStats, is_vp8_keyframe
 from protolearn.media.streams import StreamHub
-from protolearn.media.tap import FrameTap, TappedFrame
+from protolearn.media.tap import MAX_VIDEO_FPS, FrameTap, TappedFrame
 from tests.support.vp8 import encode_vp8, forged_keyframe
 
 FPS = 15
@@ -94,6 +94,7 @@ class Publisher:
         self.hub = StreamHub(stream_id, ForwardingStats(), lambda _event: None)
         tap.attach(self.hub)
         self.index = 0
+        self.base = time.monotonic()
 
     @property
     def stream_id(self) -> str:
@@ -103,7 +104,9 @@ class Publisher:
         """every: frames of media time between two payloads (a larger step makes each one due)."""
         sent: list[EncodedFrame] = []
         for data in payloads:
-            frame = EncodedFrame("video", data, self.index * TICKS, is_vp8_keyframe(data), time.monotonic())
+            # Arrival times follow the media clock: the tap paces itself by arrival, not by RTP time.
+            arrived = self.base + self.index / FPS
+            frame = EncodedFrame("video", data, self.index * TICKS, is_vp8_keyframe(data), arrived)
             self.index += every
             await self._deliver(frame)
             sent.append(frame)
@@ -224,7 +227,7 @@ async def test_a_tiny_key_frame_is_refused_and_the_decoder_waits_for_a_good_one(
     assert problems_of(tap, "7") == {"too_small": 1}
     health = tap.health("7")
     assert health is not None
-    assert health.problem == "too_small"
+    assert health.problem == ""  # usable again: the old cause is no longer the stream's state
     assert health.last_usable is not None
     assert health.last_usable >= resumed[0].arrived
 
@@ -373,3 +376,36 @@ async def test_one_streams_problems_never_appear_under_another(tap: FrameTap) ->
     assert hostile_health.problem == "frozen"
     streams = {frame.stream_id for frame in tapped(tap)}
     assert streams == {"7", "13"}
+
+
+# --- what a publisher cannot make the tap do -------------------------------------------------------
+
+
+async def test_rtp_timestamps_that_jump_do_not_make_every_frame_due(tap: FrameTap) -> None:
+    publisher = Publisher(tap, "7")
+    payloads = vp8(640, 480, 30)
+    base = time.monotonic()
+    for index, data in enumerate(payloads):  # 2 s of arrivals, each frame claiming 10 s later
+        frame = EncodedFrame(
+            "video", data, index * 10 * VIDEO_CLOCK, is_vp8_keyframe(data), base + index / FPS
+        )
+        await publisher._deliver(frame)
+    await publisher.settled(due_frames(30))
+    assert len(tapped(tap)) == due_frames(30)  # paced by arrival: 4 in 2 s at 2 fps
+
+
+async def test_a_flood_of_frames_is_refused_beyond_a_cameras_rate(tap: FrameTap) -> None:
+    publisher = Publisher(tap, "7")
+    payloads = vp8(320, 240, 120)
+    base = time.monotonic()
+    for index, data in enumerate(payloads):  # 120 frames arriving within 0.6 s
+        frame = EncodedFrame("video", data, index * TICKS, is_vp8_keyframe(data), base + index * 0.005)
+        await publisher._deliver(frame)
+    assert problems_of(tap, "7")["flooding"] == 120 - MAX_VIDEO_FPS
+
+
+async def test_a_picture_of_a_strange_shape_is_refused(tap: FrameTap) -> None:
+    publisher = Publisher(tap, "7")
+    await publisher.send(vp8(1600, 64, 1))  # 25:1 would shrink to a strip nothing can be read in
+    assert problems_of(tap, "7") == {"bad_aspect": 1}
+    assert tap.stats.decoded == 0

@@ -17,8 +17,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from protolearn.assessment.lifecycle import AttemptLifecycle
 from protolearn.config import Settings
-from protolearn.events.bus import teachers_topic
+from protolearn.events.bus import EventBus, teachers_topic
 from protolearn.events.messages import StudentStatus, ViolationEvent
 from protolearn.media.forwarding import EncodedFrame
 from protolearn.media.relay import ForwardingUnit
@@ -61,8 +62,9 @@ async def proctoring(settings: Settings, tmp_path: Path) -> AsyncIterator[Procto
 
     unit = ForwardingUnit(on_event=on_event)
     clock = FakeClock(time.monotonic())
+    lifecycle = AttemptLifecycle(sessionmaker, EventBus(), grace_seconds=0)
     supervisor = ProctoringSupervisor(
-        unit, sessionmaker, tmp_path, lambda: create_analyzer("onnx"), clock=clock
+        unit, sessionmaker, tmp_path, lambda: create_analyzer("onnx"), lifecycle=lifecycle, clock=clock
     )
     supervisors.append(supervisor)
     yield Proctoring(supervisor, unit, clock, sessionmaker)
@@ -198,3 +200,35 @@ async def test_a_session_ends_when_its_attempt_ends_however_it_ended(proctoring:
         assert attempt is not None
         assert (attempt.status, attempt.end_reason) == ("terminated", "phone on desk")
     assert not supervisor.task_failures
+
+
+async def test_a_packet_now_and_then_does_not_keep_a_stream_unjudged(proctoring: Proctoring) -> None:
+    """A publisher sending one audio packet every 3.5 s (short of `lost`, and sparser than the
+    rules' sampling gap) still gets video_unusable: it is judged from its last usable picture."""
+    supervisor, clock = proctoring.supervisor, proctoring.clock
+    attempt_id = await an_attempt(proctoring.sessionmaker)
+    await supervisor.start(attempt_id, analysis_fps=2.0)
+    hub = proctoring.unit.hub(str(attempt_id))
+    for step in range(24):  # 12 s in steps of 0.5 s
+        clock.now += 0.5
+        if step % 7 == 0:
+            hub.deliver(audio(clock.now))
+        supervisor.check_video()
+
+    async def opened() -> bool:
+        return any(v.type == "video_unusable" for v in await stored(proctoring.sessionmaker, attempt_id))
+
+    await eventually(opened)
+
+
+async def test_an_attempt_that_ended_while_its_offer_was_answered_gets_no_session(
+    proctoring: Proctoring,
+) -> None:
+    supervisor = proctoring.supervisor
+    attempt_id = await an_attempt(proctoring.sessionmaker)
+    assert await supervisor.lifecycle.end(attempt_id, AttemptStatus.TERMINATED, "ended first")
+
+    await supervisor.start(attempt_id, analysis_fps=2.0)  # its AttemptEnded found no session
+
+    assert supervisor.attempts == []
+    assert proctoring.unit.hub(str(attempt_id)).connection is None
