@@ -5,8 +5,8 @@ tap decoding on its own threads, one FaceAnalyzer behind a FrameBatcher on infer
 and one consumer task handing tapped frames to the batcher and observations to the sink. A
 frame the vision core refuses is counted by stream and skipped; the consumer is supervised,
 so nothing a stream sends can stop analysis for the others. `last_analysable(stream)` is when
-the stream last gave a frame the vision core could read (analysed, or dropped only because the
-server was busy): what proctoring calls usable video.
+the stream last gave a frame the vision core took (a valid picture, whether the server then had
+time to analyse it or not): what proctoring calls usable video.
 """
 
 from __future__ import annotations
@@ -129,6 +129,8 @@ class FramePipeline:
             except VisionError as error:
                 self._problem(frame, type(error).__name__, error)
                 continue
+            # Taken: a readable picture, however long the analysis then waits for a thread.
+            self._analysable[frame.stream_id] = frame.arrived
             future.add_done_callback(partial(self._observed, frame))
 
     def _observed(self, frame: TappedFrame, done: asyncio.Future[Observation | None]) -> None:
@@ -136,13 +138,8 @@ class FramePipeline:
             self._problem(frame, "analysis", done.exception())
             return
         observation = done.result()
-        if self._tap is None or not self._tap.attached(frame.stream_id):
-            return  # the stream ended meanwhile
-        # Analysed, or dropped only because the server was busy: either way the picture was
-        # readable (a frame the analysis failed on raised above).
-        self._analysable[frame.stream_id] = frame.arrived
-        if observation is None:
-            return
+        if observation is None or self._tap is None or not self._tap.attached(frame.stream_id):
+            return  # dropped under load, or the stream ended meanwhile
         try:
             self._sink(frame, observation)
         except Exception as error:  # the sink's fault must not stop the next observation

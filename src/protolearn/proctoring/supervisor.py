@@ -248,7 +248,7 @@ class ProctoringSupervisor:
             hub = self.unit.hub(str(session.attempt_id))
             if hub.state != "live":
                 continue
-            stale_after = max(1.5, 3 / session.analysis_fps)
+            stale_after = max(2.0, 3 / session.analysis_fps)
             last_usable = max(self.pipeline.last_analysable(hub.stream_id) or 0.0, session.watched_since)
             stale_since = last_usable + stale_after
             unusable = now > stale_since and hub.last_media > stale_since
