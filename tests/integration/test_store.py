@@ -7,13 +7,14 @@ from collections.abc import AsyncIterator
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from protolearn.store import Base
-from protolearn.store.database import create_engine
+from protolearn.store.database import create_engine, create_sessionmaker
 from protolearn.store.migrate import current_revision, head_revision, upgrade
+from protolearn.store.users import Role, User
 
 
 @pytest.fixture
@@ -57,3 +58,19 @@ async def test_check_constraints_hold(engine: AsyncEngine) -> None:
                     " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
                 )
             )
+
+
+async def test_enum_columns_read_back_as_their_enums(engine: AsyncEngine) -> None:
+    sessionmaker = create_sessionmaker(engine)
+    async with sessionmaker() as session:
+        session.add(User(email="enum@school.test", password_hash="h", name="E", role="teacher"))
+        await session.commit()
+    async with sessionmaker() as session:
+        stored = await session.scalar(select(User).where(User.role == Role.TEACHER))
+        assert stored is not None
+        assert stored.role is Role.TEACHER  # the enum, though the column is text
+        raw = await session.scalar(text("SELECT role FROM users WHERE email = 'enum@school.test'"))
+        assert raw == "teacher"
+        session.add(User(email="bad@school.test", password_hash="h", name="B", role="overlord"))
+        with pytest.raises(StatementError, match="overlord"):
+            await session.commit()

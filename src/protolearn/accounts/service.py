@@ -51,7 +51,7 @@ def user_out(user: User) -> UserOut:
         id=user.id,
         email=user.email,
         name=user.name,
-        role=Role(user.role),
+        role=user.role,
         is_active=user.is_active,
         created_at=user.created_at,
     )
@@ -65,7 +65,7 @@ async def resolve_principal(session: AsyncSession, codec: AccessTokenCodec, acce
         raise Unauthenticated("account is no longer active")
     if claims.iat < user.tokens_valid_after.timestamp():
         raise Unauthenticated("access token was revoked; log in again")
-    return Principal(user_id=user.id, role=Role(user.role), email=user.email, name=user.name)
+    return Principal(user_id=user.id, role=user.role, email=user.email, name=user.name)
 
 
 class AccountService:
@@ -197,7 +197,7 @@ class AccountService:
     ) -> Page[UserOut]:
         query = select(User)
         if role is not None:
-            query = query.where(User.role == role.value)
+            query = query.where(User.role == role)
         if search:
             pattern = f"%{search.strip().lower()}%"
             query = query.where(
@@ -218,7 +218,7 @@ class AccountService:
             object_type="user",
             object_id=user.id,
             address=address,
-            role=request.role.value,
+            role=request.role,
         )
         await self._session.commit()
         return user_out(user)
@@ -296,7 +296,7 @@ class AccountService:
         password_hash = await self._hasher.hash(password)  # before a transaction holds the connection
         if await self._session.scalar(select(User.id).where(User.email == email)) is not None:
             raise EmailTaken(f"an account with email {email} already exists")
-        user = User(email=email, password_hash=password_hash, name=name.strip(), role=role.value)
+        user = User(email=email, password_hash=password_hash, name=name.strip(), role=role)
         self._session.add(user)
         try:
             await self._session.flush()

@@ -33,7 +33,7 @@ def _summary_fields(material: LearningMaterial, live_progress: float | None) -> 
         "filename": material.filename,
         "content_type": material.content_type,
         "size_bytes": material.size_bytes,
-        "status": MaterialStatus(material.status),
+        "status": material.status,
         "progress": live_progress if live_progress is not None else material.progress,
         "error": material.error,
         "page_count": material.page_count,
@@ -73,7 +73,7 @@ class MaterialLibrary:
             size_bytes=len(data),
             sha256=digest,
             page_count=page_count,
-            status=MaterialStatus.PROCESSING.value,
+            status=MaterialStatus.PROCESSING,
             progress=0.0,
         )
         self._session.add(material)
@@ -134,7 +134,7 @@ class MaterialLibrary:
     async def ready(self, principal: Principal, material_id: int) -> LearningMaterial:
         """An owned material whose text has been read, else ``MaterialNotReady`` saying why not."""
         material = await self.owned(principal, material_id)
-        if material.status != MaterialStatus.READY.value:
-            state = "is still being read" if material.status == MaterialStatus.PROCESSING.value else "failed"
+        if material.status != MaterialStatus.READY:
+            state = "is still being read" if material.status == MaterialStatus.PROCESSING else "failed"
             raise MaterialNotReady(f"material {material.id} {state}; it cannot be used yet")
         return material

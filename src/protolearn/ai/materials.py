@@ -106,9 +106,7 @@ class MaterialExtractor:
         async with self._sessionmaker() as session:
             pending = list(
                 await session.scalars(
-                    select(LearningMaterial.id).where(
-                        LearningMaterial.status == MaterialStatus.PROCESSING.value
-                    )
+                    select(LearningMaterial.id).where(LearningMaterial.status == MaterialStatus.PROCESSING)
                 )
             )
         for material_id in pending:
@@ -187,9 +185,9 @@ class MaterialExtractor:
             material.ocr_pages = result.ocr_pages
             material.ocr_confidence = result.ocr_confidence
             if result.text.strip():
-                material.status = MaterialStatus.READY.value
+                material.status = MaterialStatus.READY
             else:
-                material.status = MaterialStatus.FAILED.value
+                material.status = MaterialStatus.FAILED
                 material.error = "no text was found in the material"
             material.progress = 1.0
             await session.commit()
@@ -200,7 +198,7 @@ class MaterialExtractor:
             material = await session.get(LearningMaterial, material_id)
             if material is None:
                 return
-            material.status = MaterialStatus.FAILED.value
+            material.status = MaterialStatus.FAILED
             material.error = error
             material.progress = 1.0
             await session.commit()

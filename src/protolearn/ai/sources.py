@@ -70,7 +70,7 @@ async def sources_of_test(session: AsyncSession, test: Test) -> list[SourceText]
         .where(Question.test_id == test.id)
     )
     query = select(LearningMaterial).where(
-        LearningMaterial.status == MaterialStatus.READY.value,
+        LearningMaterial.status == MaterialStatus.READY,
         LearningMaterial.teacher_id == test.teacher_id,
     )
     materials = list(await session.scalars(query.where(LearningMaterial.id.in_(linked))))
@@ -88,7 +88,7 @@ async def sources_of_test(session: AsyncSession, test: Test) -> list[SourceText]
 async def materials_for(session: AsyncSession, principal: Principal, subject: str | None) -> list[SourceText]:
     """The read materials a principal may learn from: a teacher's own; for a student, those of the
     teachers whose published tests they can take; for admins and auditors, all."""
-    query = select(LearningMaterial).where(LearningMaterial.status == MaterialStatus.READY.value)
+    query = select(LearningMaterial).where(LearningMaterial.status == MaterialStatus.READY)
     if principal.role is Role.TEACHER:
         query = query.where(LearningMaterial.teacher_id == principal.user_id)
     elif principal.role is Role.STUDENT:

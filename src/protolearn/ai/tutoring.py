@@ -24,7 +24,7 @@ from protolearn.assessment.attempts import results_visible
 from protolearn.assessment.errors import QuestionNotFound
 from protolearn.assessment.scoring import answer_text, is_correct
 from protolearn.store.attempts import Answer, AttemptStatus, TestAttempt
-from protolearn.store.tests import Question, QuestionType, Test
+from protolearn.store.tests import Question, Test
 from protolearn.store.users import Role
 
 __all__ = ("Tutor",)
@@ -77,7 +77,7 @@ class Tutor:
         draft = draft_of(question, await origin_of(self._session, question.id))
         sources = await sources_of_test(self._session, test)
         given = answer_text(request.student_answer) or ""
-        correct = is_correct(QuestionType(question.question_type), question.correct_answer, given)
+        correct = is_correct(question.question_type, question.correct_answer, given)
         await self._session.commit()
         index = await asyncio.to_thread(PassageIndex, sources)
         passages = index.search(f"{question.question_text} {question.correct_answer}", limit=2)

@@ -41,7 +41,7 @@ from protolearn.assessment.scoring import ScoredQuestion, answer_text, score_att
 from protolearn.events.messages import AttemptEnded
 from protolearn.store.attempts import Answer, AttemptStatus, TestAttempt
 from protolearn.store.base import utcnow
-from protolearn.store.tests import Question, QuestionType, ReviewMode, Test
+from protolearn.store.tests import Question, ReviewMode, Test
 from protolearn.store.users import Role, User
 
 __all__ = ("AttemptService", "results_visible", "score_fields")
@@ -105,7 +105,7 @@ class AttemptService:
         return StartedAttempt(
             attempt_id=attempt.id,
             test_id=test.id,
-            status=AttemptStatus(attempt.status),
+            status=attempt.status,
             started_at=attempt.started_at,
             deadline=attempt.deadline,
             server_time=utcnow(),
@@ -191,7 +191,7 @@ class AttemptService:
             test_title=test.title,
             student_id=student.id,
             student_name=student.name,
-            status=AttemptStatus(attempt.status),
+            status=attempt.status,
             started_at=attempt.started_at,
             deadline=attempt.deadline,
             submitted_at=attempt.submitted_at,
@@ -210,7 +210,7 @@ class AttemptService:
         result = await self._session.execute(
             update(TestAttempt)
             .where(TestAttempt.id == attempt_id, TestAttempt.status == AttemptStatus.IN_PROGRESS)
-            .values(status=status.value, submitted_at=now, end_reason=reason, updated_at=now)
+            .values(status=status, submitted_at=now, end_reason=reason, updated_at=now)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             await self._session.rollback()
@@ -337,7 +337,7 @@ class AttemptService:
         """Lock the attempt's row if it still takes answers; optionally close it in the same step."""
         values: dict[str, object] = {"updated_at": now}
         if closing_as is not None:
-            values |= {"status": closing_as.value, "submitted_at": now, "end_reason": None}
+            values |= {"status": closing_as, "submitted_at": now, "end_reason": None}
         result = await self._session.execute(
             update(TestAttempt)
             .where(
@@ -404,7 +404,7 @@ class AttemptService:
         }
         result = score_attempt(
             (
-                ScoredQuestion(q.id, QuestionType(q.question_type), q.correct_answer, q.points)
+                ScoredQuestion(q.id, q.question_type, q.correct_answer, q.points)
                 for qid in attempt.question_order
                 if (q := questions.get(qid)) is not None
             ),

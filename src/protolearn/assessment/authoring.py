@@ -33,7 +33,7 @@ from protolearn.assessment.scoring import parse_truth
 from protolearn.pagination import Page, count_rows
 from protolearn.proctoring_settings import ProctoringSettings, RuleThresholds
 from protolearn.store.attempts import TestAttempt
-from protolearn.store.tests import Question, QuestionType, ReviewMode, Test
+from protolearn.store.tests import Question, QuestionType, Test
 from protolearn.store.users import Role
 
 __all__ = (
@@ -66,7 +66,7 @@ def _test_fields(test: Test, question_count: int) -> dict[str, Any]:
         "is_published": test.is_published,
         "shuffle_questions": test.shuffle_questions,
         "max_attempts": test.max_attempts,
-        "review_mode": ReviewMode(test.review_mode),
+        "review_mode": test.review_mode,
         "proctoring": proctoring_settings(test),
         "question_count": question_count,
         "created_at": test.created_at,
@@ -108,7 +108,7 @@ def _new_question(test_id: int, position: int, spec: QuestionIn, *, ai_generated
         test_id=test_id,
         position=position,
         question_text=spec.question_text.strip(),
-        question_type=spec.question_type.value,
+        question_type=spec.question_type,
         options=options,
         correct_answer=correct_answer,
         points=spec.points,
@@ -121,7 +121,7 @@ def rewrite_question(question: Question, spec: QuestionIn) -> None:
     """Replace a question's text, type, options, answer key and explanation (checked); keeps its points."""
     options, correct_answer = checked_question_fields(spec.question_type, spec.options, spec.correct_answer)
     question.question_text = spec.question_text.strip()
-    question.question_type = spec.question_type.value
+    question.question_type = spec.question_type
     question.options = options
     question.correct_answer = correct_answer
     question.explanation = spec.explanation
@@ -251,7 +251,7 @@ class AuthoringService:
         if test_id is not None:
             query = query.where(Question.test_id == test_id)
         if question_type is not None:
-            query = query.where(Question.question_type == question_type.value)
+            query = query.where(Question.question_type == question_type)
         if search:
             query = query.where(func.lower(Question.question_text).like(f"%{search.strip().lower()}%"))
         total = await count_rows(self._session, query)
@@ -277,7 +277,7 @@ class AuthoringService:
     ) -> QuestionOut:
         question = await self.owned_question(principal, question_id)
         changes = _unset_removed(request)
-        question_type = changes.get("question_type", QuestionType(question.question_type))
+        question_type = changes.get("question_type", question.question_type)
         options, correct_answer = checked_question_fields(
             question_type,
             changes.get("options", question.options),
@@ -288,7 +288,7 @@ class AuthoringService:
         for name in ("points", "explanation", "position"):
             if name in changes:
                 setattr(question, name, changes[name])
-        question.question_type = question_type.value
+        question.question_type = question_type
         question.options = options
         question.correct_answer = correct_answer
         if question.ai_generated and changes:

@@ -14,7 +14,7 @@ from protolearn.assessment.access import ensure_owns_test
 from protolearn.assessment.attempts import results_visible, score_fields
 from protolearn.assessment.schemas import ResultRow, StudentHistoryRow
 from protolearn.errors import NotFound
-from protolearn.store.attempts import AttemptStatus, TestAttempt
+from protolearn.store.attempts import TestAttempt
 from protolearn.store.tests import Test
 from protolearn.store.users import Role, User
 
@@ -49,7 +49,7 @@ def _summary_fields(attempt: TestAttempt, show_score: bool) -> dict[str, Any]:
     """The fields every result row shares (``_AttemptSummary``)."""
     return {
         "attempt_id": attempt.id,
-        "status": AttemptStatus(attempt.status),
+        "status": attempt.status,
         "started_at": attempt.started_at,
         "submitted_at": attempt.submitted_at,
         "violation_count": attempt.violation_count,

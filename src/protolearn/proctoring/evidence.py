@@ -36,8 +36,8 @@ async def open_violation(
         violation = Violation(
             attempt_id=attempt_id,
             type=span.type,
-            severity=span.severity.value,
-            source=ViolationSource.SERVER.value,
+            severity=span.severity,
+            source=ViolationSource.SERVER,
             description=span.detail,
             occurred_at=_utc(started_wall),
         )
@@ -70,7 +70,7 @@ async def close_violation(
         if violation is None:
             return None
         violation.ended_at = _utc(ended_wall)
-        violation.severity = span.severity.value
+        violation.severity = span.severity
         if clip is not None:
             evidence = EvidenceClip(
                 attempt_id=violation.attempt_id,

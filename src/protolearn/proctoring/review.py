@@ -217,7 +217,7 @@ class ReviewService:
         if review is None:
             review = ViolationReview(violation_id=violation_id, reviewer_id=principal.user_id)
             self._session.add(review)
-        review.decision = verdict.decision.value
+        review.decision = verdict.decision
         review.note = verdict.note.strip()
         review.reviewer_id = principal.user_id
         await self._session.flush()

@@ -37,8 +37,8 @@ def violation_out(violation: Violation, review: ViolationReview | None) -> Viola
         id=violation.id,
         attempt_id=violation.attempt_id,
         type=violation.type,
-        severity=Severity(violation.severity),
-        source=ViolationSource(violation.source),
+        severity=violation.severity,
+        source=violation.source,
         description=violation.description,
         timestamp=violation.occurred_at,
         ended_at=violation.ended_at,
@@ -46,7 +46,7 @@ def violation_out(violation: Violation, review: ViolationReview | None) -> Viola
         review=None
         if review is None
         else ReviewOut(
-            decision=ReviewDecision(review.decision),
+            decision=review.decision,
             note=review.note,
             reviewer_id=review.reviewer_id,
             reviewed_at=review.created_at,
@@ -69,7 +69,7 @@ class ProctoringService:
             attempt_id=attempt.id,
             type=event.type.value,
             severity=BROWSER_EVENT_SEVERITY[event.type].value,
-            source=ViolationSource.BROWSER.value,
+            source=ViolationSource.BROWSER,
             description=event.description.strip(),
             occurred_at=_trusted_time(event.occurred_at, attempt.started_at, now),
         )

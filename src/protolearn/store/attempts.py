@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from protolearn.store.base import Base, one_of, utcnow
+from protolearn.store.base import Base, EnumText, one_of, utcnow
 
 __all__ = ("Answer", "AttemptStatus", "TestAttempt")
 
@@ -42,7 +42,9 @@ class TestAttempt(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     test_id: Mapped[int] = mapped_column(ForeignKey("tests.id", ondelete="RESTRICT"))
     student_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
-    status: Mapped[str] = mapped_column(String(16), default=AttemptStatus.IN_PROGRESS.value)
+    status: Mapped[AttemptStatus] = mapped_column(
+        EnumText(AttemptStatus, 16), default=AttemptStatus.IN_PROGRESS
+    )
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     deadline: Mapped[datetime]
     submitted_at: Mapped[datetime | None]

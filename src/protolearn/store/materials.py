@@ -7,7 +7,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from protolearn.store.base import Base, CreatedAt, one_of
+from protolearn.store.base import Base, CreatedAt, EnumText, one_of
 
 __all__ = ("AiGeneratedQuestion", "LearningMaterial", "MaterialStatus")
 
@@ -42,8 +42,10 @@ class LearningMaterial(CreatedAt, Base):
     # Mean recognition confidence over the OCR'd pages (None: no page needed OCR).
     ocr_confidence: Mapped[float | None]
     ocr_pages: Mapped[int] = mapped_column(default=0, server_default="0")
-    status: Mapped[str] = mapped_column(
-        String(16), default=MaterialStatus.PROCESSING.value, server_default=MaterialStatus.READY.value
+    status: Mapped[MaterialStatus] = mapped_column(
+        EnumText(MaterialStatus, 16),
+        default=MaterialStatus.PROCESSING,
+        server_default=MaterialStatus.READY.value,
     )
     progress: Mapped[float] = mapped_column(default=0.0, server_default="1")
     error: Mapped[str | None] = mapped_column(Text)

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from protolearn.store.base import Base, CreatedAt, one_of, utcnow
+from protolearn.store.base import Base, CreatedAt, EnumText, one_of, utcnow
 
 __all__ = ("Question", "QuestionType", "ReviewMode", "Test")
 
@@ -46,7 +46,7 @@ class Test(CreatedAt, Base):
     is_published: Mapped[bool] = mapped_column(default=False)
     shuffle_questions: Mapped[bool] = mapped_column(default=False)
     max_attempts: Mapped[int] = mapped_column(default=1)
-    review_mode: Mapped[str] = mapped_column(String(16), default=ReviewMode.SCORE.value)
+    review_mode: Mapped[ReviewMode] = mapped_column(EnumText(ReviewMode, 16), default=ReviewMode.SCORE)
     camera_required: Mapped[bool] = mapped_column(default=True)
     microphone_required: Mapped[bool] = mapped_column(default=True)
     analysis_fps: Mapped[float] = mapped_column(default=2.0)
@@ -75,7 +75,7 @@ class Question(CreatedAt, Base):
     test_id: Mapped[int] = mapped_column(ForeignKey("tests.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(default=0)
     question_text: Mapped[str] = mapped_column(Text)
-    question_type: Mapped[str] = mapped_column(String(16), index=True)
+    question_type: Mapped[QuestionType] = mapped_column(EnumText(QuestionType, 16), index=True)
     options: Mapped[list[str]] = mapped_column(JSON, default=list)
     correct_answer: Mapped[str] = mapped_column(Text)
     points: Mapped[float] = mapped_column(default=1.0)

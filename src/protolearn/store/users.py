@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from protolearn.store.base import Base, CreatedAt, one_of, utcnow
+from protolearn.store.base import Base, CreatedAt, EnumText, one_of, utcnow
 
 __all__ = ("RefreshToken", "Role", "User")
 
@@ -28,7 +28,7 @@ class User(CreatedAt, Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(16), index=True)
+    role: Mapped[Role] = mapped_column(EnumText(Role, 16), index=True)
     is_active: Mapped[bool] = mapped_column(default=True)
     # Access tokens issued before this instant are refused (password change, deactivation).
     tokens_valid_after: Mapped[datetime] = mapped_column(default=utcnow)

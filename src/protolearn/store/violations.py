@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from protolearn.store.base import Base, CreatedAt, one_of
+from protolearn.store.base import Base, CreatedAt, EnumText, one_of
 
 __all__ = ("EvidenceClip", "ReviewDecision", "Severity", "Violation", "ViolationReview", "ViolationSource")
 
@@ -55,8 +55,8 @@ class Violation(CreatedAt, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("test_attempts.id", ondelete="RESTRICT"))
     type: Mapped[str] = mapped_column(String(32), index=True)
-    severity: Mapped[str] = mapped_column(String(16))
-    source: Mapped[str] = mapped_column(String(8))
+    severity: Mapped[Severity] = mapped_column(EnumText(Severity, 16))
+    source: Mapped[ViolationSource] = mapped_column(EnumText(ViolationSource, 8))
     description: Mapped[str] = mapped_column(Text, default="")
     occurred_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
@@ -70,5 +70,5 @@ class ViolationReview(CreatedAt, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     violation_id: Mapped[int] = mapped_column(ForeignKey("violations.id", ondelete="CASCADE"), unique=True)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
-    decision: Mapped[str] = mapped_column(String(16))
+    decision: Mapped[ReviewDecision] = mapped_column(EnumText(ReviewDecision, 16))
     note: Mapped[str] = mapped_column(Text, default="")
