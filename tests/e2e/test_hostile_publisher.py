@@ -13,24 +13,18 @@ import asyncio
 import fractions
 import random
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import av
 import pytest
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender
 from sqlalchemy import select
 
-from protolearn.assessment.lifecycle import AttemptLifecycle
 from protolearn.config import Settings
-from protolearn.events.bus import EventBus
 from protolearn.media.errors import NegotiationFailed
 from protolearn.media.relay import ForwardingUnit
-from protolearn.media.streams import StreamEvent
 from protolearn.proctoring.supervisor import ProctoringSupervisor
 from protolearn.store.database import create_engine, create_sessionmaker
 from protolearn.store.violations import Violation
-from protolearn.vision.runtimes import create_analyzer
 from tests.support.api import Api, published_test, started_attempt
 from tests.support.images import astronaut
 from tests.support.peers import FPS, FaceCamera, Tone, publish
@@ -78,33 +72,6 @@ class HostileCamera(MediaStreamTrack):
         packet.pts, packet.time_base = self._count * 6000, fractions.Fraction(1, 90000)
         self._count += 1
         return packet
-
-
-@pytest.fixture
-async def proctoring(
-    settings: Settings, tmp_path: Path
-) -> AsyncIterator[tuple[ForwardingUnit, ProctoringSupervisor]]:
-    engine = create_engine(settings.database_url)
-    supervisors: list[ProctoringSupervisor] = []
-
-    def on_event(event: StreamEvent) -> None:
-        for supervisor in supervisors:
-            supervisor.on_stream_event(event)
-
-    unit = ForwardingUnit(keyframe_every_s=1.0, on_event=on_event)
-    sessionmaker = create_sessionmaker(engine)
-    lifecycle = AttemptLifecycle(sessionmaker, EventBus(), grace_seconds=0)
-    supervisor = ProctoringSupervisor(
-        unit, sessionmaker, tmp_path, lambda: create_analyzer("onnx"), lifecycle=lifecycle
-    )
-    supervisors.append(supervisor)
-    background = asyncio.create_task(supervisor.run())
-    yield unit, supervisor
-    background.cancel()
-    await asyncio.gather(background, return_exceptions=True)
-    await supervisor.close()
-    await unit.close()
-    await engine.dispose()
 
 
 async def server_violations(settings: Settings, attempt_id: int) -> list[Violation]:

@@ -4,51 +4,23 @@ through the vision core to the rules, and violations land in the database with t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import av
 import pytest
 from sqlalchemy import select
 
-from protolearn.assessment.lifecycle import AttemptLifecycle
 from protolearn.config import Settings
-from protolearn.events.bus import EventBus, Subscription, student_topic
+from protolearn.events.bus import Subscription, student_topic
 from protolearn.events.messages import TestEnded
 from protolearn.media.relay import ForwardingUnit
-from protolearn.media.streams import StreamEvent
 from protolearn.proctoring.supervisor import ProctoringSupervisor
 from protolearn.proctoring_settings import RuleThresholds
 from protolearn.store.attempts import TestAttempt
 from protolearn.store.database import create_engine, create_sessionmaker
 from protolearn.store.violations import EvidenceClip, Violation
-from protolearn.vision.runtimes import create_analyzer
 from tests.support.api import Api, published_test, started_attempt
 from tests.support.peers import FaceCamera, Tone, publish
-
-
-@pytest.fixture
-async def proctoring(
-    settings: Settings, tmp_path: Path
-) -> AsyncIterator[tuple[ForwardingUnit, ProctoringSupervisor]]:
-    engine = create_engine(settings.database_url)
-    supervisors: list[ProctoringSupervisor] = []
-
-    def on_event(event: StreamEvent) -> None:
-        for supervisor in supervisors:
-            supervisor.on_stream_event(event)
-
-    unit = ForwardingUnit(keyframe_every_s=1.0, on_event=on_event)
-    sessionmaker = create_sessionmaker(engine)
-    lifecycle = AttemptLifecycle(sessionmaker, EventBus(), grace_seconds=0)
-    supervisor = ProctoringSupervisor(
-        unit, sessionmaker, tmp_path, lambda: create_analyzer("onnx"), lifecycle=lifecycle
-    )
-    supervisors.append(supervisor)
-    yield unit, supervisor
-    await supervisor.close()
-    await unit.close()
-    await engine.dispose()
 
 
 async def attempt_of_a_student(api: Api) -> int:
