@@ -9,9 +9,10 @@ tapped frames.
 A publisher may send anything. Sizes are bounded both ways before decoding (a key frame's header
 says its size: too small or too large is refused, never decoded) and after it (odd sizes made
 even, large pictures scaled down for analysis); an undecodable frame, a refused size or a frozen
-picture is counted by stream and kind, skipped, and recorded in the stream's `VideoHealth`,
-which says when the stream last gave a usable picture. Nothing a stream sends ends its decoder
-or touches another stream's.
+picture is counted by stream and kind and recorded in the stream's `VideoHealth`, which says
+when the stream last gave a usable picture and since when its picture has been frozen (frozen
+pictures are still handed out: an encoder may repeat a still scene exactly). Nothing a stream
+sends ends its decoder or touches another stream's.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ class TappedFrame:
     pixels: npt.NDArray[np.uint8]  # I420: (height * 3 / 2, width)
     media_time: float  # seconds since the stream's first frame
     arrived: float  # time.monotonic() the encoded frame reached the server
+    frozen: bool = False  # the same picture as one analysed just before
 
 
 @dataclass(slots=True)
@@ -92,6 +94,7 @@ class VideoHealth:
     last_usable: float | None = None  # arrival of the last picture handed out for analysis
     problem: str = ""  # the last reason a frame was not usable
     problem_at: float | None = None
+    frozen_since: float | None = None  # the picture has not changed since (None: it changes)
 
 
 @dataclass(slots=True)
@@ -271,7 +274,12 @@ class _StreamDecoder:
                 self.hub.request_keyframe()
             for tapped in decoded.due:
                 self.health.last_usable = tapped.arrived
-                self.health.problem = ""
+                if tapped.frozen:
+                    if self.health.frozen_since is None:
+                        self.health.frozen_since = tapped.arrived
+                else:
+                    self.health.frozen_since = None
+                    self.health.problem = ""
                 self.tap._hand_out(tapped)
 
     def _problem(self, kind: str, arrived: float) -> None:
@@ -326,10 +334,12 @@ class _StreamDecoder:
         except Exception:  # PyAV asserts and raises its own errors on odd frames
             result.problems.append(("conversion", arrived))
             return None
-        if self._frozen(pixels[:height:FROZEN_STEP, ::FROZEN_STEP]):
+        # A frozen picture is still analysed (an empty room is no_face whatever the encoder
+        # made of it); how long it stays frozen is for proctoring to judge.
+        frozen = self._frozen(pixels[:height:FROZEN_STEP, ::FROZEN_STEP])
+        if frozen:
             result.problems.append(("frozen", arrived))
-            return None
-        return TappedFrame(self.hub.stream_id, pixels, encoded.timestamp / VIDEO_CLOCK, arrived)
+        return TappedFrame(self.hub.stream_id, pixels, encoded.timestamp / VIDEO_CLOCK, arrived, frozen)
 
     def _frozen(self, sample: npt.NDArray[np.uint8]) -> bool:
         """The same picture as one of the last few analysed (a still image, or a few of them

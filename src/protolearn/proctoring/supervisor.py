@@ -52,6 +52,9 @@ VIDEO_CHECK_EVERY_S = 0.5  # how often live streams are checked for usable video
 # A safety net under AttemptEnded: sessions of attempts no longer in progress are stopped.
 RECONCILE_EVERY_S = 30.0
 STOP_TIMEOUT_S = 30.0  # longest a stopping session waits for its violations' clips
+# A picture of a face that has not changed at all for this long is a still image, not a camera
+# (a picture without a face is no_face already, however still).
+FROZEN_AFTER_S = 10.0
 
 
 @dataclass(slots=True)
@@ -63,6 +66,7 @@ class _Session:
     recorder: ViolationRecorder
     rules: RuleEngine = field(init=False)
     last_status: float = float("-inf")
+    faces: int = 0  # in the last observation
 
 
 class ProctoringSupervisor:
@@ -267,6 +271,7 @@ class ProctoringSupervisor:
         if session is None:
             return  # the attempt ended meanwhile
         session.recorder.report.frames_analysed += 1
+        session.faces = len(observation.faces)
         session.rules.observe(frame.arrived, observation)
         session.rules.hear(frame.arrived, self.unit.hub(frame.stream_id).audio_level)
         if frame.arrived - session.last_status >= STATUS_EVERY_S:

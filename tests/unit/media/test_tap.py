@@ -312,22 +312,25 @@ class PliRecorder:
 # --- frozen pictures -----------------------------------------------------------------------------
 
 
-async def test_identical_bright_frames_are_frozen_and_not_usable(tap: FrameTap) -> None:
+async def test_identical_bright_frames_are_frozen_and_still_analysed(tap: FrameTap) -> None:
     publisher = Publisher(tap, "7")
     [key] = vp8(640, 480, 1)
     # The same picture again and again, each due (8 frames of media time apart, over 0.5 s).
     sent = await publisher.send([key] * 5, every=8)
-    await publisher.settled(5)
+    await publisher.settled(5 + 4)  # five tapped, four of them frozen
 
-    assert len(tapped(tap)) == 1
+    frames = tapped(tap)
+    assert [frame.frozen for frame in frames] == [False, True, True, True, True]
     assert problems_of(tap, "7") == {"frozen": 4}
     health = tap.health("7")
     assert health is not None
-    assert health.last_usable == sent[0].arrived  # the frozen ones are not usable
+    assert health.frozen_since == sent[1].arrived  # proctoring judges how long it lasts
     assert (health.problem, health.problem_at) == ("frozen", sent[-1].arrived)
 
-    moving = await publisher.send(vp8(640, 480, 16, shift=100))  # the picture moves again: usable
-    await until(lambda: tap.stats.streams.get("7", 0) >= 2)
+    moving = await publisher.send(vp8(640, 480, 16, shift=100))  # the picture moves again
+    await until(lambda: tap.stats.streams.get("7", 0) >= 6)
+    assert health.frozen_since is None
+    assert health.last_usable is not None
     assert health.last_usable >= moving[0].arrived
 
 
