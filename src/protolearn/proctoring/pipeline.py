@@ -73,10 +73,6 @@ class FramePipeline:
     def tap(self) -> FrameTap | None:
         return self._tap
 
-    @property
-    def batcher(self) -> FrameBatcher | None:
-        return self._batcher
-
     async def attach(self, hub: StreamHub, analysis_fps: float) -> None:
         tap = await self._start()
         tap.attach(hub, analysis_fps)
@@ -134,8 +130,12 @@ class FramePipeline:
             future.add_done_callback(partial(self._observed, frame))
 
     def _observed(self, frame: TappedFrame, done: asyncio.Future[Observation | None]) -> None:
-        if done.cancelled() or done.exception() is not None:
-            self._problem(frame, "analysis", done.exception())
+        if done.cancelled():
+            return
+        error = done.exception()
+        if error is not None:
+            if not isinstance(error, VisionError):  # the batcher counts its own analysis failures
+                self._problem(frame, "analysis", error)
             return
         observation = done.result()
         if observation is None or self._tap is None or not self._tap.attached(frame.stream_id):
