@@ -12,7 +12,6 @@ from litestar.datastructures import State
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.static_files import create_static_files_router
 
 from protolearn import __version__
 from protolearn.accounts.passwords import PasswordHasher
@@ -36,6 +35,7 @@ from protolearn.api.security import BearerAuthMiddleware
 from protolearn.api.tests import TestsController
 from protolearn.api.users import UsersController
 from protolearn.api.violations import ViolationsController
+from protolearn.api.web_app import web_app_routes
 from protolearn.assessment.deadlines import DeadlineEnforcer
 from protolearn.assessment.lifecycle import AttemptLifecycle
 from protolearn.config import Settings
@@ -158,13 +158,11 @@ def create_app(settings: Settings) -> Litestar:
                 request_max_body_size=settings.ai_max_upload_bytes,
             ),
             proctor_socket,
-            create_static_files_router(
-                path="/app", directories=[settings.web_dir], name="web", include_in_schema=False
-            ),
+            *web_app_routes(settings.web_dir),
         ],
         state=state,
         dependencies=DEPENDENCIES,
-        middleware=[DefineMiddleware(BearerAuthMiddleware, exclude=["^/schema", "^/app"])],
+        middleware=[DefineMiddleware(BearerAuthMiddleware, exclude=["^/schema"])],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         request_max_body_size=settings.max_request_bytes,

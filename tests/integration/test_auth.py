@@ -225,3 +225,43 @@ async def test_bearer_header_must_be_well_formed(client: httpx.AsyncClient) -> N
         assert response.status_code == 401, header
         assert response.headers["www-authenticate"] == "Bearer"
         assert response.json()["type"] == "about:blank"
+
+
+async def test_browsers_refresh_and_log_out_with_the_httponly_cookie(api: Api, base_url: str) -> None:
+    email = (await api.user("student")).user["email"]
+    async with httpx.AsyncClient(base_url=base_url) as browser:
+        login = await browser.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+        set_cookie = login.headers["set-cookie"]
+        assert set_cookie.startswith("protolearn_refresh=")
+        attributes = {part.strip().split("=")[0].lower() for part in set_cookie.split(";")}
+        assert {"httponly", "path", "max-age", "samesite"} <= attributes
+        assert "Path=/api/auth" in set_cookie and "samesite=strict" in set_cookie.lower()
+        assert "secure" not in attributes  # plain HTTP on loopback; set when served over HTTPS
+        first_cookie = browser.cookies["protolearn_refresh"]
+        assert first_cookie == login.json()["refresh_token"]
+
+        refreshed = await browser.post("/api/auth/refresh")  # no body: the cookie speaks
+        assert refreshed.status_code == 200, refreshed.text
+        assert refreshed.json()["access_token"]
+        assert browser.cookies["protolearn_refresh"] == refreshed.json()["refresh_token"] != first_cookie
+
+        replayed = await browser.post("/api/auth/refresh", json={"refresh_token": first_cookie})
+        assert replayed.status_code == 401  # a used token revokes the whole login
+        revoked = await browser.post("/api/auth/refresh")
+        assert revoked.status_code == 401
+
+        again = await browser.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+        assert again.status_code == 200
+        out = await browser.post("/api/auth/logout")
+        assert out.status_code == 204
+        assert "protolearn_refresh" not in browser.cookies  # cleared
+        assert (
+            await browser.post("/api/auth/refresh", json={"refresh_token": again.json()["refresh_token"]})
+        ).status_code == 401
+
+    async with httpx.AsyncClient(base_url=base_url) as stranger:
+        nothing = await stranger.post("/api/auth/refresh")
+        assert nothing.status_code == 401
+        assert nothing.headers["content-type"] == "application/problem+json"
+        assert "sign in" in nothing.json()["detail"]
+        assert (await stranger.post("/api/auth/logout")).status_code == 204

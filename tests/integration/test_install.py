@@ -137,7 +137,8 @@ def test_protolearn_serve_from_another_folder(installed: Installed) -> None:
         ready = _wait_until_ready(server, url)
         if ready is not None:
             health = httpx.get(f"{url}/healthz")
-            page = httpx.get(f"{url}/app/live.js")
+            page = httpx.get(f"{url}/web/live.js")
+            home = httpx.get(f"{url}/student")
     finally:
         stderr = _stop(server)
     assert ready is not None, f"the server never answered (exit {server.returncode}): {stderr}"
@@ -147,6 +148,8 @@ def test_protolearn_serve_from_another_folder(installed: Installed) -> None:
     assert health.status_code == 200
     assert page.status_code == 200
     assert page.content == (ROOT / "web" / "live.js").read_bytes()
+    assert home.status_code == 200
+    assert home.content == (ROOT / "web" / "index.html").read_bytes()
     assert server.returncode == 0, stderr  # SIGINT: a clean shutdown
     assert "Traceback" not in stderr
     # Keys in the data dir, the default database relative to the working folder: nothing in the checkout.
@@ -195,14 +198,17 @@ def test_serve_names_the_setting_when_the_models_are_not_there(installed: Instal
 async def test_pages_and_models_come_from_their_settings(settings: Settings, tmp_path: Path) -> None:
     pages = tmp_path / "pages"
     pages.mkdir()
-    (pages / "hello.html").write_text("<p>hello</p>")
+    (pages / "hello.js").write_text("export const hello = 1;")
+    (pages / "index.html").write_text("<p>hello</p>")
     moved = msgspec.structs.replace(settings, web_dir=pages, models_dir=tmp_path / "no-models")
     async with running_server(moved) as url, httpx.AsyncClient(base_url=url) as client:
-        page = await client.get("/app/hello.html")
+        page = await client.get("/teacher")
+        module = await client.get("/web/hello.js")
         ready = await client.get("/readyz")
         live = await client.get("/healthz")
     assert page.status_code == 200
     assert page.text == "<p>hello</p>"
+    assert module.text == "export const hello = 1;"
     assert ready.status_code == 503
     assert ready.headers["content-type"].startswith("application/problem+json")
     assert "models unavailable" in ready.json()["detail"]
