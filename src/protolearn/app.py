@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from litestar import Litestar, Router
+from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -166,6 +167,11 @@ def create_app(settings: Settings) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         request_max_body_size=settings.max_request_bytes,
+        # The app's pages and modules go compressed; API answers do not (evidence clips answer
+        # byte ranges, and compressing secrets beside reflected input invites BREACH).
+        compression_config=CompressionConfig(
+            backend="gzip", gzip_compress_level=6, minimum_size=1024, exclude=["^/api"]
+        ),
         openapi_config=OpenAPIConfig(
             title="ProtoLearn",
             version=__version__,

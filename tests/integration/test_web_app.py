@@ -74,3 +74,15 @@ def test_vendored_files_match_their_manifest() -> None:
     for package in names.values():
         assert package["file"].endswith(".esm-browser.prod.js")
         assert f"/web/vendor/{package['file']}" in page  # the import map names the vendored file
+
+
+async def test_the_app_goes_compressed_and_the_api_does_not(client: httpx.AsyncClient) -> None:
+    gzip = {"Accept-Encoding": "gzip"}
+    vendor = json.loads((ROOT / "web" / "vendor" / "manifest.json").read_text())["packages"][0]["file"]
+    module = await client.get(f"/web/vendor/{vendor}", headers=gzip)
+    assert module.headers["content-encoding"] == "gzip"
+    assert module.content == (ROOT / "web" / "vendor" / vendor).read_bytes()  # httpx inflates it
+    schema = await client.get("/schema/openapi.json", headers=gzip)
+    assert schema.headers["content-encoding"] == "gzip"
+    problem = await client.get("/api/tests", headers=gzip)
+    assert "content-encoding" not in problem.headers
