@@ -21,7 +21,10 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MANIFESTS = (ROOT / "web" / "vendor" / "manifest.json", ROOT / "tests" / "support" / "vendor" / "manifest.json")
+MANIFESTS = (
+    ROOT / "web" / "vendor" / "manifest.json",
+    ROOT / "tests" / "support" / "vendor" / "manifest.json",
+)
 INDEX = ROOT / "web" / "index.html"
 IMPORT_MAP = re.compile(r'(<script type="importmap">)(.*?)(</script>)', re.DOTALL)
 

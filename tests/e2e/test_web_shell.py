@@ -60,7 +60,9 @@ async def test_a_newcomer_registers_edits_the_profile_and_signs_out(base_url: st
 
         await page.reload()  # the access token was in memory only: the cookie brings the login back
         await expect(page).to_have_url(base_url + "/profile")
-        await expect(page.get_by_label("Name shown to teachers and students")).to_have_value("Grace B. Hopper")
+        await expect(page.get_by_label("Name shown to teachers and students")).to_have_value(
+            "Grace B. Hopper"
+        )
 
         await nav.get_by_role("button", name="Sign out").click()
         await expect(page).to_have_url(base_url + "/login")
@@ -93,7 +95,9 @@ async def test_an_ended_login_returns_to_sign_in_with_the_page_to_come_back_to(
         await sign_in(page, student.user["email"])
         await expect(page).to_have_url(base_url + "/student")
         await page.goto(base_url + "/profile")
-        await expect(page.get_by_label("Name shown to teachers and students")).to_have_value(student.user["name"])
+        await expect(page.get_by_label("Name shown to teachers and students")).to_have_value(
+            student.user["name"]
+        )
 
         # The password changes elsewhere: every login of this browser ends.
         async with httpx.AsyncClient(base_url=base_url) as elsewhere:

@@ -32,7 +32,9 @@ TABLET = {"width": 768, "height": 1024}
 def skip_without_chromium() -> None:
     """Module-level: skip where Chromium is missing, unless the run requires it (CI)."""
     if CHROMIUM is None and not REQUIRED:
-        pytest.skip("Chromium is not installed (CI installs it and requires this test)", allow_module_level=True)
+        pytest.skip(
+            "Chromium is not installed (CI installs it and requires this test)", allow_module_level=True
+        )
 
 
 def chromium_args(*extra: str) -> list[str]:
@@ -91,7 +93,9 @@ class PageErrors:
         page.on("pageerror", lambda error: self.messages.append(f"page error: {error}"))
         page.on(
             "console",
-            lambda message: self.messages.append(f"console: {message.text}") if message.type == "error" else None,
+            lambda message: (
+                self.messages.append(f"console: {message.text}") if message.type == "error" else None
+            ),
         )
 
     def unexpected(self, *allowed: str) -> list[str]:
