@@ -78,7 +78,8 @@ async def test_teacher_to_student_to_results(api: Api) -> None:
     # The teacher's results, the student's history, and the CSV export.
     results = (await teacher.get(f"/api/results/{test['id']}")).json()
     assert len(results) == 1
-    assert results[0] | {"started_at": None, "submitted_at": None} == {
+    assert results[0]["deadline"] == attempt["deadline"]
+    assert results[0] | {"started_at": None, "submitted_at": None, "deadline": None} == {
         "attempt_id": attempt["attempt_id"],
         "student_id": student.id,
         "student_name": "Stu Dent",
@@ -86,6 +87,7 @@ async def test_teacher_to_student_to_results(api: Api) -> None:
         "status": "submitted",
         "started_at": None,
         "submitted_at": None,
+        "deadline": None,
         "score": 2.0,
         "max_score": 3.0,
         "percent": 66.67,

@@ -1,15 +1,24 @@
-"""``/api/attempts`` and ``/api/results``: autosave, an attempt's detail, results and export."""
+"""``/api/attempts`` and ``/api/results``: autosave, an attempt's detail, extra time, results and
+export."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
-from litestar import Controller, Response, get, put
+from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from protolearn.api.dependencies import Attempts, Caller, Proctoring, Results
-from protolearn.api.security import requires
-from protolearn.assessment.schemas import AnswersIn, AutosaveResult, ResultRow, StudentHistoryRow
+from protolearn.api.security import client_address, requires
+from protolearn.assessment.schemas import (
+    AnswersIn,
+    AutosaveResult,
+    ExtraTimeIn,
+    ResultRow,
+    StudentHistoryRow,
+)
 from protolearn.proctoring.schemas import AttemptDetail
 from protolearn.store.users import Role
 
@@ -33,6 +42,23 @@ class AttemptsController(Controller):
     ) -> AttemptDetail:
         """Status, score and answers (students per the test's review mode), and violations."""
         attempt = await attempts.get(principal, attempt_id)
+        violations = await proctoring.list_for_attempt(principal, attempt_id)
+        return AttemptDetail(**msgspec.structs.asdict(attempt), violations=violations)
+
+    @post("/{attempt_id:int}/extend", status_code=HTTP_200_OK, guards=[requires(Role.TEACHER, Role.ADMIN)])
+    async def extend(
+        self,
+        attempt_id: FromPath[int],
+        data: JSONBody[ExtraTimeIn],
+        principal: Caller,
+        attempts: Attempts,
+        proctoring: Proctoring,
+        request: Request[Any, Any, Any],
+    ) -> AttemptDetail:
+        """Extra time for one attempt in progress (accommodations, an outage): its deadline moves
+        later by `minutes`; audited with the `reason`; the student's page hears `deadline-changed`.
+        409 once the attempt has ended or its deadline (plus grace) has passed."""
+        attempt = await attempts.extend(principal, attempt_id, data, client_address(request))
         violations = await proctoring.list_for_attempt(principal, attempt_id)
         return AttemptDetail(**msgspec.structs.asdict(attempt), violations=violations)
 

@@ -1,4 +1,4 @@
-"""Taking a test: start or resume, autosave, submit, and closing attempts at their deadline.
+"""Taking a test: start or resume, autosave, submit, extra time, and closing attempts at their deadline.
 
 Every write to an attempt first runs a conditional UPDATE on its row (``status = 'in_progress'``
 and deadline not passed). That row lock orders autosave, submit and auto-submit against each
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -18,8 +18,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from protolearn.accounts import audit
 from protolearn.accounts.schemas import Principal
-from protolearn.assessment.access import ensure_attempt_visible, ensure_test_visible
+from protolearn.assessment.access import ensure_attempt_visible, ensure_test_visible, owns_test
 from protolearn.assessment.authoring import student_question
 from protolearn.assessment.errors import (
     AttemptClosed,
@@ -33,12 +34,13 @@ from protolearn.assessment.schemas import (
     AnswerValue,
     AttemptOut,
     AutosaveResult,
+    ExtraTimeIn,
     StartedAttempt,
     SubmitRequest,
     SubmitResult,
 )
 from protolearn.assessment.scoring import ScoredQuestion, answer_text, score_attempt
-from protolearn.events.messages import AttemptEnded
+from protolearn.events.messages import AttemptEnded, DeadlineChanged
 from protolearn.store.attempts import Answer, AttemptStatus, TestAttempt
 from protolearn.store.base import utcnow
 from protolearn.store.tests import Question, ReviewMode, Test
@@ -72,6 +74,11 @@ def score_fields(attempt: TestAttempt, visible: bool) -> dict[str, Any]:
     }
 
 
+def _iso_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z``, as the REST answers write times."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 class AttemptService:
     def __init__(
         self,
@@ -80,12 +87,15 @@ class AttemptService:
         grace_seconds: float,
         on_new_deadline: Callable[[datetime], None] | None = None,
         on_closed: Callable[[AttemptEnded], None] | None = None,
+        on_deadline_changed: Callable[[DeadlineChanged], None] | None = None,
     ) -> None:
-        """Build it through AttemptLifecycle.service(), which publishes what on_closed hears."""
+        """Build it through AttemptLifecycle.service(), which publishes what on_closed and
+        on_deadline_changed hear."""
         self._session = session
         self._grace = timedelta(seconds=grace_seconds)
         self._on_new_deadline = on_new_deadline
         self._on_closed = on_closed
+        self._on_deadline_changed = on_deadline_changed
 
     # --- the student's side ---------------------------------------------------------------
 
@@ -151,6 +161,57 @@ class AttemptService:
             **score_fields(attempt, show_score),
         )
 
+    # --- the teacher's side ---------------------------------------------------------------
+
+    async def extend(
+        self, principal: Principal, attempt_id: int, request: ExtraTimeIn, address: str | None = None
+    ) -> AttemptOut:
+        """Move an attempt's deadline later by ``request.minutes``; audited, and the student hears
+        it. Only while it still takes answers: under the same row lock as autosave and submit,
+        so an extension and a close (submit, auto-submit) never both take effect."""
+        attempt, test, _student = await self._load(attempt_id)
+        if attempt is None or test is None or not owns_test(principal, test):
+            raise AttemptNotFound(f"attempt {attempt_id} not found")
+        if not await self._lock_if_open(attempt.id, utcnow()):
+            try:
+                await self._refuse_closed(attempt.id)
+            except (AttemptClosed, DeadlinePassed) as refusal:
+                raise type(refusal)(f"no extra time: {refusal.detail}", **refusal.extra) from refusal
+        locked = await self._session.scalar(
+            select(TestAttempt).where(TestAttempt.id == attempt.id).execution_options(populate_existing=True)
+        )
+        assert locked is not None  # noqa: S101 -- its row is locked
+        previous = locked.deadline
+        locked.deadline = previous + timedelta(minutes=request.minutes)
+        reason = request.reason.strip()
+        audit.record(
+            self._session,
+            actor_id=principal.user_id,
+            action="attempt.extend",
+            object_type="attempt",
+            object_id=attempt.id,
+            address=address,
+            minutes=request.minutes,
+            reason=reason,
+            student_id=attempt.student_id,
+            test_id=test.id,
+            previous_deadline=previous.isoformat(),
+            deadline=locked.deadline.isoformat(),
+        )
+        await self._session.commit()
+        if self._on_new_deadline is not None:
+            self._on_new_deadline(locked.deadline)
+        if self._on_deadline_changed is not None:
+            self._on_deadline_changed(
+                DeadlineChanged(
+                    attempt_id=attempt.id,
+                    deadline=_iso_utc(locked.deadline),
+                    minutes=request.minutes,
+                    reason=reason,
+                )
+            )
+        return await self.get(principal, attempt.id)
+
     # --- reading --------------------------------------------------------------------------
 
     async def get(self, principal: Principal, attempt_id: int) -> AttemptOut:
@@ -204,12 +265,23 @@ class AttemptService:
 
     # --- closing, for the deadline task and proctoring ------------------------------------
 
-    async def close(self, attempt_id: int, status: AttemptStatus, *, reason: str | None = None) -> bool:
-        """Close an attempt in progress and score its saved answers; ``False`` if already closed."""
+    async def close(
+        self,
+        attempt_id: int,
+        status: AttemptStatus,
+        *,
+        reason: str | None = None,
+        due_before: datetime | None = None,
+    ) -> bool:
+        """Close an attempt in progress and score its saved answers; ``False`` if already closed
+        (or, with ``due_before``, if its deadline has since moved to that time or later)."""
         now = utcnow()
+        conditions = [TestAttempt.id == attempt_id, TestAttempt.status == AttemptStatus.IN_PROGRESS]
+        if due_before is not None:  # extra time given since the sweep looked must win
+            conditions.append(TestAttempt.deadline < due_before)
         result = await self._session.execute(
             update(TestAttempt)
-            .where(TestAttempt.id == attempt_id, TestAttempt.status == AttemptStatus.IN_PROGRESS)
+            .where(*conditions)
             .values(status=status, submitted_at=now, end_reason=reason, updated_at=now)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -220,9 +292,9 @@ class AttemptService:
         self._ended(attempt_id, status, reason)
         return True
 
-    async def close_expired(self) -> list[int]:
-        """Auto-submit every attempt whose deadline (plus grace) has passed."""
-        cutoff = utcnow() - self._grace
+    async def close_expired(self, now: datetime | None = None) -> list[int]:
+        """Auto-submit every attempt whose deadline (plus grace) has passed by ``now``."""
+        cutoff = (now or utcnow()) - self._grace
         expired = list(
             await self._session.scalars(
                 select(TestAttempt.id).where(
@@ -231,7 +303,9 @@ class AttemptService:
             )
         )
         return [
-            aid for aid in expired if await self.close(aid, AttemptStatus.AUTO_SUBMITTED, reason="deadline")
+            aid
+            for aid in expired
+            if await self.close(aid, AttemptStatus.AUTO_SUBMITTED, reason="deadline", due_before=cutoff)
         ]
 
     async def next_deadline(self) -> datetime | None:

@@ -2,8 +2,9 @@
 
 Deadlines live in the database, so nothing is lost across restarts: the first sweep after a
 start closes whatever expired while the server was down. Between sweeps the task sleeps until
-the next deadline (bounded), and a new attempt wakes it. Several nodes may sweep at once: each
-close is a conditional UPDATE, so exactly one of them scores an attempt.
+the next deadline (bounded), and a new attempt or extra time wakes it. Several nodes may sweep
+at once: each close is a conditional UPDATE (status and deadline), so exactly one of them scores
+an attempt, and never one whose deadline was moved since the sweep looked.
 """
 
 from __future__ import annotations
@@ -30,14 +31,15 @@ class DeadlineEnforcer:
         lifecycle.on_new_deadline = self.notify
 
     def notify(self, _deadline: datetime | None = None) -> None:
-        """A deadline was added: look again before sleeping on."""
+        """A deadline was added or moved: look again before sleeping on."""
         self._wake.set()
 
-    async def sweep(self) -> datetime | None:
-        """Close expired attempts; return when the next one expires."""
+    async def sweep(self, now: datetime | None = None) -> datetime | None:
+        """Close the attempts expired by ``now`` (the clock's time unless given); return when the
+        next one expires."""
         async with self._lifecycle.sessionmaker() as session:
             service = self._lifecycle.service(session)
-            closed = await service.close_expired()
+            closed = await service.close_expired(now)
             if closed:
                 log.info("auto-submitted %d attempt(s) at their deadline: %s", len(closed), closed)
             return await service.next_deadline()

@@ -76,6 +76,7 @@ class ResultsService:
                 student_name=student.name,
                 student_email=student.email,
                 suspicion_score=attempt.suspicion_score,
+                deadline=attempt.deadline,
             )
             for attempt, student in rows
         ]

@@ -18,6 +18,7 @@ __all__ = (
     "AnswersIn",
     "AttemptOut",
     "AutosaveResult",
+    "ExtraTimeIn",
     "QuestionCreate",
     "QuestionIn",
     "QuestionOut",
@@ -46,6 +47,10 @@ _Minutes = Annotated[float, msgspec.Meta(gt=0, le=24 * 60, description="minutes;
 _Percent = Annotated[float, msgspec.Meta(ge=0, le=100)]
 _MaxAttempts = Annotated[int, msgspec.Meta(ge=1, le=100)]
 _AnswerString = Annotated[str, msgspec.Meta(max_length=10_000)]
+_ExtraMinutes = Annotated[
+    int, msgspec.Meta(ge=1, le=600, description="whole minutes added to the attempt's deadline")
+]
+_Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=1_000, pattern=r"\S")]
 
 AnswerValue = _AnswerString | bool | float | None
 """An answer as sent: text, a boolean (true/false), a number, or null to clear it."""
@@ -176,6 +181,13 @@ class AutosaveResult(Response, frozen=True):
     deadline: datetime
 
 
+class ExtraTimeIn(Request, frozen=True):
+    """Extra time for one attempt in progress: an accommodation, or time lost to an outage."""
+
+    minutes: _ExtraMinutes
+    reason: _Reason
+
+
 class SubmitRequest(Request, frozen=True):
     attempt_id: int
     answers: _Answers | None = None
@@ -239,6 +251,7 @@ class ResultRow(_AttemptSummary, frozen=True):
     student_name: str
     student_email: str
     suspicion_score: float
+    deadline: datetime | None = None
 
 
 class StudentHistoryRow(_AttemptSummary, frozen=True):

@@ -15,6 +15,7 @@ import msgspec
 __all__ = (
     "AttemptEnded",
     "ClientMessage",
+    "DeadlineChanged",
     "ErrorMessage",
     "Event",
     "IceCandidate",
@@ -154,6 +155,15 @@ class TestEnded(_Outbound, frozen=True, tag="test-ended"):
     reason: str | None
 
 
+class DeadlineChanged(_Outbound, frozen=True, tag="deadline-changed"):
+    """To the student: a teacher gave the attempt extra time; `deadline` is the new one."""
+
+    attempt_id: int
+    deadline: str
+    minutes: int
+    reason: str
+
+
 class ViolationSummary(msgspec.Struct, frozen=True):
     """A violation as watching teachers see it (the REST `Violation` plus `ended_at`)."""
 
@@ -229,6 +239,7 @@ Event = (
     | WarningSent
     | Terminated
     | TestEnded
+    | DeadlineChanged
     | ViolationEvent
     | ViolationReceived
     | StudentStatus

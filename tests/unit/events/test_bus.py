@@ -17,6 +17,7 @@ from protolearn.events.bus import (
 )
 from protolearn.events.messages import (
     AttemptEnded,
+    DeadlineChanged,
     ErrorMessage,
     Event,
     LastObservation,
@@ -102,6 +103,7 @@ def every_event() -> list[Event]:
         Terminated(attempt_id=7),
         TestEnded(attempt_id=7, status="terminated", reason="phone on the desk"),
         TestEnded(attempt_id=7, status="auto_submitted", reason=None),
+        DeadlineChanged(attempt_id=7, deadline="2024-05-01T10:40:00Z", minutes=10, reason="outage in room 4"),
         ViolationEvent(violation=summary),
         ViolationEvent(
             violation=msgspec.structs.replace(summary, ended_at="2024-05-01T10:00:09+00:00", evidence_id=4)
@@ -294,6 +296,7 @@ def test_the_tags_are_the_documented_ones() -> None:
         "WarningSent": "warning-sent",
         "Terminated": "terminated",
         "TestEnded": "test-ended",
+        "DeadlineChanged": "deadline-changed",
         "ViolationEvent": "violation",
         "ViolationReceived": "violation-received",
         "StudentStatus": "student-status",
