@@ -28,6 +28,7 @@ from protolearn.api.attempts import AttemptsController, ResultsController
 from protolearn.api.auth import AuthController
 from protolearn.api.dependencies import DEPENDENCIES
 from protolearn.api.errors import EXCEPTION_HANDLERS
+from protolearn.api.exchange import ExchangeController
 from protolearn.api.operations import AuditLogController, HealthController
 from protolearn.api.proctor_ws import proctor_socket
 from protolearn.api.questions import QuestionsController
@@ -144,6 +145,7 @@ def create_app(settings: Settings) -> Litestar:
             AuthController,
             UsersController,
             TestsController,
+            ExchangeController,
             QuestionsController,
             AttemptsController,
             ResultsController,

@@ -155,6 +155,14 @@ CASES = [
     route("POST", "/api/tests/{published_test}/start", expect(FORBIDDEN, student=OK, other_student=OK)),
     route("GET", "/api/tests/{published_test}/start", expect(FORBIDDEN, student=OK, other_student=OK)),
     route("POST", "/api/tests/{published_test}/submit", STUDENT_ONLY, lambda w: {"attempt_id": w.attempt}),
+    route(
+        "POST",
+        "/api/tests/{draft_test}/import",
+        expect(FORBIDDEN, teacher=OK, other_teacher=HIDDEN),
+        lambda w: {"file": ("bank.gift", b"Is water wet? {T}\n", "text/plain")},
+        multipart=True,
+    ),
+    route("GET", "/api/tests/{draft_test}/export", AUTHORS),
     route("GET", "/api/questions", expect(OK, **STAFF_ONLY)),
     route("POST", "/api/questions", AUTHORS, lambda w: mcq() | {"test_id": w.draft_test}),
     route("GET", "/api/questions/{question}", AUTHORS),
@@ -164,6 +172,12 @@ CASES = [
         "PUT", "/api/attempts/{attempt}/answers", STUDENT_ONLY, lambda w: {"answers": {w.question: "Paris"}}
     ),
     route("GET", "/api/attempts/{attempt}", ATTEMPT_VIEWERS),
+    route(
+        "POST",
+        "/api/attempts/{attempt}/extend",
+        AUTHORS,
+        lambda w: {"minutes": 10, "reason": "extra time accommodation"},
+    ),
     route("GET", "/api/results/{published_test}", AUTHORS),
     route("GET", "/api/results/export/{published_test}", AUTHORS),
     route(
