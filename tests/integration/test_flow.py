@@ -100,7 +100,7 @@ async def test_teacher_to_student_to_results(api: Api) -> None:
 
     export = await teacher.get(f"/api/results/export/{test['id']}")
     assert export.status_code == 200
-    assert export.headers["content-type"].startswith("text/csv")
+    assert export.headers["content-type"] == "text/csv; charset=utf-8"
     assert "attachment" in export.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(export.text)))
     assert len(rows) == 1

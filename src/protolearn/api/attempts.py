@@ -89,6 +89,6 @@ class ResultsController(Controller):
         body = await results.export_csv(principal, test_id)
         return Response(
             body,
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",  # Litestar adds the charset of text types itself
             headers={"Content-Disposition": f'attachment; filename="test-{test_id}-results.csv"'},
         )
