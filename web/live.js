@@ -1,79 +1,105 @@
 // The student's side of the live channel: publish camera and microphone for an attempt.
 // The server (/ws/proctor) relays the stream to the teacher and analyses it; the browser only
-// captures and sends. Usage: const session = await ProtoLearnLive.publish({token, attemptId});
-(function () {
-  "use strict";
+// captures and sends. `publish()` resolves once the server says `monitoring-started`.
 
-  function socketUrl(token) {
-    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    return `${scheme}//${location.host}/ws/proctor?token=${encodeURIComponent(token)}`;
+const DEFAULT_VIDEO = { width: 640, height: 480, frameRate: 15 };
+
+function socketUrl(token) {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${location.host}/ws/proctor?token=${encodeURIComponent(token)}`;
+}
+
+function preferCodec(transceiver, kind, mimeType) {
+  const codecs = RTCRtpReceiver.getCapabilities(kind)?.codecs || [];
+  const preferred = codecs.filter((c) => c.mimeType.toLowerCase() === mimeType.toLowerCase());
+  const rest = codecs.filter((c) => c.mimeType.toLowerCase() !== mimeType.toLowerCase());
+  if (preferred.length && transceiver.setCodecPreferences) {
+    transceiver.setCodecPreferences([...preferred, ...rest]);
   }
+}
 
-  function preferCodec(transceiver, kind, mimeType) {
-    const codecs = RTCRtpReceiver.getCapabilities(kind).codecs;
-    const preferred = codecs.filter((c) => c.mimeType.toLowerCase() === mimeType.toLowerCase());
-    const rest = codecs.filter((c) => c.mimeType.toLowerCase() !== mimeType.toLowerCase());
-    if (preferred.length && transceiver.setCodecPreferences) {
-      transceiver.setCodecPreferences([...preferred, ...rest]);
-    }
+function waitForIceGathering(connection) {
+  if (connection.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      if (connection.iceGatheringState === "complete") {
+        connection.removeEventListener("icegatheringstatechange", done);
+        resolve();
+      }
+    };
+    connection.addEventListener("icegatheringstatechange", done);
+    setTimeout(resolve, 3000); // publish with the candidates found so far
+  });
+}
+
+/** An error of the live channel; `attemptStatus` is set when the attempt is no longer open. */
+export class LiveError extends Error {
+  constructor(message, { status = 0, code = "", attemptStatus = null } = {}) {
+    super(message);
+    this.name = "LiveError";
+    this.status = status;
+    this.code = code;
+    this.attemptStatus = attemptStatus;
   }
+}
 
-  function waitForIceGathering(connection) {
-    if (connection.iceGatheringState === "complete") return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        if (connection.iceGatheringState === "complete") {
-          connection.removeEventListener("icegatheringstatechange", done);
-          resolve();
-        }
-      };
-      connection.addEventListener("icegatheringstatechange", done);
-      setTimeout(resolve, 3000); // publish with the candidates found so far
-    });
-  }
-
-  async function publish({ token, attemptId, onStatus = () => {}, video = { width: 640, height: 480, frameRate: 15 } }) {
-    const media = await navigator.mediaDevices.getUserMedia({ video, audio: true });
-    const connection = new RTCPeerConnection();
-    for (const track of media.getTracks()) {
-      const transceiver = connection.addTransceiver(track, { direction: "sendonly", streams: [media] });
+/**
+ * Publishes `media` (or a fresh getUserMedia of `video`/`audio`) for the attempt.
+ * `onMessage` hears every message of the socket, before and after monitoring starts.
+ * Resolves to `{connection, socket, media, stop()}`; `stop()` ends the tracks only when
+ * publish() asked for them itself (a stream passed in stays with its owner).
+ */
+export async function publish({ token, attemptId, onMessage = () => {}, video = DEFAULT_VIDEO, audio = true, media = null }) {
+  const owned = !media;
+  const stream = media || (await navigator.mediaDevices.getUserMedia({ video, audio }));
+  const connection = new RTCPeerConnection();
+  let socket = null;
+  const stop = () => {
+    if (owned) stream.getTracks().forEach((track) => track.stop());
+    connection.close();
+    if (socket && socket.readyState <= WebSocket.OPEN) socket.close();
+  };
+  try {
+    for (const track of stream.getTracks()) {
+      const transceiver = connection.addTransceiver(track, { direction: "sendonly", streams: [stream] });
       preferCodec(transceiver, track.kind, track.kind === "video" ? "video/VP8" : "audio/opus");
     }
     await connection.setLocalDescription(await connection.createOffer());
     await waitForIceGathering(connection);
 
-    const socket = new WebSocket(socketUrl(token));
+    socket = new WebSocket(socketUrl(token));
     let answerApplied = Promise.resolve();
-    const answered = new Promise((resolve, reject) => {
+    const started = new Promise((resolve, reject) => {
       socket.addEventListener("message", (event) => {
-        const message = JSON.parse(event.data);
-        onStatus(message);
+        let message;
+        try {
+          message = JSON.parse(event.data);
+        } catch {
+          return;
+        }
         if (message.type === "webrtc-answer") {
           answerApplied = connection.setRemoteDescription({ type: "answer", sdp: message.sdp });
         } else if (message.type === "monitoring-started") {
           answerApplied.then(resolve, reject); // the server has the stream: the exam may begin
         } else if (message.type === "error") {
-          reject(new Error(`${message.title}: ${message.detail}`));
+          reject(new LiveError(`${message.title}: ${message.detail}`, {
+            status: message.status, code: message.code, attemptStatus: message.attempt_status || null,
+          }));
         }
+        onMessage(message);
       });
-      socket.addEventListener("close", () => reject(new Error("the live channel closed")));
+      socket.addEventListener("close", () => reject(new LiveError("the live channel closed")));
     });
+    started.catch(() => {}); // rejections after the start are the caller's socket events to watch
     await new Promise((resolve, reject) => {
       socket.addEventListener("open", resolve, { once: true });
-      socket.addEventListener("error", () => reject(new Error("cannot open the live channel")), { once: true });
+      socket.addEventListener("error", () => reject(new LiveError("cannot open the live channel")), { once: true });
     });
     socket.send(JSON.stringify({ type: "webrtc-offer", attempt_id: attemptId, sdp: connection.localDescription.sdp }));
-    await answered;
-    return {
-      connection,
-      socket,
-      stop() {
-        media.getTracks().forEach((track) => track.stop());
-        connection.close();
-        socket.close();
-      },
-    };
+    await started;
+  } catch (error) {
+    stop();
+    throw error;
   }
-
-  window.ProtoLearnLive = { publish };
-})();
+  return { connection, socket, media: stream, stop };
+}
