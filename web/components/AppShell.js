@@ -26,6 +26,9 @@ export default defineComponent({
     const links = computed(() => LINKS[auth.role] || []);
     // A test in progress takes the whole screen: no navigation to wander off with.
     const focused = computed(() => Boolean(route.meta.focused));
+    // A page for signed-in users is not drawn once the login is gone (sign-out, expiry): it
+    // would read a user that is no longer there while the router moves to sign-in.
+    const viewAllowed = computed(() => !route.meta.roles || auth.signedIn);
     async function signOut() {
       try {
         await auth.logout();
@@ -35,7 +38,7 @@ export default defineComponent({
       router.push({ name: "login" });
       notices.info("You are signed out.");
     }
-    return { auth, links, focused, signOut };
+    return { auth, links, focused, viewAllowed, signOut };
   },
   template: `
     <a class="skip-link" href="#main">Skip to content</a>
@@ -62,7 +65,7 @@ export default defineComponent({
       </nav>
     </header>
     <main id="main" class="app-main" tabindex="-1">
-      <router-view></router-view>
+      <router-view v-if="viewAllowed"></router-view>
     </main>
     <footer class="app-footer" v-if="!focused">ProtoLearn · exams with proctoring decided on the server</footer>
     <toast-stack></toast-stack>`,

@@ -1,8 +1,10 @@
-// A modal question on the native <dialog>: focus moves in, Escape cancels, focus returns after.
-import { defineComponent, nextTick, ref, watch } from "vue";
+// A modal question with a confirm and (unless hidden) a cancel button.
+import { defineComponent } from "vue";
+import ModalDialog from "./ModalDialog.js";
 
 export default defineComponent({
   name: "ConfirmDialog",
+  components: { ModalDialog },
   props: {
     open: { type: Boolean, required: true },
     title: { type: String, required: true },
@@ -14,34 +16,17 @@ export default defineComponent({
   },
   emits: ["confirm", "cancel"],
   setup(props, { emit }) {
-    const dialog = ref(null);
-    const titleId = `dialog-title-${Math.random().toString(36).slice(2, 9)}`;
-    watch(
-      () => props.open,
-      async (open) => {
-        await nextTick();
-        const element = dialog.value;
-        if (!element) return;
-        if (open && !element.open) element.showModal();
-        if (!open && element.open) element.close();
-      },
-      { immediate: true }
-    );
-    function onCancel(event) {
-      event.preventDefault();
-      if (!props.hideCancel) emit("cancel");
+    function onClose() {
+      if (!props.hideCancel && !props.busy) emit("cancel");
     }
-    return { dialog, titleId, onCancel };
+    return { onClose };
   },
   template: `
-    <dialog ref="dialog" class="dialog" :aria-labelledby="titleId" @cancel="onCancel">
-      <div class="dialog__body">
-        <h2 :id="titleId">{{ title }}</h2>
-        <slot></slot>
-      </div>
-      <div class="dialog__actions">
+    <modal-dialog :open="open" :title="title" @close="onClose">
+      <slot></slot>
+      <template #actions>
         <button v-if="!hideCancel" type="button" class="button button--secondary" @click="$emit('cancel')" :disabled="busy">{{ cancelLabel }}</button>
         <button type="button" :class="['button', { 'button--danger': danger }]" @click="$emit('confirm')" :disabled="busy">{{ confirmLabel }}</button>
-      </div>
-    </dialog>`,
+      </template>
+    </modal-dialog>`,
 });

@@ -15,7 +15,7 @@ export default defineComponent({
           {{ notice.text }}
         </p>
         <button type="button" class="button button--ghost button--small" @click="notices.dismiss(notice.id)"
-                :aria-label="'Dismiss: ' + notice.text">✕</button>
+                aria-label="Dismiss message">✕</button>
       </div>
     </div>`,
 });
