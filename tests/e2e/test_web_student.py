@@ -20,10 +20,10 @@ from tests.support.api import PASSWORD, Actor, Api, published_test
 from tests.support.browser import LAPTOP, PageErrors, chromium, screenshots, skip_without_chromium, write_y4m
 from tests.support.live import live, until, watch_over
 from tests.support.server import running_server
+from tests.support.web_flows import SLOW, through_consent_and_device_check
 
 skip_without_chromium()
 
-SLOW = 30_000  # ms: the server analyses video on a busy machine
 # What Chromium says when the camera is refused, without a prompt to answer.
 DENY_CAMERA = """
 navigator.mediaDevices.getUserMedia = () =>
@@ -50,35 +50,6 @@ async def sign_in(page: Page, base_url: str, student: Actor) -> None:
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
     await expect(page).to_have_url(base_url + "/student")
-
-
-async def through_consent_and_device_check(page: Page, *, camera: bool = True, shots: str = "") -> None:
-    """From the consent screen to the first question."""
-    await expect(page.get_by_role("heading", name="Before you begin")).to_be_visible()
-    if shots:
-        await screenshots(page, f"{shots}-consent")
-    go_on = page.get_by_role("button", name="Continue to device check")
-    await expect(go_on).to_be_disabled()
-    await page.get_by_label("I understand what is recorded").check()
-    await go_on.click()
-    await expect(page.get_by_role("heading", name="Check your camera and microphone")).to_be_visible()
-    if camera:
-        await expect(page.get_by_text("Camera: working")).to_be_visible(timeout=SLOW)
-        await expect(page.get_by_text("Microphone: working")).to_be_visible()
-        # The live picture plays in the page.
-        await page.wait_for_function(
-            "() => document.querySelector('video.camera-preview').videoWidth === 640"
-        )
-    else:
-        await expect(page.get_by_text("Camera: not available (optional)")).to_be_visible(timeout=SLOW)
-    if shots:
-        await screenshots(page, f"{shots}-device-check")
-    await (
-        page.get_by_role("button", name="Start test")
-        .or_(page.get_by_role("button", name="Resume test"))
-        .click()
-    )
-    await expect(page.locator("[data-question-id]").first).to_be_visible(timeout=SLOW)
 
 
 async def attempt_of(teacher: Actor, test_id: int) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from playwright.async_api import Browser, Locator, Page, expect
 
 from tests.support.api import PASSWORD, Actor, Api, mcq, new_test_payload, short_answer, true_false
 from tests.support.browser import LAPTOP, PageErrors, chromium, screenshots, skip_without_chromium
+from tests.support.web_flows import question, write_question
 
 skip_without_chromium()
 
@@ -56,19 +57,6 @@ async def save(page: Page) -> None:
     await expect(page.get_by_role("status").filter(has_text="Unsaved changes")).to_be_visible()
     await page.get_by_role("button", name="Save changes").click()
     await expect(page.get_by_role("status").filter(has_text="All changes saved")).to_be_visible()
-
-
-def question(page: Page, number: int) -> Locator:
-    return page.get_by_role("article", name=f"Question {number}", exact=True)
-
-
-async def write_question(page: Page, kind: str, text: str) -> Locator:
-    """Adds a question of that kind at the end of the editor and writes its text."""
-    count = await page.get_by_role("article").count()
-    await page.get_by_role("group", name="Add a question").get_by_role("button", name=kind).click()
-    card = question(page, count + 1)
-    await card.get_by_label("Question", exact=True).fill(text)
-    return card
 
 
 async def test_a_newcomer_writes_a_test_with_every_question_type_and_publishes_it(
