@@ -3,6 +3,7 @@
 // captures and sends. `publish()` resolves once the server says `monitoring-started`.
 
 const DEFAULT_VIDEO = { width: 640, height: 480, frameRate: 15 };
+const START_TIMEOUT_MS = 45000;
 
 function socketUrl(token) {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
@@ -89,6 +90,8 @@ export async function publish({ token, attemptId, onMessage = () => {}, video = 
         onMessage(message);
       });
       socket.addEventListener("close", () => reject(new LiveError("the live channel closed")));
+      // A server that never confirms is treated as a lost channel, so the caller publishes again.
+      setTimeout(() => reject(new LiveError("the server did not start monitoring")), START_TIMEOUT_MS);
     });
     started.catch(() => {}); // rejections after the start are the caller's socket events to watch
     await new Promise((resolve, reject) => {

@@ -5,9 +5,9 @@ an ended login returns to sign-in with the page to come back to."""
 from __future__ import annotations
 
 import httpx
-from playwright.async_api import Page, expect
+from playwright.async_api import Locator, Page, expect
 
-from tests.support.api import PASSWORD, Api
+from tests.support.api import PASSWORD, Api, published_test
 from tests.support.browser import PageErrors, chromium, screenshots, skip_without_chromium
 
 skip_without_chromium()
@@ -115,3 +115,53 @@ async def test_an_ended_login_returns_to_sign_in_with_the_page_to_come_back_to(
         await page.goto(base_url + "/no/such/page")
         await expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
         await screenshots(page, "not-found")
+
+
+async def tab_to(page: Page, target: Locator, most: int = 25) -> None:
+    """Presses Tab until ``target`` has the focus, as a keyboard user would."""
+    for _ in range(most):
+        if await target.evaluate("element => element === document.activeElement"):
+            return
+        await page.keyboard.press("Tab")
+    await expect(target).to_be_focused()
+
+
+async def test_signing_in_and_taking_a_question_work_by_keyboard_alone(base_url: str, api: Api) -> None:
+    teacher = await api.user("teacher")
+    student = await api.user("student")
+    await published_test(
+        teacher, title="Keyboard quiz", proctoring={"camera_required": False, "microphone_required": False}
+    )
+    async with chromium() as browser:
+        page = await (await browser.new_context(viewport={"width": 1366, "height": 768})).new_page()
+        await page.goto(base_url + "/")
+        await page.keyboard.press("Tab")  # the skip link comes first
+        await expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+        await tab_to(page, page.get_by_role("banner").get_by_role("link", name="Sign in"))
+        await page.keyboard.press("Enter")
+        await expect(page).to_have_url(base_url + "/login")
+        await page.get_by_label("Email", exact=True).focus()
+        await page.keyboard.type(student.user["email"])
+        await page.keyboard.press("Tab")
+        await page.keyboard.type(PASSWORD)
+        await page.keyboard.press("Enter")  # the form submits
+        await expect(page).to_have_url(base_url + "/student")
+
+        start = page.get_by_role("link", name="Start Keyboard quiz")
+        await start.focus()
+        await page.keyboard.press("Enter")
+        agree = page.get_by_label("I understand what is recorded")
+        await agree.focus()
+        await page.keyboard.press("Space")
+        await expect(agree).to_be_checked()
+        await tab_to(page, page.get_by_role("button", name="Continue to device check"))
+        await page.keyboard.press("Enter")
+        begin = page.get_by_role("button", name="Start test")
+        await expect(begin).to_be_enabled(timeout=30_000)
+        await begin.focus()
+        await page.keyboard.press("Enter")
+        first_option = page.get_by_label("Paris")
+        await first_option.focus()
+        await page.keyboard.press("ArrowDown")  # radio groups move with the arrows
+        await expect(page.get_by_label("Lyon")).to_be_checked()
+        await expect(page.get_by_test_id("save-status")).to_contain_text("Saved at", timeout=30_000)
