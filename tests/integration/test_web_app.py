@@ -36,6 +36,7 @@ async def test_the_page_policy_allows_its_import_map_and_nothing_inline(client: 
     assert f"'sha256-{digest}'" in script_src
     assert "'unsafe-inline'" not in script_src
     assert "frame-ancestors 'none'" in policy
+    assert "connect-src 'self';" in policy  # the live channel's own host only
     for target in json.loads(import_map.group(1))["imports"].values():
         module = await client.get(target)
         assert module.status_code == 200, target
@@ -56,6 +57,9 @@ async def test_api_schema_and_app_modules_are_untouched(client: httpx.AsyncClien
     assert all(path.startswith("/api") for path in schema["paths"] if path not in {"/healthz", "/readyz"})
     module = await client.get("/web/main.js")
     assert module.status_code == 200 and module.headers["cache-control"] == "no-cache"
+    assert module.headers["x-content-type-options"] == "nosniff"
+    bare = await client.get("/web/index.html")  # the page's file, outside its route: runs nothing
+    assert bare.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
     assert "javascript" in module.headers["content-type"]
 
 

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import re
 from pathlib import Path
+from typing import Any
 
 from litestar import Response, Router, get
 from litestar.datastructures import CacheControlHeader
@@ -58,7 +59,7 @@ def _page_headers(page: str) -> dict[str, str]:
             "style-src 'self'",
             "img-src 'self' data: blob:",
             "media-src 'self' blob:",
-            "connect-src 'self' ws: wss:",
+            "connect-src 'self'",  # same-origin ws:/wss: included (CSP 3); no other host
             "object-src 'none'",
             "base-uri 'none'",
             "form-action 'self'",
@@ -72,6 +73,14 @@ def _page_headers(page: str) -> dict[str, str]:
         "Referrer-Policy": "same-origin",
         "Permissions-Policy": "camera=(self), microphone=(self), display-capture=()",
     }
+
+
+async def _static_headers(response: Response[Any]) -> Response[Any]:
+    """A file under /web is never a page of its own (web/index.html opened there would run
+    without the page's policy): nothing in it may run, frame or be sniffed as another type."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'"
+    return response
 
 
 def web_app_routes(web_dir: Path) -> list[Router]:
@@ -94,6 +103,7 @@ def web_app_routes(web_dir: Path) -> list[Router]:
             directories=[web_dir / "vendor"],
             name="web-vendor",
             cache_control=CacheControlHeader(public=True, max_age=31_536_000, immutable=True),
+            after_request=_static_headers,
             opt={"exclude_from_auth": True},
         ),
         create_static_files_router(
@@ -101,6 +111,7 @@ def web_app_routes(web_dir: Path) -> list[Router]:
             directories=[web_dir],
             name="web",
             cache_control=CacheControlHeader(no_cache=True),
+            after_request=_static_headers,
             opt={"exclude_from_auth": True},
         ),
     ]

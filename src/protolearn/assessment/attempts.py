@@ -133,8 +133,7 @@ class AttemptService:
         attempt = await self._own_attempt(principal, attempt_id)
         self._check_questions(attempt, answers)
         now = utcnow()
-        if not await self._lock_if_open(attempt.id, now):
-            await self._refuse_closed(attempt.id)
+        await self._lock_or_refuse(attempt.id, now)
         await self._save_answers(attempt.id, answers, now)
         await self._session.commit()
         return AutosaveResult(
@@ -148,8 +147,7 @@ class AttemptService:
         answers = request.answers or {}
         self._check_questions(attempt, answers)
         now = utcnow()
-        if not await self._lock_if_open(attempt.id, now, closing_as=AttemptStatus.SUBMITTED):
-            await self._refuse_closed(attempt.id)
+        await self._lock_or_refuse(attempt.id, now, closing_as=AttemptStatus.SUBMITTED)
         await self._save_answers(attempt.id, answers, now)
         test = await self._score(attempt.id)
         await self._session.commit()
@@ -172,14 +170,11 @@ class AttemptService:
         attempt, test, _student = await self._load(attempt_id)
         if attempt is None or test is None or not owns_test(principal, test):
             raise AttemptNotFound(f"attempt {attempt_id} not found")
-        if not await self._lock_if_open(attempt.id, utcnow()):
-            try:
-                await self._refuse_closed(attempt.id)
-            except (AttemptClosed, DeadlinePassed) as refusal:
-                raise type(refusal)(f"no extra time: {refusal.detail}", **refusal.extra) from refusal
-        locked = await self._session.scalar(
-            select(TestAttempt).where(TestAttempt.id == attempt.id).execution_options(populate_existing=True)
-        )
+        try:
+            await self._lock_or_refuse(attempt.id, utcnow())
+        except (AttemptClosed, DeadlinePassed) as refusal:
+            raise type(refusal)(f"no extra time: {refusal.detail}", **refusal.extra) from refusal
+        locked = await self._fresh(attempt.id)
         assert locked is not None  # noqa: S101 -- its row is locked
         previous = locked.deadline
         locked.deadline = previous + timedelta(minutes=request.minutes)
@@ -423,22 +418,38 @@ class AttemptService:
         )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
-    async def _refuse_closed(self, attempt_id: int) -> None:
-        """Raise why an attempt no longer takes answers, auto-submitting it if its time is up."""
-        await self._session.rollback()
-        attempt = await self._session.scalar(
+    async def _fresh(self, attempt_id: int) -> TestAttempt | None:
+        """The attempt's row as the database has it now, not as this session last saw it."""
+        return await self._session.scalar(
             select(TestAttempt).where(TestAttempt.id == attempt_id).execution_options(populate_existing=True)
         )
+
+    async def _lock_or_refuse(
+        self, attempt_id: int, now: datetime, *, closing_as: AttemptStatus | None = None
+    ) -> None:
+        """Lock the row of an attempt that still takes answers, or raise why it does not,
+        auto-submitting it if its time is up."""
+        if await self._lock_if_open(attempt_id, now, closing_as=closing_as):
+            return
+        await self._session.rollback()
+        attempt = await self._fresh(attempt_id)
         if attempt is None:
             raise AttemptNotFound(f"attempt {attempt_id} not found")
         if attempt.status == AttemptStatus.IN_PROGRESS:
-            await self.close(attempt_id, AttemptStatus.AUTO_SUBMITTED, reason="deadline")
-            raise DeadlinePassed(
-                f"the deadline passed at {attempt.deadline.isoformat()}; the attempt was auto-submitted "
-                "with the answers saved before it",
-                attempt_status=AttemptStatus.AUTO_SUBMITTED.value,
-                deadline=attempt.deadline.isoformat(),
-            )
+            due = utcnow() - self._grace
+            if await self.close(attempt_id, AttemptStatus.AUTO_SUBMITTED, reason="deadline", due_before=due):
+                raise DeadlinePassed(
+                    f"the deadline passed at {attempt.deadline.isoformat()}; the attempt was auto-submitted "
+                    "with the answers saved before it",
+                    attempt_status=AttemptStatus.AUTO_SUBMITTED.value,
+                    deadline=attempt.deadline.isoformat(),
+                )
+            # Extra time moved the deadline since the lock was refused: it takes answers again.
+            if await self._lock_if_open(attempt_id, utcnow(), closing_as=closing_as):
+                return
+            await self._session.rollback()
+            attempt = await self._fresh(attempt_id)
+            assert attempt is not None  # noqa: S101 -- attempts are never deleted while in use
         raise AttemptClosed(f"the attempt is already {attempt.status}", attempt_status=attempt.status)
 
     async def _save_answers(self, attempt_id: int, answers: Mapping[int, AnswerValue], now: datetime) -> None:
@@ -465,9 +476,7 @@ class AttemptService:
 
     async def _score(self, attempt_id: int) -> Test:
         """Mark every saved answer and store the attempt's score; the caller commits."""
-        attempt = await self._session.scalar(
-            select(TestAttempt).where(TestAttempt.id == attempt_id).execution_options(populate_existing=True)
-        )
+        attempt = await self._fresh(attempt_id)
         assert attempt is not None  # noqa: S101
         test = await self._session.get(Test, attempt.test_id)
         assert test is not None  # noqa: S101

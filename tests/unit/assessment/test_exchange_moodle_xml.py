@@ -140,6 +140,9 @@ def test_negative_fractions_are_wrong_answers_and_empty_answers_are_refused() ->
             b"<quiz>&secret;</quiz>",
             "entities",
         ),
+        (b'<?xml version="1.0" encoding="bogus"?><quiz/>', "encoding"),
+        (b'<?xml version="1.0" encoding="shift_jis"?><quiz/>', "encoding"),
+        ('<?xml version="1.0" encoding="utf-32"?><quiz/>'.encode("utf-32"), "not well-formed XML"),
     ],
 )
 def test_unreadable_and_hostile_documents_are_refused(document: bytes, message: str) -> None:
@@ -180,3 +183,22 @@ def test_written_xml_reads_back_the_same_and_keeps_markup_as_text() -> None:
     collected = read_moodle_xml(document)
     assert collected.drafts == questions
     assert collected.skipped == []
+
+
+def test_hostile_markup_in_a_question_is_read_as_text_in_one_pass() -> None:
+    # Unclosed tags by the ten thousand made the standard HTML parser take minutes; "<![" made it raise.
+    unclosed = "<a " * 20_000
+    collected = read_moodle_xml(
+        _quiz(
+            f"""<question type="truefalse"><questiontext format="html"><text><![CDATA[{unclosed}]]></text>
+            </questiontext><answer fraction="100"><text>true</text></answer>
+            <answer fraction="0"><text>false</text></answer></question>""",
+            """<question type="truefalse"><questiontext format="html">
+            <text><![CDATA[What <![ is 3 < 5?]]></text></questiontext>
+            <answer fraction="100"><text>true</text></answer>
+            <answer fraction="0"><text>false</text></answer></question>""",
+        )
+    )
+    assert [draft.question_text for draft in collected.drafts] == ["What <![ is 3 < 5?"]  # kept as written
+    assert len(collected.skipped) == 1  # 60,000 characters of text: longer than a question may be
+    assert "10000" in collected.skipped[0].reason.replace(",", "")

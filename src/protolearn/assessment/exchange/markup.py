@@ -4,7 +4,8 @@ unescaped, paragraphs and line breaks kept as newlines. Nothing here renders or 
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
+from collections.abc import Iterator
+from html import unescape
 
 __all__ = ("html_to_text", "plain_text")
 
@@ -25,51 +26,77 @@ _KEPT = str.maketrans({" ": "\ue100", "\t": "\ue101", "\n": "\ue102"})
 _RESTORE = str.maketrans({"\ue100": " ", "\ue101": "\t", "\ue102": "\n"})
 
 
-class _TextCollector(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._hidden = 0
-        self._preformatted = 0
+_TAG_NAME = re.compile(r"(/?)([a-zA-Z][a-zA-Z0-9:-]*)")
+_ALT = re.compile(r"""\balt\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _HIDDEN:
-            self._hidden += 1
-        elif tag == "br":
-            self.parts.append("\n")
-        elif tag == "img":
-            alt = dict(attrs).get("alt")
-            if alt and alt.strip():
-                self.parts.append(alt.strip())
-        elif tag in _BLOCKS:
-            self.parts.append(_SOFT_BREAK)
-            if tag == "pre":
-                self._preformatted += 1
 
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in _HIDDEN:
-            self.handle_starttag(tag, attrs)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _HIDDEN:
-            self._hidden = max(0, self._hidden - 1)
-        elif tag in _BLOCKS:
-            self.parts.append(_SOFT_BREAK)
-            if tag == "pre":
-                self._preformatted = max(0, self._preformatted - 1)
-
-    def handle_data(self, data: str) -> None:
-        if self._hidden:
+def _tokens(html: str) -> Iterator[tuple[str, str]]:
+    """``("text", data)`` and ``("tag", what is between < and >)`` in order. Every search starts
+    where the last one ended and a missing ``>`` ends the markup, so hostile input costs linear
+    time (the standard HTMLParser is quadratic on some malformed input)."""
+    lowered = html.lower()
+    position, size = 0, len(html)
+    while position < size:
+        start = html.find("<", position)
+        if start < 0:
+            yield "text", html[position:]
             return
-        # Outside <pre>, HTML folds runs of white space, newlines included, into one space.
-        self.parts.append(data.translate(_KEPT) if self._preformatted else re.sub(r"\s+", " ", data))
+        if start > position:
+            yield "text", html[position:start]
+        following = html[start + 1 : start + 2]
+        if not (following.isalpha() or following in ("/", "!", "?")):
+            yield "text", "<"  # "3 < 5" is text
+            position = start + 1
+            continue
+        if html.startswith("<!--", start):
+            end = html.find("-->", start + 4)
+            position = size if end < 0 else end + 3
+            continue
+        if html.startswith("<![CDATA[", start):
+            end = html.find("]]>", start + 9)
+            yield "text", html[start + 9 : size if end < 0 else end]
+            position = size if end < 0 else end + 3
+            continue
+        end = html.find(">", start + 1)
+        if end < 0:
+            yield "text", html[start:]
+            return
+        inner = html[start + 1 : end]
+        position = end + 1
+        name = _TAG_NAME.match(inner)
+        if name and not name.group(1) and name.group(2).lower() in _HIDDEN:
+            closing = lowered.find(f"</{name.group(2).lower()}", position)  # skip what it holds
+            after = -1 if closing < 0 else html.find(">", closing)
+            position = size if after < 0 else after + 1
+            continue
+        yield "tag", inner
 
 
 def html_to_text(html: str) -> str:
-    collector = _TextCollector()
-    collector.feed(html)
-    collector.close()
-    text = _BREAKS.sub("\n", "".join(collector.parts))
+    parts: list[str] = []
+    preformatted = 0
+    for kind, value in _tokens(html):
+        if kind == "text":
+            data = unescape(value)
+            # Outside <pre>, HTML folds runs of white space, newlines included, into one space.
+            parts.append(data.translate(_KEPT) if preformatted else re.sub(r"\s+", " ", data))
+            continue
+        name = _TAG_NAME.match(value)
+        if name is None:
+            continue  # <!DOCTYPE>, <?xml ...?>: nothing to show
+        closing, tag = bool(name.group(1)), name.group(2).lower()
+        if tag == "br" and not closing:
+            parts.append("\n")
+        elif tag == "img" and not closing:
+            alt = _ALT.search(value)
+            text = unescape(next((g for g in alt.groups() if g is not None), "")).strip() if alt else ""
+            if text:
+                parts.append(text)
+        elif tag in _BLOCKS:
+            parts.append(_SOFT_BREAK)
+            if tag == "pre":
+                preformatted = max(0, preformatted + (-1 if closing else 1))
+    text = _BREAKS.sub("\n", "".join(parts))
     text = _SPACES.sub(" ", text)
     lines = [line.strip() for line in text.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip().translate(_RESTORE)

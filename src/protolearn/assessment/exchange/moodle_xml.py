@@ -49,6 +49,10 @@ def read_moodle_xml(data: bytes) -> Collected:
         ) from exc
     except ET.ParseError as exc:
         raise UnreadableFile(f"the file is not well-formed XML ({exc})") from exc
+    except (LookupError, ValueError) as exc:  # an unknown or multi-byte declared encoding
+        raise UnreadableFile(
+            f"the file's declared encoding cannot be read ({exc}); save it as UTF-8"
+        ) from exc
     if root.tag != "quiz":
         raise UnreadableFile(f"a Moodle XML file has a <quiz> root element; this one has <{root.tag}>")
     collected = Collected()

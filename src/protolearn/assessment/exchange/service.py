@@ -6,6 +6,7 @@ protected (no new questions once students took the test) like one added by hand.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -56,7 +57,8 @@ class ExchangeService:
         dry run), with what was skipped and why."""
         test = ensure_owns_test(principal, await self._session.get(Test, test_id), test_id)
         await self._authoring.ensure_not_taken(test.id, "add questions")
-        parsed = read_questions(content, filename=filename, file_format=file_format)
+        # Up to 2 MiB of someone else's markup: read in a worker thread, off the event loop.
+        parsed = await asyncio.to_thread(read_questions, content, filename=filename, file_format=file_format)
         if dry_run or not parsed.drafts:
             imported = [_imported(draft) for draft in parsed.drafts]
         else:
