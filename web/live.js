@@ -55,6 +55,7 @@ export async function publish({ token, attemptId, onMessage = () => {}, video = 
   const stream = media || (await navigator.mediaDevices.getUserMedia({ video, audio }));
   const connection = new RTCPeerConnection();
   let socket = null;
+  let deadline = null;
   const stop = () => {
     if (owned) stream.getTracks().forEach((track) => track.stop());
     connection.close();
@@ -68,6 +69,11 @@ export async function publish({ token, attemptId, onMessage = () => {}, video = 
     await connection.setLocalDescription(await connection.createOffer());
     await waitForIceGathering(connection);
 
+    // A server that never opens the socket or never confirms is treated as a lost channel, so
+    // the caller publishes again: one limit for the whole start, from before the socket opens.
+    const timedOut = new Promise((_, reject) => {
+      deadline = setTimeout(() => reject(new LiveError("the server did not start monitoring")), START_TIMEOUT_MS);
+    });
     socket = new WebSocket(socketUrl(token));
     let answerApplied = Promise.resolve();
     const started = new Promise((resolve, reject) => {
@@ -90,19 +96,20 @@ export async function publish({ token, attemptId, onMessage = () => {}, video = 
         onMessage(message);
       });
       socket.addEventListener("close", () => reject(new LiveError("the live channel closed")));
-      // A server that never confirms is treated as a lost channel, so the caller publishes again.
-      setTimeout(() => reject(new LiveError("the server did not start monitoring")), START_TIMEOUT_MS);
     });
     started.catch(() => {}); // rejections after the start are the caller's socket events to watch
-    await new Promise((resolve, reject) => {
+    const opened = new Promise((resolve, reject) => {
       socket.addEventListener("open", resolve, { once: true });
       socket.addEventListener("error", () => reject(new LiveError("cannot open the live channel")), { once: true });
     });
+    await Promise.race([opened, timedOut]);
     socket.send(JSON.stringify({ type: "webrtc-offer", attempt_id: attemptId, sdp: connection.localDescription.sdp }));
-    await started;
+    await Promise.race([started, timedOut]);
   } catch (error) {
     stop();
     throw error;
+  } finally {
+    clearTimeout(deadline);
   }
   return { connection, socket, media: stream, stop };
 }

@@ -138,7 +138,25 @@ async def test_a_student_takes_a_proctored_test_and_sees_the_result(
         await page.evaluate("window.scrollTo(0, 0)")
         await screenshots(page, "student-questions-all-on-one-page")
 
+        async def copies_reported() -> list[str]:
+            """The copy_paste events the server has, once the page has sent every one it queued."""
+            await page.wait_for_function(
+                "key => localStorage.getItem(key) === '[]'", arg=f"protolearn.attempt.{attempt_id}.events"
+            )
+            violations = (await teacher.get(f"/api/violations/{attempt_id}")).json()
+            return sorted(v["description"] for v in violations if v["type"] == "copy_paste")
+
+        # Each browser event reaches the server once, those of a burst too.
         await page.evaluate("document.dispatchEvent(new Event('copy'))")  # reported as copy_paste
+        assert await copies_reported() == ["copy in the test page"]
+        await page.evaluate(
+            "document.dispatchEvent(new Event('cut')); document.dispatchEvent(new Event('paste'))"
+        )
+        assert await copies_reported() == [
+            "copy in the test page",
+            "cut in the test page",
+            "paste in the test page",
+        ]
 
         await page.get_by_role("button", name="Submit test").click()
         await expect(confirm).to_contain_text("You answered all 3 questions.")

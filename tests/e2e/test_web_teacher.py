@@ -232,7 +232,14 @@ async def test_questions_come_from_the_bank_move_and_go_and_an_empty_test_is_not
         for n, option in enumerate(["Mercury", "Tin", "Lead"], start=1):
             await third.get_by_label(f"Option {n}", exact=True).fill(option)
         await third.get_by_role("button", name="Remove option 4").click()
+        # No option is correct until the teacher says which: the page asks before saving.
+        await page.get_by_role("button", name="Save changes").click()
+        await expect(third.get_by_role("alert")).to_have_text("Choose which option is correct.")
         await third.get_by_label("Option 1 is the correct answer").check()
+        # The choice outlives a change of type and back.
+        await third.get_by_label("Type").select_option("short_answer")
+        await third.get_by_label("Type").select_option("mcq")
+        await expect(third.get_by_label("Option 1 is the correct answer")).to_be_checked()
         await save(page)
 
         async def texts() -> list[str]:

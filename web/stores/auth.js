@@ -35,6 +35,8 @@ export const useAuthStore = defineStore("auth", () => {
   const restored = ref(false);
   let refreshing = null; // the refresh in flight, shared by every caller of this tab
   let timer = null;
+  let logouts = 0; // how many times this tab signed out: a refresh answered after one is dropped
+  let signingOut = false; // while logout() runs: the login ending then surprises no one
   let onExpired = () => {};
 
   const signedIn = computed(() => Boolean(user.value && accessToken.value));
@@ -48,7 +50,8 @@ export const useAuthStore = defineStore("auth", () => {
     localStorage.setItem(SIGNED_IN_HINT, "1");
     clearTimeout(timer);
     // Refresh a minute early when tokens live long enough; otherwise the first 401 does it.
-    if (pair.expires_in >= 120) timer = setTimeout(() => refresh(), (pair.expires_in - 60) * 1000);
+    // Offline then, it fails quietly: the first 401 once the network is back refreshes again.
+    if (pair.expires_in >= 120) timer = setTimeout(() => refresh().catch(() => {}), (pair.expires_in - 60) * 1000);
   }
 
   function clear() {
@@ -59,13 +62,20 @@ export const useAuthStore = defineStore("auth", () => {
     localStorage.removeItem(SIGNED_IN_HINT);
   }
 
-  async function rotate() {
+  async function rotate(epoch) {
+    const wasSignedIn = Boolean(user.value);
     try {
-      accept(await post("/api/auth/refresh"));
+      const pair = await post("/api/auth/refresh");
+      if (epoch !== logouts) return false; // signed out meanwhile: not a sign-in again
+      accept(pair);
       return true;
     } catch (error) {
       if (error instanceof ApiError && error.offline) throw error;
-      clear();
+      if (epoch !== logouts) return false;
+      // The login is over. Someone signed in is told so and asked to sign in again, whoever
+      // asked for the refresh (a request, the early timer, the live channel).
+      if (wasSignedIn) sessionExpired();
+      else clear();
       return false;
     }
   }
@@ -75,7 +85,8 @@ export const useAuthStore = defineStore("auth", () => {
     if (!refreshing) {
       // Tabs of one browser share the cookie: take turns, or two tabs would present the same
       // token and the server would end the whole login as a replay.
-      const run = navigator.locks ? navigator.locks.request("protolearn-refresh", rotate) : rotate();
+      const epoch = logouts;
+      const run = navigator.locks ? navigator.locks.request("protolearn-refresh", () => rotate(epoch)) : rotate(epoch);
       refreshing = run.finally(() => {
         refreshing = null;
       });
@@ -109,10 +120,15 @@ export const useAuthStore = defineStore("auth", () => {
   }
 
   async function logout() {
+    logouts += 1;
+    signingOut = true;
     try {
-      await post("/api/auth/logout");
+      // A refresh in flight ends first (its cookie is the one to sign out); tabs take turns.
+      await refreshing?.catch(() => {});
+      await (navigator.locks ? navigator.locks.request("protolearn-refresh", () => post("/api/auth/logout")) : post("/api/auth/logout"));
     } finally {
       clear();
+      signingOut = false;
     }
   }
 
@@ -125,9 +141,11 @@ export const useAuthStore = defineStore("auth", () => {
     accept(await api.post("/api/auth/password", { current_password: currentPassword, new_password: newPassword }));
   }
 
+  /** The login ended while someone was signed in: says so once and asks them to sign in. */
   function sessionExpired() {
+    const wasSignedIn = Boolean(user.value);
     clear();
-    onExpired();
+    if (wasSignedIn && !signingOut) onExpired();
   }
 
   function whenExpired(callback) {

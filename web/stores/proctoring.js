@@ -40,6 +40,7 @@ export const useProctoringStore = defineStore("proctoring", () => {
   let disconnectTimer = null;
   let failures = 0;
   let startedOnce = null;
+  let generation = 0; // bumped by start() and stop(): a publish begun before belongs to no one
 
   const hasVideo = () => Boolean(media.value?.getVideoTracks().some((t) => t.readyState === "live"));
   const hasAudio = () => Boolean(media.value?.getAudioTracks().some((t) => t.readyState === "live"));
@@ -133,11 +134,13 @@ export const useProctoringStore = defineStore("proctoring", () => {
 
   async function connect() {
     if (!active || session) return;
+    const mine = generation;
     try {
       const token = await useAuthStore().freshToken();
+      if (mine !== generation) return;
       if (!token) throw new LiveError("the sign-in has ended");
       const current = await publish({ token, attemptId, media: media.value, onMessage });
-      if (!active) {
+      if (mine !== generation || !active) {
         current.stop();
         return;
       }
@@ -148,6 +151,7 @@ export const useProctoringStore = defineStore("proctoring", () => {
       watch(current);
       startedOnce?.();
     } catch (error) {
+      if (mine !== generation) return; // the attempt it was for has stopped: not this one's failure
       failures += 1;
       lastError.value = error.message;
       if (error instanceof LiveError && error.attemptStatus && error.attemptStatus !== "in_progress") {
@@ -168,6 +172,7 @@ export const useProctoringStore = defineStore("proctoring", () => {
    */
   function start(id) {
     stop();
+    generation += 1;
     attemptId = id;
     warning.value = null;
     if (!hasVideo() && !hasAudio()) {
@@ -189,6 +194,7 @@ export const useProctoringStore = defineStore("proctoring", () => {
 
   /** Stops publishing; `release` also ends the camera and microphone. */
   function stop({ release = false } = {}) {
+    generation += 1;
     active = false;
     clearTimeout(retryTimer);
     clearTimeout(disconnectTimer);

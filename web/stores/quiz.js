@@ -61,6 +61,7 @@ export const useQuizStore = defineStore("quiz", () => {
   let eventFailures = 0;
   let inFlight = null;
   let again = false;
+  let sendingEvents = false; // a sendEvents() loop is running
   let onEndedCallback = () => {};
 
   const questions = computed(() => attempt.value?.questions || []);
@@ -205,24 +206,31 @@ export const useQuizStore = defineStore("quiz", () => {
     sendEvents();
   }
 
+  /** Sends the queued events one at a time; one loop at most, which takes events queued meanwhile. */
   async function sendEvents() {
+    if (sendingEvents) return;
     clearTimeout(eventTimer);
-    while (queuedEvents.value.length && attempt.value) {
-      const [next] = queuedEvents.value;
-      const { key, ...body } = next;
-      try {
-        await api.post("/api/violations", body);
-      } catch (error) {
-        if (retryable(error) || error?.status === 401) {
-          eventFailures += 1;
-          eventTimer = setTimeout(sendEvents, Math.min(RETRY_MAX_MS, 1000 * 2 ** Math.min(eventFailures, 4)));
-          return;
+    sendingEvents = true;
+    try {
+      while (queuedEvents.value.length && attempt.value) {
+        const [next] = queuedEvents.value;
+        const { key, ...body } = next;
+        try {
+          await api.post("/api/violations", body);
+        } catch (error) {
+          if (retryable(error) || error?.status === 401) {
+            eventFailures += 1;
+            eventTimer = setTimeout(sendEvents, Math.min(RETRY_MAX_MS, 1000 * 2 ** Math.min(eventFailures, 4)));
+            return;
+          }
+          // refused (the attempt ended, or a type the server does not take): drop it
         }
-        // refused (the attempt ended, or a type the server does not take): drop it
+        eventFailures = 0;
+        queuedEvents.value = queuedEvents.value.filter((event) => event.key !== key);
+        if (attempt.value) writeJson(eventsKey(attempt.value.attemptId), queuedEvents.value);
       }
-      eventFailures = 0;
-      queuedEvents.value = queuedEvents.value.filter((event) => event.key !== key);
-      if (attempt.value) writeJson(eventsKey(attempt.value.attemptId), queuedEvents.value);
+    } finally {
+      sendingEvents = false;
     }
   }
 
@@ -292,7 +300,8 @@ export const useQuizStore = defineStore("quiz", () => {
     clearTimeout(debounce);
     const { attemptId, testId } = attempt.value;
     try {
-      const result = await api.post(`/api/tests/${testId}/submit`, { attempt_id: attemptId, answers: { ...answers.value } });
+      // A cleared answer still waiting to be saved is sent as null, or the server would keep the old one.
+      const result = await api.post(`/api/tests/${testId}/submit`, { attempt_id: attemptId, answers: { ...answers.value, ...pending.value } });
       pending.value = {};
       finish(result.status, null, null);
       return result;

@@ -20,10 +20,13 @@ export default defineComponent({
 
     function changeType(type) {
       const current = question.value;
+      if (current.question_type === "mcq") current.correctOption = current.correct;
       current.question_type = type;
       if (type === "mcq") {
         if (current.options.length < 2) current.options = [0, 1, 2, 3].map(() => ({ key: localKey("option"), text: "" }));
-        current.correct = current.options[0].key;
+        // Back to the option the teacher chose before, if it is still there; else none until they choose.
+        const chosen = current.options.some((option) => option.key === current.correctOption);
+        current.correct = chosen ? current.correctOption : "";
       } else if (type === "true_false") {
         current.correct = "true";
       } else {
@@ -37,7 +40,7 @@ export default defineComponent({
     function removeOption(key) {
       const current = question.value;
       current.options = current.options.filter((option) => option.key !== key);
-      if (current.correct === key) current.correct = current.options[0]?.key || "";
+      if (current.correct === key) current.correct = ""; // the teacher chooses again
     }
     function moveOption(position, delta) {
       const options = [...question.value.options];

@@ -1,10 +1,12 @@
 // Writing a test: its settings, proctoring and questions (written, taken from the bank or
-// imported), saving, publishing, exporting. Unsaved changes are never lost without a warning.
+// imported), saving, publishing, exporting. Unsaved changes are never lost without a warning;
+// while a save runs the form is disabled, since the server's answer replaces the draft.
 import { computed, defineComponent, nextTick, onBeforeUnmount, onMounted, ref, watch } from "vue";
 import { useRouter } from "vue-router";
 import { api } from "../api/client.js";
 import ConfirmDialog from "../components/ConfirmDialog.js";
 import LoadingSpinner from "../components/LoadingSpinner.js";
+import { useAuthStore } from "../stores/auth.js";
 import { useNoticesStore } from "../stores/notices.js";
 import ImportQuestionsDialog from "./ImportQuestionsDialog.js";
 import ProctoringForm from "./ProctoringForm.js";
@@ -28,6 +30,7 @@ export default defineComponent({
   },
   setup(props) {
     const draft = useTestDraftStore();
+    const auth = useAuthStore();
     const notices = useNoticesStore();
     const router = useRouter();
     const missing = ref("");
@@ -136,6 +139,7 @@ export default defineComponent({
     }
 
     function confirmDelete() {
+      if (draft.saving) return; // the save in flight decides what the server keeps
       const question = deleting.value;
       deleting.value = null;
       draft.remove(question.key);
@@ -159,9 +163,15 @@ export default defineComponent({
     }
 
     // Leaving with unsaved changes asks first: inside the app with a dialog, and when the tab
-    // closes or reloads with the browser's own question.
+    // closes or reloads with the browser's own question. While a save runs the page stays (the
+    // save ends on it), unless the login is gone.
     const removeGuard = router.beforeEach((to, from) => {
-      if (!draft.dirty || draft.saving || from.name === to.name && to.params.testId === from.params.testId) return true;
+      if (from.name === to.name && to.params.testId === from.params.testId) return true;
+      if (draft.saving && auth.signedIn) {
+        notices.info("The test is being saved. Leave once it is done.", { seconds: 3 });
+        return false;
+      }
+      if (!draft.dirty) return true;
       if (from.name === "test-new" && to.name === "test-edit" && draft.testId === Number(to.params.testId)) return true;
       return new Promise((resolve) => {
         leaving.value = { resolve };
@@ -172,7 +182,7 @@ export default defineComponent({
       leaving.value = null;
     }
     function beforeUnload(event) {
-      if (!draft.dirty) return;
+      if (!draft.dirty && !draft.saving) return;
       event.preventDefault();
       event.returnValue = "";
     }
@@ -214,57 +224,59 @@ export default defineComponent({
       <loading-spinner v-else-if="draft.loading" block label="Opening the test…"></loading-spinner>
 
       <form v-else class="teacher-editor__form" novalidate @submit.prevent="save">
-        <p v-if="draft.problem" class="notice notice--error teacher-editor__problem" role="alert">{{ draft.problem }}</p>
-        <test-details-form></test-details-form>
-        <proctoring-form></proctoring-form>
+        <fieldset class="teacher-editor__fields" :disabled="draft.saving">
+          <p v-if="draft.problem" class="notice notice--error teacher-editor__problem" role="alert">{{ draft.problem }}</p>
+          <test-details-form></test-details-form>
+          <proctoring-form></proctoring-form>
 
-        <section class="card teacher-section" aria-labelledby="questions-heading">
-          <div class="teacher-section__header">
-            <h2 id="questions-heading">Questions <span class="badge">{{ draft.questions.length }}</span></h2>
-            <div class="teacher-exchange" v-if="!isNew">
-              <button type="button" class="button button--secondary button--small" @click="importOpen = true">Import questions</button>
-              <div class="teacher-exchange__export" role="group" aria-labelledby="export-label">
-                <span id="export-label" class="teacher-exchange__label">Export</span>
-                <button v-for="format in formats" :key="format.value" type="button" class="button button--ghost button--small"
-                        :disabled="draft.dirty || !draft.questions.length || exporting !== ''"
-                        :aria-label="'Export as ' + format.label" @click="exportAs(format)">{{ format.label }}</button>
+          <section class="card teacher-section" aria-labelledby="questions-heading">
+            <div class="teacher-section__header">
+              <h2 id="questions-heading">Questions <span class="badge">{{ draft.questions.length }}</span></h2>
+              <div class="teacher-exchange" v-if="!isNew">
+                <button type="button" class="button button--secondary button--small" @click="importOpen = true">Import questions</button>
+                <div class="teacher-exchange__export" role="group" aria-labelledby="export-label">
+                  <span id="export-label" class="teacher-exchange__label">Export</span>
+                  <button v-for="format in formats" :key="format.value" type="button" class="button button--ghost button--small"
+                          :disabled="draft.dirty || !draft.questions.length || exporting !== ''"
+                          :aria-label="'Export as ' + format.label" @click="exportAs(format)">{{ format.label }}</button>
+                </div>
               </div>
             </div>
-          </div>
-          <p v-if="!isNew && draft.dirty && draft.questions.length" class="field__hint teacher-exchange__hint">Save your changes to export them.</p>
-          <p v-if="isNew" class="field__hint">Import and export become available once the test is saved.</p>
+            <p v-if="!isNew && draft.dirty && draft.questions.length" class="field__hint teacher-exchange__hint">Save your changes to export them.</p>
+            <p v-if="isNew" class="field__hint">Import and export become available once the test is saved.</p>
 
-          <div v-if="!draft.questions.length" class="empty-state teacher-questions__empty">
-            <p><strong>No questions yet.</strong></p>
-            <p>Write one below, take one from your question bank{{ isNew ? "" : ", or import a Moodle XML, GIFT or CSV file" }}.</p>
-          </div>
-          <div class="teacher-questions">
-            <question-editor v-for="(question, index) in draft.questions" :key="question.key"
-                             :question-key="question.key" :index="index" :count="draft.questions.length"
-                             @move="moveQuestion(index, $event)" @delete="deleting = question"></question-editor>
-          </div>
+            <div v-if="!draft.questions.length" class="empty-state teacher-questions__empty">
+              <p><strong>No questions yet.</strong></p>
+              <p>Write one below, take one from your question bank{{ isNew ? "" : ", or import a Moodle XML, GIFT or CSV file" }}.</p>
+            </div>
+            <div class="teacher-questions">
+              <question-editor v-for="(question, index) in draft.questions" :key="question.key"
+                               :question-key="question.key" :index="index" :count="draft.questions.length"
+                               @move="moveQuestion(index, $event)" @delete="deleting = question"></question-editor>
+            </div>
 
-          <div class="teacher-add" role="group" aria-labelledby="add-label">
-            <span id="add-label" class="teacher-add__label">Add a question</span>
-            <button v-for="type in types" :key="type.value" type="button" class="button button--secondary button--small"
-                    @click="addQuestion(type.value)">+ {{ type.label }}</button>
-            <button type="button" class="button button--ghost button--small" @click="bankOpen = true">From the question bank…</button>
-          </div>
-        </section>
+            <div class="teacher-add" role="group" aria-labelledby="add-label">
+              <span id="add-label" class="teacher-add__label">Add a question</span>
+              <button v-for="type in types" :key="type.value" type="button" class="button button--secondary button--small"
+                      @click="addQuestion(type.value)">+ {{ type.label }}</button>
+              <button type="button" class="button button--ghost button--small" @click="bankOpen = true">From the question bank…</button>
+            </div>
+          </section>
 
-        <div class="teacher-savebar">
-          <p class="teacher-savebar__state" role="status">
-            <span :class="['teacher-dot', { 'teacher-dot--dirty': draft.dirty }]" aria-hidden="true"></span>{{ saveState }}
-          </p>
-          <router-link class="button button--ghost" :to="{ name: 'teacher-home' }">Close</router-link>
-          <button type="submit" class="button" :disabled="draft.saving || (!draft.dirty && !isNew)">
-            {{ isNew ? "Create test" : "Save changes" }}
-          </button>
-        </div>
+          <div class="teacher-savebar">
+            <p class="teacher-savebar__state" role="status">
+              <span :class="['teacher-dot', { 'teacher-dot--dirty': draft.dirty }]" aria-hidden="true"></span>{{ saveState }}
+            </p>
+            <router-link class="button button--ghost" :to="{ name: 'teacher-home' }">Close</router-link>
+            <button type="submit" class="button" :disabled="draft.saving || (!draft.dirty && !isNew)">
+              {{ isNew ? "Create test" : "Save changes" }}
+            </button>
+          </div>
+        </fieldset>
       </form>
 
       <confirm-dialog :open="deleting !== null" title="Delete this question?" confirm-label="Delete question" danger
-                      @confirm="confirmDelete" @cancel="deleting = null">
+                      :busy="draft.saving" @confirm="confirmDelete" @cancel="deleting = null">
         <p v-if="deleting">“{{ deleting.question_text || "Untitled question" }}” will be removed from this test.</p>
       </confirm-dialog>
       <confirm-dialog :open="leaving !== null" title="Leave without saving?" confirm-label="Leave and discard changes"

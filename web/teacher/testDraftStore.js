@@ -17,14 +17,15 @@ function blankQuestion(type) {
     question_text: "",
     options: [],
     correct: "",
+    correctOption: "", // the option chosen while it was a multiple-choice question, for a switch back
     points: 1,
     explanation: "",
     ai_generated: false,
     error: "",
   };
   if (type === "mcq") {
+    // No option is correct until the teacher chooses one: the check asks for it.
     question.options = [0, 1, 2, 3].map(() => ({ key: localKey("option"), text: "" }));
-    question.correct = question.options[0].key;
   } else if (type === "true_false") {
     question.correct = "true";
   }
