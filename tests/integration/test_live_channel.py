@@ -251,3 +251,41 @@ async def test_an_offer_without_video_is_refused_and_the_channel_stays_open(
         student = await publish_over(socket, attempt_id)  # the same socket still works
         await student.close()
     await audio_only.close()
+
+
+async def told(socket: Any, message: dict[str, Any]) -> dict[str, Any]:
+    """The server's forwarding-changed reply, past live events that come in between."""
+    await socket.send(json.dumps(message))
+    return (await receive_until(socket, "forwarding-changed"))[-1]
+
+
+async def test_a_paused_tile_gets_no_video_until_it_is_resumed(base_url: str, exam: dict[str, Any]) -> None:
+    attempt_id = exam["attempts"][0]["attempt_id"]
+    watch = {"type": "watch", "attempt_id": attempt_id}
+    async with (
+        live(base_url, exam["students"][0]) as student_socket,
+        live(base_url, exam["teacher"]) as paused_socket,
+        live(base_url, exam["teacher"]) as reference_socket,
+    ):
+        student = await publish_over(student_socket, attempt_id)
+        paused_viewer, paused_frames = await watch_over(paused_socket, watch)
+        reference_viewer, reference_frames = await watch_over(reference_socket, watch)
+        await until(lambda: len(paused_frames) >= 5 and len(reference_frames) >= 5)
+
+        changed = await told(paused_socket, {"type": "pause", "attempt_ids": [attempt_id, 999]})
+        assert changed == {"type": "forwarding-changed", "attempt_ids": [attempt_id], "paused": True}
+        mark = len(reference_frames)
+        await until(lambda: len(reference_frames) >= mark + 10)  # frames in flight have landed
+        held = len(paused_frames)
+        await until(lambda: len(reference_frames) >= mark + 40)
+        assert len(paused_frames) == held  # the other viewer went on; this one got nothing
+
+        changed = await told(paused_socket, {"type": "resume", "attempt_ids": [attempt_id]})
+        assert changed == {"type": "forwarding-changed", "attempt_ids": [attempt_id], "paused": False}
+        await until(lambda: len(paused_frames) >= held + 10)  # from the next keyframe on
+
+        await student_socket.send(json.dumps({"type": "pause", "attempt_ids": [attempt_id]}))
+        refused = (await receive_until(student_socket, "error"))[-1]
+        assert refused["status"] == 403
+        for peer in (paused_viewer, reference_viewer, student):
+            await peer.close()

@@ -1,12 +1,13 @@
 """The live channel, WebSocket /ws/proctor?token=<access token>: WebRTC signaling.
 
 Students send ``webrtc-offer`` {attempt_id, sdp} for their own attempt in progress and get
-``webrtc-answer`` and ``monitoring-started``, then ``violation-received``, ``warning`` and
-``test-ended`` as they happen. Teachers send ``watch`` {attempt_id} or ``watch-test``
+``webrtc-answer`` and ``monitoring-started``, then ``violation-received``, ``warning``,
+``deadline-changed`` and ``test-ended`` as they happen. Teachers send ``watch`` {attempt_id} or ``watch-test``
 {test_id}; the server offers the relayed tracks (``webrtc-offer`` {sdp, attempt_ids}) and the
 teacher answers (``webrtc-answer`` {sdp}), then gets ``peer-connected``, and ``violation`` and
 ``student-status`` for the watched attempts. Teachers send ``warn`` {attempt_id, message} and
-``terminate`` {attempt_id, reason}.
+``terminate`` {attempt_id, reason}, and ``pause`` / ``resume`` {attempt_ids} for tiles out of
+view (their video stops being sent to this viewer, no renegotiation; ``forwarding-changed``).
 A bad message gets an ``error`` {status, title, detail, code} and the socket stays open; the
 server gathers its ICE candidates before answering, so ``ice-candidate`` needs no reply.
 """
@@ -34,9 +35,12 @@ from protolearn.events.messages import (
     ClientMessage,
     ErrorMessage,
     Event,
+    ForwardingChanged,
     IceCandidate,
     MonitoringStarted,
+    Pause,
     PeerConnected,
+    Resume,
     ServerOffer,
     Terminate,
     Terminated,
@@ -172,6 +176,14 @@ class _LiveSession:
                     raise PermissionDenied("only teachers answer the server's offer")
                 await self.unit.accept_answer(self.viewer_id, sdp)
                 return [PeerConnected(attempt_ids=self.watching)]
+            case Pause(attempt_ids=ids) | Resume(attempt_ids=ids):
+                if self.principal.role not in (Role.TEACHER, Role.ADMIN):
+                    raise PermissionDenied("only teachers pause and resume what they watch")
+                paused = isinstance(message, Pause)
+                # Only streams this socket was offered (and so was allowed to watch) are touched.
+                asked = [str(attempt) for attempt in ids if attempt in self.watching]
+                applied = self.unit.set_paused(self.viewer_id, asked, paused)
+                return [ForwardingChanged(attempt_ids=sorted(int(a) for a in applied), paused=paused)]
             case IceCandidate():
                 return []  # the server's SDP carries all its candidates; the peer's come with its SDP
             case Warn(attempt_id=attempt_id, message=text):

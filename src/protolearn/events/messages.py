@@ -18,10 +18,13 @@ __all__ = (
     "DeadlineChanged",
     "ErrorMessage",
     "Event",
+    "ForwardingChanged",
     "IceCandidate",
     "LastObservation",
     "MonitoringStarted",
+    "Pause",
     "PeerConnected",
+    "Resume",
     "ServerOffer",
     "StudentStatus",
     "Terminate",
@@ -92,7 +95,21 @@ class Terminate(_Inbound, frozen=True, tag="terminate"):
     reason: Text
 
 
-ClientMessage = WebrtcOffer | WebrtcAnswer | IceCandidate | Watch | WatchTest | Warn | Terminate
+class Pause(_Inbound, frozen=True, tag="pause"):
+    """A teacher's tiles scrolled out of view: stop sending those students' video to this viewer."""
+
+    attempt_ids: Annotated[list[Id], msgspec.Meta(max_length=500)]
+
+
+class Resume(_Inbound, frozen=True, tag="resume"):
+    """Tiles back in view: send their video again (from the next keyframe)."""
+
+    attempt_ids: Annotated[list[Id], msgspec.Meta(max_length=500)]
+
+
+ClientMessage = (
+    WebrtcOffer | WebrtcAnswer | IceCandidate | Watch | WatchTest | Warn | Terminate | Pause | Resume
+)
 _client_decoder = msgspec.json.Decoder(ClientMessage)
 
 
@@ -127,6 +144,13 @@ class ServerOffer(_Outbound, frozen=True, tag="webrtc-offer"):
 
 class PeerConnected(_Outbound, frozen=True, tag="peer-connected"):
     attempt_ids: list[int]
+
+
+class ForwardingChanged(_Outbound, frozen=True, tag="forwarding-changed"):
+    """To the teacher, after pause/resume: whose video this viewer is now (not) sent."""
+
+    attempt_ids: list[int]
+    paused: bool
 
 
 class WarningMessage(_Outbound, frozen=True, tag="warning"):
@@ -235,6 +259,7 @@ Event = (
     | MonitoringStarted
     | ServerOffer
     | PeerConnected
+    | ForwardingChanged
     | WarningMessage
     | WarningSent
     | Terminated

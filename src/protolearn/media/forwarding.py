@@ -62,6 +62,7 @@ class ForwardingStats:
     dropped: int = 0
     reencoded: int = 0  # stays 0: there is no code path that encodes
     keyframe_waits: int = 0
+    held_back: int = 0  # frames not sent to viewers who paused that stream (tiles out of view)
     # Server dwell time of the latest forwarded frames, oldest dropped first.
     latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
 
@@ -78,12 +79,33 @@ class ForwardedTrack(MediaStreamTrack):
         self._needs_keyframe = kind == "video"  # a viewer cannot decode until a keyframe
         self._on_keyframe_needed = on_keyframe_needed
         self._stats = stats
+        self.paused = False
+        self.held_back = 0  # frames this viewer did not get while paused
         if self._needs_keyframe:
             on_keyframe_needed()
+
+    def pause(self) -> None:
+        """Stop sending to this viewer (its tile is out of view) without renegotiating."""
+        self.paused = True
+        while not self._queue.empty():
+            self._queue.get_nowait()
+
+    def resume(self) -> None:
+        """Send again, from the next keyframe (asked for now) so the picture decodes at once."""
+        if not self.paused:
+            return
+        self.paused = False
+        if self.kind == "video":
+            self._needs_keyframe = True
+            self._on_keyframe_needed()
 
     def push(self, frame: EncodedFrame) -> None:
         """Called on the event loop for each frame of the publisher."""
         if self.readyState != "live":
+            return
+        if self.paused:
+            self.held_back += 1
+            self._stats.held_back += 1
             return
         if self._needs_keyframe:
             if not frame.keyframe:

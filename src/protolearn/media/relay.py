@@ -177,6 +177,25 @@ class ForwardingUnit:
         except ValueError as error:
             raise NegotiationFailed(f"cannot use the answer: {error}") from error
 
+    def set_paused(self, viewer_id: str, stream_ids: Sequence[str], paused: bool) -> list[str]:
+        """Pause or resume forwarding these streams' video to one viewer, without renegotiating;
+        returns the streams of the viewer's that it applied to."""
+        viewer = self._viewers.get(viewer_id)
+        if viewer is None:
+            raise UnknownViewer(f"no viewer session {viewer_id!r}")
+        wanted = set(stream_ids)
+        applied = []
+        for hub, track in viewer.tracks:
+            if track.kind == "video" and hub.stream_id in wanted:
+                track.pause() if paused else track.resume()
+                applied.append(hub.stream_id)
+        return applied
+
+    def viewer_tracks(self, viewer_id: str) -> list[tuple[str, ForwardedTrack]]:
+        """(stream id, track) of what a viewer is sent, for counting."""
+        viewer = self._viewers.get(viewer_id)
+        return [] if viewer is None else [(hub.stream_id, track) for hub, track in viewer.tracks]
+
     async def stop_watching(self, viewer_id: str) -> None:
         viewer = self._viewers.pop(viewer_id, None)
         if viewer is None:
@@ -188,6 +207,11 @@ class ForwardingUnit:
     @property
     def viewer_count(self) -> int:
         return len(self._viewers)
+
+    @property
+    def publisher_count(self) -> int:
+        """Streams whose media is flowing now."""
+        return sum(1 for hub in self._hubs.values() if hub.state == "live")
 
     # --- lifecycle -----------------------------------------------------------------------------
 

@@ -20,9 +20,12 @@ from protolearn.events.messages import (
     DeadlineChanged,
     ErrorMessage,
     Event,
+    ForwardingChanged,
     LastObservation,
     MonitoringStarted,
+    Pause,
     PeerConnected,
+    Resume,
     ServerOffer,
     StudentStatus,
     Terminate,
@@ -98,6 +101,7 @@ def every_event() -> list[Event]:
         MonitoringStarted(attempt_id=7),
         ServerOffer(attempt_ids=[7, 8], sdp=SDP),
         PeerConnected(attempt_ids=[7]),
+        ForwardingChanged(attempt_ids=[7, 8], paused=True),
         WarningMessage(attempt_id=7, message="eyes on your own screen"),
         WarningSent(attempt_id=7, delivered=False),
         Terminated(attempt_id=7),
@@ -292,6 +296,7 @@ def test_the_tags_are_the_documented_ones() -> None:
         "MonitoringStarted": "monitoring-started",
         "ServerOffer": "webrtc-offer",
         "PeerConnected": "peer-connected",
+        "ForwardingChanged": "forwarding-changed",
         "WarningMessage": "warning",
         "WarningSent": "warning-sent",
         "Terminated": "terminated",
@@ -362,6 +367,8 @@ def test_a_bus_event_does_not_decode_as_anything_but_an_event() -> None:
             '{"type": "terminate", "attempt_id": 7, "reason": "phone"}',
             Terminate(attempt_id=7, reason="phone"),
         ),
+        ('{"type": "pause", "attempt_ids": [7, 8]}', Pause(attempt_ids=[7, 8])),
+        ('{"type": "resume", "attempt_ids": []}', Resume(attempt_ids=[])),
     ],
 )
 def test_client_messages_decode_into_their_structs(raw: str, expected: object) -> None:
@@ -380,6 +387,8 @@ def test_client_messages_decode_into_their_structs(raw: str, expected: object) -
         ('{"type": "watch", "attempt_id": 0}', "Expected `int` >= 1"),
         ('{"type": "warn", "attempt_id": 7, "message": ""}', "Expected `str` of length >= 1"),
         ('{"type": "webrtc-answer", "sdp": "short"}', "Expected `str` of length >= 10"),
+        ('{"type": "pause", "attempt_ids": [0]}', "Expected `int` >= 1"),
+        ('{"type": "pause", "attempt_ids": [' + ",".join(["1"] * 501) + "]}", "length <= 500"),
     ],
 )
 def test_client_messages_of_unknown_fields_types_or_values_are_refused(raw: str, match: str) -> None:

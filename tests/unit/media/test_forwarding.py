@@ -188,3 +188,25 @@ def test_is_vp8_keyframe_reads_the_frame_tag() -> None:
     assert is_vp8_keyframe(KEY)
     assert not is_vp8_keyframe(DELTA)
     assert not is_vp8_keyframe(b"")  # nothing is not a keyframe
+
+
+async def test_a_paused_viewer_is_sent_nothing_and_resumes_from_a_keyframe() -> None:
+    forwarded, requests, stats = track("video")
+    forwarded.push(video(0, keyframe=True))
+    forwarded.push(video(1))
+    forwarded.pause()
+    assert queued(forwarded) == 0  # what was waiting is not sent either
+    for n in range(2, 7):
+        forwarded.push(video(n, keyframe=n == 4))
+    assert (queued(forwarded), forwarded.held_back, stats.held_back) == (0, 5, 5)
+
+    asked = requests.count
+    forwarded.resume()
+    assert requests.count == asked + 1  # the publisher is asked for a keyframe at once
+    forwarded.push(video(7))
+    assert queued(forwarded) == 0  # a delta frame alone would not decode
+    forwarded.push(video(8, keyframe=True))
+    forwarded.push(video(9))
+    assert queued(forwarded) == 2
+    forwarded.resume()  # resuming what is not paused changes nothing
+    assert requests.count == asked + 1
