@@ -24,6 +24,13 @@ const routes = [
   { path: "/teacher/tests/:testId(\\d+)/results", name: "test-results", component: () => import("./teacher/TestResults.js"), props: true, meta: { title: "Results", roles: AUTHORS } },
   { path: "/teacher/attempts/:attemptId(\\d+)", name: "attempt-review", component: () => import("./teacher/AttemptReview.js"), props: true, meta: { title: "Attempt", roles: AUTHORS } },
 
+  { path: "/review", name: "review-queue", component: () => import("./review/ReviewQueue.js"), meta: { title: "Review queue", roles: ["auditor", "admin", "teacher"] } },
+  { path: "/review/attempts/:attemptId(\\d+)", name: "review-attempt", component: () => import("./review/ReviewAttempt.js"), props: true, meta: { title: "Review attempt", roles: ["auditor", "admin", "teacher"] } },
+
+  { path: "/admin", name: "admin-home", component: () => import("./admin/AdminHome.js"), meta: { title: "Platform overview", roles: ["admin"] } },
+  { path: "/admin/users", name: "admin-users", component: () => import("./admin/AdminUsers.js"), meta: { title: "Users", roles: ["admin"] } },
+  { path: "/admin/audit", name: "admin-audit", component: () => import("./admin/AdminAudit.js"), meta: { title: "Audit log", roles: ["admin"] } },
+
   { path: "/:unknown(.*)*", name: "not-found", component: () => import("./pages/NotFoundPage.js"), meta: { title: "Page not found" } },
 ];
 

@@ -23,6 +23,7 @@ from protolearn.ai.materials import MaterialExtractor
 from protolearn.ai.providers import create_provider
 from protolearn.ai.service import AiTools
 from protolearn.ai.stats import ProviderStats
+from protolearn.api.admin import AdminController
 from protolearn.api.ai import AiController, MaterialUploadController
 from protolearn.api.attempts import AttemptsController, ResultsController
 from protolearn.api.auth import AuthController
@@ -45,6 +46,7 @@ from protolearn.events.bus import EventBus
 from protolearn.media.recorder import ClipStore
 from protolearn.media.relay import ForwardingUnit
 from protolearn.media.streams import StreamEvent
+from protolearn.proctoring.links import EvidenceLinks
 from protolearn.proctoring.pipeline import PipelineOptions
 from protolearn.proctoring.supervisor import ProctoringSupervisor
 from protolearn.store.database import create_engine, create_sessionmaker
@@ -104,6 +106,7 @@ def create_app(settings: Settings) -> Litestar:
             "engine": engine,
             "sessionmaker": sessionmaker,
             "token_codec": AccessTokenCodec.from_settings(settings),
+            "evidence_links": EvidenceLinks.from_settings(settings),
             "password_hasher": PasswordHasher.from_settings(settings),
             "login_throttle": LoginThrottle(
                 max_failures=settings.login_max_failures, window_seconds=settings.login_window_seconds
@@ -154,6 +157,7 @@ def create_app(settings: Settings) -> Litestar:
             EvidenceController,
             AuditLogController,
             HealthController,
+            AdminController,
             AiController,
             Router(
                 path="/",

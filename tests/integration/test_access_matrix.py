@@ -139,6 +139,7 @@ CASES = [
     ),
     route("PATCH", "/api/users/{spare_user}", ADMIN_ONLY, lambda w: {"name": "Spare"}),
     route("DELETE", "/api/users/{spare_user}", ADMIN_ONLY),
+    route("POST", "/api/users/{spare_user}/sessions/revoke", ADMIN_ONLY),
     route("GET", "/api/tests", expect(OK)),
     route(
         "POST", "/api/tests", expect(FORBIDDEN, teacher=OK, other_teacher=OK), lambda w: new_test_payload()
@@ -188,9 +189,11 @@ CASES = [
     route("POST", "/api/violations", STUDENT_ONLY, lambda w: {"attempt_id": w.attempt, "type": "tab_switch"}),
     route("GET", "/api/violations/{attempt}", ATTEMPT_VIEWERS),
     route("GET", "/api/audit-log", ADMIN_ONLY),
+    route("GET", "/api/admin/stats", ADMIN_ONLY),
     route("GET", "/api/reviews/flagged", REVIEWERS),
     route("GET", "/api/attempts/{attempt}/timeline", ATTEMPT_REVIEWERS),
     route("GET", "/api/evidence/{evidence}/video", ATTEMPT_REVIEWERS),
+    route("POST", "/api/evidence/{evidence}/link", ATTEMPT_REVIEWERS),
     route(
         "POST",
         "/api/violations/{violation}/review",

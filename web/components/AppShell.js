@@ -11,8 +11,15 @@ const LINKS = {
     { to: { name: "teacher-home" }, label: "My tests" },
     { to: { name: "test-new" }, label: "New test" },
   ],
-  admin: [{ to: { name: "staff-home" }, label: "Overview" }],
-  auditor: [{ to: { name: "staff-home" }, label: "Overview" }],
+  admin: [
+    { to: { name: "admin-home" }, label: "Overview" },
+    { to: { name: "admin-users" }, label: "Users" },
+    { to: { name: "admin-audit" }, label: "Audit log" },
+  ],
+  auditor: [
+    { to: { name: "review-queue" }, label: "Review queue" },
+    { to: { name: "staff-home" }, label: "Overview" },
+  ],
 };
 
 export default defineComponent({

@@ -7,7 +7,7 @@ import { ApiError, offlineError, problemOf } from "../api/problems.js";
 
 // Set while this browser holds a login, so a first visit does not ask the server for one.
 const SIGNED_IN_HINT = "protolearn.signed-in";
-const HOME_BY_ROLE = { student: "student-home", teacher: "teacher-home", admin: "staff-home", auditor: "staff-home" };
+const HOME_BY_ROLE = { student: "student-home", teacher: "teacher-home", admin: "admin-home", auditor: "review-queue" };
 
 // Sign-in calls carry no access token and must not trigger a refresh of their own.
 async function post(path, json) {

@@ -251,6 +251,20 @@ class AccountService:
         await self._session.commit()
         return user_out(user)
 
+    async def end_sessions(self, actor: Principal, user_id: int, address: str) -> None:
+        """Sign the user out everywhere: their refresh tokens are revoked, their access tokens refused."""
+        user = await self._get(user_id)
+        await self._end_sessions(user)
+        audit.record(
+            self._session,
+            actor_id=actor.user_id,
+            action="user.sessions_revoke",
+            object_type="user",
+            object_id=user.id,
+            address=address,
+        )
+        await self._session.commit()
+
     async def delete_user(self, actor: Principal, user_id: int, address: str) -> None:
         user = await self._get(user_id)
         if user.id == actor.user_id:

@@ -1,5 +1,6 @@
 """Review after the exam: the flagged-attempts queue, an attempt's timeline, evidence clips
-(with HTTP Range, each viewing audited once) and auditors' verdicts."""
+(with HTTP Range, each viewing audited once; also through signed links for ``<video>``
+elements) and auditors' verdicts."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from litestar.status_codes import HTTP_200_OK
 from protolearn.api.dependencies import Caller, Reviews
 from protolearn.api.errors import problem
 from protolearn.api.security import client_address, requires
+from protolearn.proctoring.links import EvidenceLink, EvidenceLinks
 from protolearn.proctoring.review import EvidenceExpired, read_evidence
 from protolearn.proctoring.schemas import FlaggedAttempt, ReviewIn, ViolationOut
 from protolearn.store.users import Role
@@ -89,6 +91,16 @@ class ReviewsController(Controller):
 class EvidenceController(Controller):
     path = "/api/evidence"
     tags = ["review"]
+
+    @post("/{evidence_id:int}/link", status_code=HTTP_200_OK, guards=[requires(*REVIEWERS)])
+    async def link(
+        self, evidence_id: FromPath[int], principal: Caller, reviews: Reviews, request: Request[Any, Any, Any]
+    ) -> EvidenceLink:
+        """A signed URL of the clip for a few minutes, for a ``<video>`` element (which cannot send
+        an Authorization header); it names the caller, as whom each use is audited."""
+        await reviews.ensure_can_view(principal, evidence_id)
+        links: EvidenceLinks = request.app.state.evidence_links
+        return links.issue(evidence_id, principal.user_id)
 
     @get("/{evidence_id:int}/video", guards=[requires(*REVIEWERS)], media_type="video/webm")
     async def video(

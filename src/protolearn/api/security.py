@@ -2,11 +2,13 @@
 
 The middleware turns ``Authorization: Bearer <token>`` into a ``Principal`` on
 ``connection.user``, checking the account against the database on every request (a deactivated
-user or a changed password ends access at once). Guards then check the role.
+user or a changed password ends access at once). Guards then check the role. A request for an
+evidence clip may instead carry a signed link (``proctoring.links``): it acts as its signer.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +20,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from protolearn.accounts.schemas import Principal
 from protolearn.accounts.service import resolve_principal
 from protolearn.errors import PermissionDenied, Unauthenticated
+from protolearn.proctoring.links import EvidenceLinks
 from protolearn.store.users import Role
 
 __all__ = ("BearerAuthMiddleware", "client_address", "principal_of", "requires")
@@ -29,11 +32,31 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
-        token = _bearer_token(connection)
         state = connection.app.state
+        signed = _signed_evidence_id(connection)
+        if signed is not None:
+            links: EvidenceLinks = state.evidence_links
+            query = connection.query_params
+            async with state.sessionmaker() as session:
+                principal = await links.viewer(
+                    session, signed, query.get("viewer", ""), query.get("expires", ""), query["signature"]
+                )
+            return AuthenticationResult(user=principal, auth=None)
+        token = _bearer_token(connection)
         async with state.sessionmaker() as session:
             principal = await resolve_principal(session, state.token_codec, token)
         return AuthenticationResult(user=principal, auth=token)
+
+
+_SIGNED_VIDEO = re.compile(r"^/api/evidence/(\d+)/video$")
+
+
+def _signed_evidence_id(connection: ASGIConnection[Any, Any, Any, Any]) -> int | None:
+    """The evidence id of a request for a clip through a signed link (see proctoring.links)."""
+    if connection.scope["type"] != ScopeType.HTTP or "signature" not in connection.query_params:
+        return None
+    match = _SIGNED_VIDEO.match(connection.scope["path"])
+    return int(match.group(1)) if match else None
 
 
 def _bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:

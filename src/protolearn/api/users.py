@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
-from litestar.status_codes import HTTP_201_CREATED
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from protolearn.accounts.schemas import UserCreate, UserOut, UserUpdate
 from protolearn.api.dependencies import Accounts, Caller, WithPaging
@@ -54,6 +54,13 @@ class UsersController(Controller):
         request: Request[Any, Any, Any],
     ) -> UserOut:
         return await accounts.update_user(principal, user_id, data, client_address(request))
+
+    @post("/{user_id:int}/sessions/revoke", status_code=HTTP_204_NO_CONTENT)
+    async def revoke_sessions(
+        self, user_id: FromPath[int], principal: Caller, accounts: Accounts, request: Request[Any, Any, Any]
+    ) -> None:
+        """Sign the user out on every device: refresh tokens revoked, access tokens refused."""
+        await accounts.end_sessions(principal, user_id, client_address(request))
 
     @delete("/{user_id:int}")
     async def delete_user(

@@ -159,6 +159,17 @@ class ReviewService:
         )
         return [violation_out(violation, review) for violation, review in rows]
 
+    async def ensure_can_view(self, principal: Principal, evidence_id: int) -> None:
+        """Raises EvidenceNotFound unless the clip exists and the principal may see it (before
+        signing a link to it; the viewing itself is audited when the link is used)."""
+        clip = await self._session.get(EvidenceClip, evidence_id)
+        if clip is None:
+            raise EvidenceNotFound(f"evidence {evidence_id} not found")
+        try:
+            await self._reviewable_attempt(principal, clip.attempt_id)
+        except AttemptNotFound as error:
+            raise EvidenceNotFound(f"evidence {evidence_id} not found") from error
+
     async def evidence(self, principal: Principal, evidence_id: int, address: str) -> EvidenceFile:
         """The clip's file, after checking access. The first request of a viewing is written to
         the audit log (see VIEWING_WINDOW); the file is looked at on a worker thread."""

@@ -37,6 +37,7 @@ from protolearn.proctoring.announcements import Announcer
 from protolearn.proctoring.pipeline import FramePipeline, PipelineOptions
 from protolearn.proctoring.recording import SessionReport, ViolationRecorder
 from protolearn.proctoring.rules import RuleEngine
+from protolearn.proctoring.throughput import AnalysisMeter
 from protolearn.proctoring_settings import RuleThresholds
 from protolearn.store.attempts import AttemptStatus, TestAttempt
 from protolearn.supervision import TaskFailures, supervise
@@ -92,6 +93,7 @@ class ProctoringSupervisor:
         self.clip_store = clip_store  # None: clips are not capped (tests)
         self.clock = clock
         self.task_failures: TaskFailures = Counter()
+        self.analysis = AnalysisMeter(clock)
         self.announcer = Announcer(self.bus)
         self.pipeline = FramePipeline(make_analyzer, self._observed, options or PipelineOptions())
         self._sessions: dict[int, _Session] = {}
@@ -271,6 +273,7 @@ class ProctoringSupervisor:
         if session is None:
             return  # the attempt ended meanwhile
         session.recorder.report.frames_analysed += 1
+        self.analysis.record(observation.latency_ms)
         session.faces = len(observation.faces)
         session.rules.observe(frame.arrived, observation)
         session.rules.hear(frame.arrived, self.unit.hub(frame.stream_id).audio_level)
