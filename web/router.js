@@ -22,6 +22,7 @@ const routes = [
   { path: "/teacher/tests/new", name: "test-new", component: () => import("./teacher/TestEditor.js"), meta: { title: "New test", roles: AUTHORS } },
   { path: "/teacher/tests/:testId(\\d+)", name: "test-edit", component: () => import("./teacher/TestEditor.js"), props: true, meta: { title: "Edit test", roles: AUTHORS } },
   { path: "/teacher/tests/:testId(\\d+)/results", name: "test-results", component: () => import("./teacher/TestResults.js"), props: true, meta: { title: "Results", roles: AUTHORS } },
+  { path: "/teacher/tests/:testId(\\d+)/live", name: "live-monitor", component: () => import("./monitor/LiveMonitor.js"), props: true, meta: { title: "Live monitor", roles: AUTHORS } },
   { path: "/teacher/attempts/:attemptId(\\d+)", name: "attempt-review", component: () => import("./teacher/AttemptReview.js"), props: true, meta: { title: "Attempt", roles: AUTHORS } },
 
   { path: "/review", name: "review-queue", component: () => import("./review/ReviewQueue.js"), meta: { title: "Review queue", roles: ["auditor", "admin", "teacher"] } },

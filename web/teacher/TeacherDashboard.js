@@ -122,6 +122,8 @@ export default defineComponent({
                          :aria-label="'Edit ' + test.title">Edit</router-link>
             <router-link class="button button--secondary button--small" :to="{ name: 'test-results', params: { testId: String(test.id) } }"
                          :aria-label="'Results of ' + test.title">Results</router-link>
+            <router-link v-if="test.is_published" class="button button--secondary button--small" :to="{ name: 'live-monitor', params: { testId: String(test.id) } }"
+                         :aria-label="'Watch live: ' + test.title">Watch live</router-link>
             <button type="button" class="button button--ghost button--small" :disabled="busy === test.id"
                     :aria-label="(test.is_published ? 'Unpublish ' : 'Publish ') + test.title" @click="togglePublish(test)">
               {{ test.is_published ? "Unpublish" : "Publish" }}

@@ -126,6 +126,7 @@ export default defineComponent({
         <p v-if="test">Pass mark {{ formatNumber(test.passing_score) }}% · {{ test.question_count }} questions · {{ formatNumber(test.time_limit) }} minutes</p>
       </div>
       <div class="row" v-if="test">
+        <router-link v-if="test.is_published" class="button button--secondary" :to="{ name: 'live-monitor', params: { testId } }">Watch live</router-link>
         <router-link class="button button--secondary" :to="{ name: 'test-edit', params: { testId } }">Edit test</router-link>
         <button type="button" class="button" :disabled="downloading || !rows.length" @click="downloadCsv">Download CSV</button>
       </div>
