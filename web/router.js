@@ -21,6 +21,7 @@ const routes = [
   { path: "/teacher", name: "teacher-home", component: () => import("./teacher/TeacherDashboard.js"), meta: { title: "My tests", roles: AUTHORS } },
   { path: "/teacher/tests/new", name: "test-new", component: () => import("./teacher/TestEditor.js"), meta: { title: "New test", roles: AUTHORS } },
   { path: "/teacher/tests/:testId(\\d+)", name: "test-edit", component: () => import("./teacher/TestEditor.js"), props: true, meta: { title: "Edit test", roles: AUTHORS } },
+  { path: "/teacher/tests/:testId(\\d+)/ai", name: "ai-authoring", component: () => import("./teacher/AiAuthoring.js"), props: true, meta: { title: "Draft questions with AI", roles: AUTHORS } },
   { path: "/teacher/tests/:testId(\\d+)/results", name: "test-results", component: () => import("./teacher/TestResults.js"), props: true, meta: { title: "Results", roles: AUTHORS } },
   { path: "/teacher/tests/:testId(\\d+)/live", name: "live-monitor", component: () => import("./monitor/LiveMonitor.js"), props: true, meta: { title: "Live monitor", roles: AUTHORS } },
   { path: "/teacher/attempts/:attemptId(\\d+)", name: "attempt-review", component: () => import("./teacher/AttemptReview.js"), props: true, meta: { title: "Attempt", roles: AUTHORS } },

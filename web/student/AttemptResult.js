@@ -1,5 +1,6 @@
 // One attempt's result as the test's review mode allows: score, pass, each answer (with its
-// marking and the correct answer when shown), and the proctoring events recorded.
+// marking and the correct answer when shown), and the proctoring events recorded. Once the
+// attempt is handed in, a wrong answer can be explained and the teaching assistant answers questions.
 import { computed, defineComponent, onMounted, ref } from "vue";
 import { api } from "../api/client.js";
 import LoadingSpinner from "../components/LoadingSpinner.js";
@@ -81,7 +82,42 @@ export default defineComponent({
       return value;
     };
     const correctCount = computed(() => rows.value.filter((row) => row.is_correct).length);
+
+    // The tutor: the server refuses both while the attempt is in progress, so they show after it.
+    const closed = computed(() => attempt.value && attempt.value.status !== "in_progress");
+    const explained = ref({}); // question_id → {busy, error, result}
+    const explainable = (row) => closed.value && row.is_correct === false && Boolean(row.correct_answer);
+    async function explain(row) {
+      explained.value = { ...explained.value, [row.question_id]: { busy: true, error: "", result: null } };
+      let entry;
+      try {
+        const result = await api.post("/api/ai/explain-answer", { question_id: row.question_id, student_answer: row.answer ?? "" });
+        entry = { busy: false, error: "", result };
+      } catch (error) {
+        entry = { busy: false, error: error.message, result: null };
+      }
+      explained.value = { ...explained.value, [row.question_id]: entry };
+    }
+    const asked = ref("");
+    const asking = ref(false);
+    const tutor = ref(null);
+    const tutorError = ref("");
+    async function ask(text) {
+      const question = (text ?? asked.value).trim();
+      if (!question || asking.value) return;
+      asked.value = question;
+      asking.value = true;
+      tutorError.value = "";
+      try {
+        tutor.value = await api.post("/api/ai/teaching-assist", { question, context: { test_id: attempt.value.test_id } });
+      } catch (error) {
+        tutorError.value = error.message;
+      } finally {
+        asking.value = false;
+      }
+    }
     return {
+      closed, explained, explainable, explain, asked, asking, tutor, tutorError, ask,
       attempt, test, failed, load, scored, marking, rows, shown, correctCount,
       STATUS_WORDS, EVENT_WORDS, SEVERITY_BADGE, dateTime,
     };
@@ -137,8 +173,52 @@ export default defineComponent({
               <p><span class="muted">Your answer:</span> <strong v-if="row.answer">{{ shown(row, row.answer) }}</strong><em v-else>no answer</em></p>
               <p v-if="row.correct_answer && row.is_correct === false"><span class="muted">Correct answer:</span> <strong>{{ shown(row, row.correct_answer) }}</strong></p>
               <p v-if="row.points_awarded != null" class="muted answer-item__points">{{ row.points_awarded }} {{ row.points_awarded === 1 ? 'point' : 'points' }}</p>
+              <div v-if="explainable(row)" class="tutor-explain">
+                <button v-if="!explained[row.question_id] || explained[row.question_id].error" type="button" class="button button--secondary button--small"
+                        :aria-label="'Explain question ' + row.number" @click="explain(row)">Explain</button>
+                <p v-if="explained[row.question_id] && explained[row.question_id].busy" class="muted" role="status">Working out an explanation…</p>
+                <p v-else-if="explained[row.question_id] && explained[row.question_id].error" class="notice notice--error" role="alert">{{ explained[row.question_id].error }}</p>
+                <div v-else-if="explained[row.question_id] && explained[row.question_id].result" class="tutor-explain__body" role="status">
+                  <h4 class="tutor-explain__title">Why</h4>
+                  <p class="tutor-explain__text">{{ explained[row.question_id].result.explanation }}</p>
+                  <template v-if="explained[row.question_id].result.learning_resources.length">
+                    <h4 class="tutor-explain__title">Read again</h4>
+                    <ul class="tutor-sources">
+                      <li v-for="source in explained[row.question_id].result.learning_resources" :key="source.material_id + '-' + source.page + '-' + source.passage.slice(0, 20)">
+                        <span class="tutor-sources__where">{{ source.title }}, page {{ source.page }}</span>
+                        <blockquote>{{ source.passage }}</blockquote>
+                      </li>
+                    </ul>
+                  </template>
+                </div>
+              </div>
             </li>
           </ol>
+        </section>
+
+        <section v-if="closed" class="card result-section tutor-box" aria-labelledby="tutor-title">
+          <h2 id="tutor-title">Ask the teaching assistant</h2>
+          <p class="muted">Questions about this test's topic are answered from your teacher's course material.</p>
+          <form class="tutor-box__form" @submit.prevent="ask()">
+            <label for="tutor-question" class="visually-hidden">Your question</label>
+            <textarea id="tutor-question" v-model="asked" rows="2" maxlength="2000" placeholder="For example: what does the mitochondrion do?"></textarea>
+            <button type="submit" class="button" :disabled="asking || !asked.trim()">Ask</button>
+          </form>
+          <p v-if="asking" class="muted" role="status">Looking through the material…</p>
+          <p v-if="tutorError" class="notice notice--error" role="alert">{{ tutorError }}</p>
+          <div v-if="tutor && !asking" class="tutor-box__answer" role="status">
+            <p class="tutor-explain__text">{{ tutor.answer }}</p>
+            <ul v-if="tutor.sources.length" class="tutor-sources">
+              <li v-for="source in tutor.sources" :key="source.material_id + '-' + source.page + '-' + source.passage.slice(0, 20)">
+                <span class="tutor-sources__where">{{ source.title }}, page {{ source.page }}</span>
+                <blockquote>{{ source.passage }}</blockquote>
+              </li>
+            </ul>
+            <div v-if="tutor.follow_up_questions.length" class="tutor-box__follow" role="group" aria-label="Ask next">
+              <span class="tutor-box__next" aria-hidden="true">Ask next:</span>
+              <button v-for="next in tutor.follow_up_questions" :key="next" type="button" class="button button--ghost button--small" @click="ask(next)">{{ next }}</button>
+            </div>
+          </div>
         </section>
 
         <section class="result-section" aria-labelledby="events-title">

@@ -211,6 +211,7 @@ export default defineComponent({
           <p v-else-if="isNew">Set the test up, add its questions, then publish it to your students.</p>
         </div>
         <div class="row" v-if="!isNew && !missing">
+          <router-link v-if="!draft.isPublished" class="button button--secondary" :to="{ name: 'ai-authoring', params: { testId } }">Draft questions with AI</router-link>
           <router-link class="button button--secondary" :to="{ name: 'test-results', params: { testId } }">Results</router-link>
           <button type="button" :class="['button', draft.isPublished ? 'button--secondary' : '']" :disabled="draft.saving || draft.loading"
                   @click="togglePublish">{{ draft.isPublished ? "Unpublish" : "Publish" }}</button>
