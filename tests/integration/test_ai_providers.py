@@ -169,8 +169,10 @@ async def test_a_429_waits_for_retry_after(api: Api, settings: Settings, llm: Fa
 async def test_timeouts_and_5xx_end_in_a_503_after_retries(
     api: Api, settings: Settings, llm: FakeLlm
 ) -> None:
-    llm.script(Reply(delay_s=3.0), Reply(status=503), Reply(delay_s=3.0))
-    async with running_server(groq_settings(settings, llm, ai_timeout_seconds=0.5)) as url:
+    # The time-out is generous beside the replies' delay: on a loaded machine a 0.5 s time-out
+    # could pass before a request even reached the stand-in server, shifting the script.
+    llm.script(Reply(delay_s=12.0), Reply(status=503), Reply(delay_s=12.0))
+    async with running_server(groq_settings(settings, llm, ai_timeout_seconds=2.0)) as url:
         teacher, material_id = await teacher_with_material(api, url)
         response = await generate(teacher, material_id)
         llm.script(Reply(status=429, headers={"retry-after": "120"}))
