@@ -22,6 +22,12 @@ async function send(path, { method = "GET", json, form, headers = {}, signal, ke
       throw offlineError();
     }
   };
+  return withRefresh(attempt);
+}
+
+/** Runs `attempt` (a request returning a Response); on a 401 refreshes once and retries. */
+async function withRefresh(attempt) {
+  const auth = useAuthStore();
   let response = await attempt();
   if (response.status === 401 && auth.accessToken) {
     // The access token expired (or was revoked): refresh once from the cookie, then retry.
@@ -87,16 +93,7 @@ export const api = {
         xhr.onerror = () => reject(offlineError());
         xhr.send(form);
       });
-    let response = await attempt();
-    if (response.status === 401 && auth.accessToken) {
-      const refreshed = await auth.refresh();
-      if (!refreshed) {
-        auth.sessionExpired();
-        throw await problemOf(response);
-      }
-      response = await attempt();
-    }
-    if (!response.ok) throw await problemOf(response);
+    const response = await withRefresh(attempt);
     onProgress(1);
     return body(response);
   },
