@@ -38,6 +38,7 @@ async def test_stats_count_users_tests_attempts_and_violations(api: Api) -> None
     live = stats["live"]
     assert live["publishers"] == 0 and live["viewers"] == 0
     assert live["frames_per_second"] == 0 and live["inference_latency_ms"] is None
+    assert live["frames_forwarded"] == 0 and live["frames_held_back"] == 0
     # The same answer as GET /api/ai/health gives.
     ai = (await admin.get("/api/ai/health")).json()
     assert stats["ai"]["provider"] == ai["provider"] and stats["ai"]["reachable"] == ai["reachable"]

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.support.images import astronaut
+from tests.support.images import astronaut, empty_room
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Page
@@ -58,14 +58,16 @@ def camera_args(camera: Path) -> list[str]:
     ]
 
 
-def write_y4m(path: Path, seconds: float = 2.0, fps: int = 15) -> Path:
-    """A 640x480 clip of a swaying face in the YUV4MPEG2 format Chromium's fake camera reads."""
-    picture = astronaut()
+def write_y4m(path: Path, seconds: float = 2.0, fps: int = 15, *, away_seconds: float = 0.0) -> Path:
+    """A 640x480 clip of a swaying face in the YUV4MPEG2 format Chromium's fake camera reads,
+    then `away_seconds` of the empty room (the student has left). Chromium plays it in a loop."""
+    scenes = [(astronaut(), seconds), (empty_room(), away_seconds)]
     with path.open("wb") as out:
         out.write(f"YUV4MPEG2 W640 H480 F{fps}:1 Ip A1:1 C420jpeg\n".encode())
-        for n in range(int(seconds * fps)):
-            frame = np.roll(picture, int(12 * np.sin(n / 4)), axis=1)
-            out.write(b"FRAME\n" + cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420).tobytes())
+        for picture, length in scenes:
+            for n in range(int(length * fps)):
+                frame = np.roll(picture, int(12 * np.sin(n / 4)), axis=1)
+                out.write(b"FRAME\n" + cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420).tobytes())
     return path
 
 

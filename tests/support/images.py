@@ -20,6 +20,11 @@ def astronaut() -> Frame:
     return cv2.resize(data.astronaut(), (640, 480), interpolation=cv2.INTER_AREA)
 
 
+def empty_room() -> Frame:
+    """No one in view: a cup of coffee on a table, 640x480."""
+    return cv2.resize(data.coffee(), (640, 480), interpolation=cv2.INTER_AREA)
+
+
 def cameraman() -> Frame:
     """One face in three-quarter view, turned towards the image's right (into his camera),
     grayscale, 512x512."""

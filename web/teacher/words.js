@@ -57,7 +57,7 @@ export function severityLabel(severity) {
 }
 
 export function violationSource(source) {
-  return source === "server" ? "Camera analysis (server)" : "Student's browser";
+  return source === "server" ? "Server analysis" : "Student's browser";
 }
 
 export const REVIEW_MODES = [

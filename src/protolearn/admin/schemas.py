@@ -25,6 +25,10 @@ class LiveStats(Response, frozen=True):
     proctored_attempts: int  # attempts whose video the server is analysing
     frames_per_second: float  # frames analysed per second, over the last few seconds
     inference_latency_ms: float | None  # mean, over the same window; null when nothing was analysed
+    # Audio and video frames sent on to viewers since the server started, and those not sent
+    # because the viewer paused that stream (a tile out of view on a teacher's monitor).
+    frames_forwarded: int
+    frames_held_back: int
 
 
 class AdminStats(Response, frozen=True):

@@ -71,6 +71,8 @@ class AdminStatsService:
             proctored_attempts=len(self._proctoring.attempts),
             frames_per_second=meter.rate(),
             inference_latency_ms=meter.latency_ms(),
+            frames_forwarded=self._media.stats.forwarded,
+            frames_held_back=self._media.stats.held_back,
         )
 
     async def _counts(self) -> _Counts | None:
