@@ -6,7 +6,7 @@ from typing import Annotated
 
 import msgspec
 
-__all__ = ("Email", "Name", "Password", "Request", "Response", "Text")
+__all__ = ("MAX_RECORD_ID", "Email", "Name", "Password", "RecordId", "Request", "Response", "Text")
 
 
 class Request(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -26,3 +26,7 @@ Email = Annotated[
 Password = Annotated[str, msgspec.Meta(min_length=8, max_length=256)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
 Text = Annotated[str, msgspec.Meta(max_length=20_000)]
+
+# The largest id a row can have (SQLite's INTEGER, PostgreSQL's BIGINT): a larger one names nothing.
+MAX_RECORD_ID = 2**63 - 1
+RecordId = Annotated[int, msgspec.Meta(ge=1, le=MAX_RECORD_ID)]

@@ -11,7 +11,7 @@ from protolearn.ai.validation import Rejection
 from protolearn.assessment.schemas import AnswerValue, QuestionOut
 from protolearn.store.materials import MaterialStatus
 from protolearn.store.tests import QuestionType
-from protolearn.wire import Request, Response
+from protolearn.wire import RecordId, Request, Response
 
 __all__ = (
     "AiHealth",
@@ -59,14 +59,14 @@ class MaterialOut(MaterialSummary, frozen=True):
 
 
 class GenerateRequest(Request, frozen=True):
-    material_id: int
+    material_id: RecordId
     num_questions: Annotated[int, msgspec.Meta(ge=1, le=50)] = 10
     question_types: Annotated[list[QuestionType], msgspec.Meta(min_length=1, max_length=3)] = msgspec.field(
         default_factory=lambda: list(QuestionType)
     )
     difficulty: Difficulty = "medium"
     # The unpublished test to add the questions to; without it a new draft test is made.
-    test_id: int | None = None
+    test_id: RecordId | None = None
 
 
 class GeneratedQuestion(QuestionOut, frozen=True):
@@ -85,7 +85,7 @@ class GenerateResult(Response, frozen=True):
 
 
 class RefineRequest(Request, frozen=True):
-    question_id: int
+    question_id: RecordId
     feedback: _Feedback
 
 
@@ -98,7 +98,7 @@ class RefineResult(Response, frozen=True):
 
 
 class TutorContext(Request, frozen=True):
-    test_id: int | None = None
+    test_id: RecordId | None = None
     subject: Annotated[str, msgspec.Meta(max_length=100)] | None = None
 
 
@@ -124,7 +124,7 @@ class TutorResult(Response, frozen=True):
 
 
 class ExplainRequest(Request, frozen=True):
-    question_id: int
+    question_id: RecordId
     student_answer: AnswerValue
 
 

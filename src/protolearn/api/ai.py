@@ -9,7 +9,7 @@ from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.openapi import ResponseSpec
-from litestar.params import Body, FromPath, FromQuery, JSONBody
+from litestar.params import Body, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from protolearn.ai.schemas import (
@@ -26,6 +26,7 @@ from protolearn.ai.schemas import (
     TutorResult,
 )
 from protolearn.api.dependencies import Ai, Caller, WithPaging
+from protolearn.api.params import PathId
 from protolearn.api.security import requires
 from protolearn.pagination import Page
 from protolearn.store.users import Role
@@ -86,7 +87,7 @@ class AiController(Controller):
         )
 
     @get("/materials/{material_id:int}", guards=[requires(*AUTHORS)])
-    async def get_material(self, material_id: FromPath[int], principal: Caller, ai: Ai) -> MaterialOut:
+    async def get_material(self, material_id: PathId, principal: Caller, ai: Ai) -> MaterialOut:
         return await ai.get_material(principal, material_id)
 
     @post("/generate-questions", guards=[requires(Role.TEACHER)], status_code=HTTP_201_CREATED)

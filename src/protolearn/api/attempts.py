@@ -7,10 +7,11 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post, put
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from protolearn.api.dependencies import Attempts, Caller, Proctoring, Results
+from protolearn.api.params import PathId
 from protolearn.api.security import client_address, requires
 from protolearn.assessment.schemas import (
     AnswersIn,
@@ -31,14 +32,14 @@ class AttemptsController(Controller):
 
     @put("/{attempt_id:int}/answers", status_code=HTTP_200_OK, guards=[requires(Role.STUDENT)])
     async def autosave(
-        self, attempt_id: FromPath[int], data: JSONBody[AnswersIn], principal: Caller, attempts: Attempts
+        self, attempt_id: PathId, data: JSONBody[AnswersIn], principal: Caller, attempts: Attempts
     ) -> AutosaveResult:
         """Save answers as the student goes; idempotent; ``null`` clears an answer."""
         return await attempts.autosave(principal, attempt_id, data.answers)
 
     @get("/{attempt_id:int}")
     async def get_attempt(
-        self, attempt_id: FromPath[int], principal: Caller, attempts: Attempts, proctoring: Proctoring
+        self, attempt_id: PathId, principal: Caller, attempts: Attempts, proctoring: Proctoring
     ) -> AttemptDetail:
         """Status, score and answers (students per the test's review mode), and violations."""
         attempt = await attempts.get(principal, attempt_id)
@@ -48,7 +49,7 @@ class AttemptsController(Controller):
     @post("/{attempt_id:int}/extend", status_code=HTTP_200_OK, guards=[requires(Role.TEACHER, Role.ADMIN)])
     async def extend(
         self,
-        attempt_id: FromPath[int],
+        attempt_id: PathId,
         data: JSONBody[ExtraTimeIn],
         principal: Caller,
         attempts: Attempts,
@@ -68,13 +69,13 @@ class ResultsController(Controller):
     tags = ["results"]
 
     @get("/{test_id:int}", guards=[requires(Role.TEACHER, Role.ADMIN)])
-    async def for_test(self, test_id: FromPath[int], principal: Caller, results: Results) -> list[ResultRow]:
+    async def for_test(self, test_id: PathId, principal: Caller, results: Results) -> list[ResultRow]:
         """Every attempt at a test."""
         return await results.for_test(principal, test_id)
 
     @get("/student/{student_id:int}", guards=[requires(Role.STUDENT, Role.TEACHER, Role.ADMIN)])
     async def for_student(
-        self, student_id: FromPath[int], principal: Caller, results: Results
+        self, student_id: PathId, principal: Caller, results: Results
     ) -> list[StudentHistoryRow]:
         """A student's attempts: all for themself and admins, a teacher's own tests for a teacher."""
         return await results.for_student(principal, student_id)
@@ -85,7 +86,7 @@ class ResultsController(Controller):
         media_type="text/csv",
         response_description="the test's results as CSV with a header row",
     )
-    async def export(self, test_id: FromPath[int], principal: Caller, results: Results) -> Response[str]:
+    async def export(self, test_id: PathId, principal: Caller, results: Results) -> Response[str]:
         body = await results.export_csv(principal, test_id)
         return Response(
             body,

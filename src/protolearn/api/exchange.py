@@ -10,10 +10,11 @@ from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import ValidationException
-from litestar.params import Body, FromPath, QueryParameter
+from litestar.params import Body, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from protolearn.api.dependencies import Caller, DbSession
+from protolearn.api.params import PathId
 from protolearn.api.security import requires
 from protolearn.assessment.exchange import MAX_FILE_BYTES, ExchangeFormat
 from protolearn.assessment.exchange.schemas import ImportResult
@@ -78,7 +79,7 @@ class ExchangeController(Controller):
     )
     async def import_questions(
         self,
-        test_id: FromPath[int],
+        test_id: PathId,
         data: Annotated[QuestionFile, Body(media_type=RequestEncodingType.MULTI_PART)],
         principal: Caller,
         exchange: Exchange,
@@ -107,7 +108,7 @@ class ExchangeController(Controller):
     )
     async def export_questions(
         self,
-        test_id: FromPath[int],
+        test_id: PathId,
         principal: Caller,
         exchange: Exchange,
         file_format: Annotated[ExchangeFormat, QueryParameter(name="format", description=_FORMAT_DOC)] = (

@@ -7,11 +7,12 @@ import asyncio
 from litestar import Controller, get
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
-from litestar.params import FromQuery, Parameter
+from litestar.params import Parameter
 
 from protolearn.accounts import audit
 from protolearn.accounts.schemas import AuditEntryOut
 from protolearn.api.dependencies import DbSession, WithPaging
+from protolearn.api.params import QueryId
 from protolearn.api.security import requires
 from protolearn.pagination import Page
 from protolearn.store.migrate import head_revision, revision_of
@@ -70,9 +71,9 @@ class AuditLogController(Controller):
         db_session: DbSession,
         paging: WithPaging,
         action: str | None = Parameter(default=None, max_length=64),
-        actor_id: FromQuery[int | None] = None,
+        actor_id: QueryId = None,
         object_type: str | None = Parameter(default=None, max_length=32),
-        object_id: FromQuery[int | None] = None,
+        object_id: QueryId = None,
     ) -> Page[AuditEntryOut]:
         """Who viewed or changed what, newest first."""
         return await audit.list_entries(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from litestar import Controller, delete, get, post, put
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from protolearn.api.dependencies import Authoring, Caller, WithPaging
+from protolearn.api.params import PathId, QueryId
 from protolearn.api.security import requires
 from protolearn.assessment.schemas import QuestionCreate, QuestionOut, QuestionUpdate
 from protolearn.pagination import Page
@@ -27,7 +28,7 @@ class QuestionsController(Controller):
         principal: Caller,
         authoring: Authoring,
         paging: WithPaging,
-        test_id: FromQuery[int | None] = None,
+        test_id: QueryId = None,
         question_type: FromQuery[QuestionType | None] = None,
         search: str | None = Parameter(default=None, max_length=200),
     ) -> Page[QuestionOut]:
@@ -48,15 +49,13 @@ class QuestionsController(Controller):
         return await authoring.create_question(principal, data)
 
     @get("/{question_id:int}")
-    async def get_question(
-        self, question_id: FromPath[int], principal: Caller, authoring: Authoring
-    ) -> QuestionOut:
+    async def get_question(self, question_id: PathId, principal: Caller, authoring: Authoring) -> QuestionOut:
         return await authoring.get_question(principal, question_id)
 
     @put("/{question_id:int}")
     async def update_question(
         self,
-        question_id: FromPath[int],
+        question_id: PathId,
         data: JSONBody[QuestionUpdate],
         principal: Caller,
         authoring: Authoring,
@@ -64,7 +63,5 @@ class QuestionsController(Controller):
         return await authoring.update_question(principal, question_id, data)
 
     @delete("/{question_id:int}")
-    async def delete_question(
-        self, question_id: FromPath[int], principal: Caller, authoring: Authoring
-    ) -> None:
+    async def delete_question(self, question_id: PathId, principal: Caller, authoring: Authoring) -> None:
         await authoring.delete_question(principal, question_id)

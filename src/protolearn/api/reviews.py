@@ -9,11 +9,12 @@ from http import HTTPStatus
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from protolearn.api.dependencies import Caller, Reviews
 from protolearn.api.errors import problem
+from protolearn.api.params import PathId, QueryId
 from protolearn.api.security import client_address, requires
 from protolearn.proctoring.links import EvidenceLink, EvidenceLinks
 from protolearn.proctoring.review import EvidenceExpired, read_evidence
@@ -63,22 +64,20 @@ class ReviewsController(Controller):
         self,
         principal: Caller,
         reviews: Reviews,
-        test_id: FromQuery[int | None] = None,
+        test_id: QueryId = None,
     ) -> list[FlaggedAttempt]:
         """Attempts with violations, most suspicious first."""
         return await reviews.flagged(principal, test_id)
 
     @get("/attempts/{attempt_id:int}/timeline", guards=[requires(*REVIEWERS)])
-    async def timeline(
-        self, attempt_id: FromPath[int], principal: Caller, reviews: Reviews
-    ) -> list[ViolationOut]:
+    async def timeline(self, attempt_id: PathId, principal: Caller, reviews: Reviews) -> list[ViolationOut]:
         """The attempt's violations in time order, each with its evidence clip id and review."""
         return await reviews.timeline(principal, attempt_id)
 
     @post("/violations/{violation_id:int}/review", status_code=HTTP_200_OK, guards=[requires(Role.AUDITOR)])
     async def review(
         self,
-        violation_id: FromPath[int],
+        violation_id: PathId,
         data: JSONBody[ReviewIn],
         principal: Caller,
         reviews: Reviews,
@@ -94,7 +93,7 @@ class EvidenceController(Controller):
 
     @post("/{evidence_id:int}/link", status_code=HTTP_200_OK, guards=[requires(*REVIEWERS)])
     async def link(
-        self, evidence_id: FromPath[int], principal: Caller, reviews: Reviews, request: Request[Any, Any, Any]
+        self, evidence_id: PathId, principal: Caller, reviews: Reviews, request: Request[Any, Any, Any]
     ) -> EvidenceLink:
         """A signed URL of the clip for a few minutes, for a ``<video>`` element (which cannot send
         an Authorization header); it names the caller, as whom each use is audited."""
@@ -104,7 +103,7 @@ class EvidenceController(Controller):
 
     @get("/{evidence_id:int}/video", guards=[requires(*REVIEWERS)], media_type="video/webm")
     async def video(
-        self, evidence_id: FromPath[int], principal: Caller, reviews: Reviews, request: Request[Any, Any, Any]
+        self, evidence_id: PathId, principal: Caller, reviews: Reviews, request: Request[Any, Any, Any]
     ) -> Response[Any]:
         """The clip as video/webm; honours a single HTTP Range (206), as video players ask, and
         reads only that range. 410 when the clip store's cap has deleted the clip's file."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from litestar import Controller, HttpMethod, delete, get, post, put, route
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from protolearn.api.dependencies import Attempts, Authoring, Caller, WithPaging
+from protolearn.api.params import PathId
 from protolearn.api.security import requires
 from protolearn.assessment.schemas import (
     StartedAttempt,
@@ -52,20 +53,20 @@ class TestsController(Controller):
 
     @get("/{test_id:int}")
     async def get_test(
-        self, test_id: FromPath[int], principal: Caller, authoring: Authoring
+        self, test_id: PathId, principal: Caller, authoring: Authoring
     ) -> TestOut | StudentTestOut:
         """A test with its questions; students get no answer key and only published tests."""
         return await authoring.get_test(principal, test_id)
 
     @put("/{test_id:int}", guards=[_AUTHORS])
     async def update_test(
-        self, test_id: FromPath[int], data: JSONBody[TestUpdate], principal: Caller, authoring: Authoring
+        self, test_id: PathId, data: JSONBody[TestUpdate], principal: Caller, authoring: Authoring
     ) -> TestOut:
         """Change some fields; ``is_published: true`` publishes (a test needs a question first)."""
         return await authoring.update_test(principal, test_id, data)
 
     @delete("/{test_id:int}", guards=[_AUTHORS])
-    async def delete_test(self, test_id: FromPath[int], principal: Caller, authoring: Authoring) -> None:
+    async def delete_test(self, test_id: PathId, principal: Caller, authoring: Authoring) -> None:
         """Delete a test nobody has taken yet."""
         await authoring.delete_test(principal, test_id)
 
@@ -75,13 +76,13 @@ class TestsController(Controller):
         status_code=HTTP_200_OK,
         guards=[requires(Role.STUDENT)],
     )
-    async def start(self, test_id: FromPath[int], principal: Caller, attempts: Attempts) -> StartedAttempt:
+    async def start(self, test_id: PathId, principal: Caller, attempts: Attempts) -> StartedAttempt:
         """Start an attempt, or resume the one in progress with its saved answers."""
         return await attempts.start(principal, test_id)
 
     @post("/{test_id:int}/submit", status_code=HTTP_200_OK, guards=[requires(Role.STUDENT)])
     async def submit(
-        self, test_id: FromPath[int], data: JSONBody[SubmitRequest], principal: Caller, attempts: Attempts
+        self, test_id: PathId, data: JSONBody[SubmitRequest], principal: Caller, attempts: Attempts
     ) -> SubmitResult:
         """Submit the attempt, with any last answers; refused after the deadline plus grace."""
         return await attempts.submit(principal, test_id, data)

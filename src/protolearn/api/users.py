@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, delete, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from protolearn.accounts.schemas import UserCreate, UserOut, UserUpdate
 from protolearn.api.dependencies import Accounts, Caller, WithPaging
+from protolearn.api.params import PathId
 from protolearn.api.security import client_address, requires
 from protolearn.pagination import Page
 from protolearn.store.users import Role
@@ -47,7 +48,7 @@ class UsersController(Controller):
     @patch("/{user_id:int}")
     async def update_user(
         self,
-        user_id: FromPath[int],
+        user_id: PathId,
         data: JSONBody[UserUpdate],
         principal: Caller,
         accounts: Accounts,
@@ -57,13 +58,13 @@ class UsersController(Controller):
 
     @post("/{user_id:int}/sessions/revoke", status_code=HTTP_204_NO_CONTENT)
     async def revoke_sessions(
-        self, user_id: FromPath[int], principal: Caller, accounts: Accounts, request: Request[Any, Any, Any]
+        self, user_id: PathId, principal: Caller, accounts: Accounts, request: Request[Any, Any, Any]
     ) -> None:
         """Sign the user out on every device: refresh tokens revoked, access tokens refused."""
         await accounts.end_sessions(principal, user_id, client_address(request))
 
     @delete("/{user_id:int}")
     async def delete_user(
-        self, user_id: FromPath[int], principal: Caller, accounts: Accounts, request: Request[Any, Any, Any]
+        self, user_id: PathId, principal: Caller, accounts: Accounts, request: Request[Any, Any, Any]
     ) -> None:
         await accounts.delete_user(principal, user_id, client_address(request))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from litestar import Controller, get, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from protolearn.api.dependencies import Caller, Proctoring
+from protolearn.api.params import PathId
 from protolearn.api.security import requires
 from protolearn.proctoring.schemas import BrowserEventIn, ViolationOut
 from protolearn.store.users import Role
@@ -27,6 +28,6 @@ class ViolationsController(Controller):
 
     @get("/{attempt_id:int}")
     async def list_for_attempt(
-        self, attempt_id: FromPath[int], principal: Caller, proctoring: Proctoring
+        self, attempt_id: PathId, principal: Caller, proctoring: Proctoring
     ) -> list[ViolationOut]:
         return await proctoring.list_for_attempt(principal, attempt_id)

@@ -10,7 +10,7 @@ import msgspec
 from protolearn.proctoring_settings import ProctoringSettings
 from protolearn.store.attempts import AttemptStatus
 from protolearn.store.tests import QuestionType, ReviewMode
-from protolearn.wire import Request, Response
+from protolearn.wire import RecordId, Request, Response
 
 __all__ = (
     "AnswerOut",
@@ -54,7 +54,7 @@ _Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=1_000, pattern=r"
 
 AnswerValue = _AnswerString | bool | float | None
 """An answer as sent: text, a boolean (true/false), a number, or null to clear it."""
-_Answers = Annotated[dict[int, AnswerValue], msgspec.Meta(max_length=1_000)]
+_Answers = Annotated[dict[RecordId, AnswerValue], msgspec.Meta(max_length=1_000)]
 
 
 class QuestionIn(Request, frozen=True):
@@ -189,7 +189,7 @@ class ExtraTimeIn(Request, frozen=True):
 
 
 class SubmitRequest(Request, frozen=True):
-    attempt_id: int
+    attempt_id: RecordId
     answers: _Answers | None = None
 
 

@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 import msgspec
 
+from protolearn.wire import RecordId
+
 __all__ = (
     "AttemptEnded",
     "ClientMessage",
@@ -48,7 +50,7 @@ __all__ = (
 )
 
 Sdp = Annotated[str, msgspec.Meta(min_length=10, max_length=100_000)]
-Id = Annotated[int, msgspec.Meta(ge=1)]
+Id = RecordId
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
 
 
@@ -74,7 +76,7 @@ class WebrtcAnswer(_Inbound, frozen=True, tag="webrtc-answer"):
 
 class IceCandidate(_Inbound, frozen=True, tag="ice-candidate"):
     candidate: Any = None
-    attempt_id: int | None = None
+    attempt_id: Id | None = None
 
 
 class Watch(_Inbound, frozen=True, tag="watch"):
@@ -244,6 +246,8 @@ class ErrorMessage(_Outbound, frozen=True, tag="error", omit_defaults=True):
     detail: str
     code: str
     attempt_status: str | None = None
+    in_reply_to: str | None = None  # the type of the message refused, once it could be read
+    attempt_id: int | None = None  # the attempt that message named, if it named one
 
 
 class AttemptEnded(_Outbound, frozen=True, tag="attempt-ended"):

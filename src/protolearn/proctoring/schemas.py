@@ -10,7 +10,7 @@ import msgspec
 
 from protolearn.assessment.schemas import AttemptOut
 from protolearn.store.violations import ReviewDecision, Severity, ViolationSource
-from protolearn.wire import Request, Response
+from protolearn.wire import RecordId, Request, Response
 
 __all__ = ("AttemptDetail", "BrowserEvent", "BrowserEventIn", "ReviewOut", "ViolationOut")
 
@@ -28,7 +28,7 @@ class BrowserEvent(StrEnum):
 
 
 class BrowserEventIn(Request, frozen=True):
-    attempt_id: int
+    attempt_id: RecordId
     type: BrowserEvent
     description: Annotated[str, msgspec.Meta(max_length=2_000)] = ""
     occurred_at: datetime | None = None

@@ -1,0 +1,55 @@
+"""Requests an outside tester made to break the API: each answers a clear 4xx (or works), never
+a 500. Ids past what a database holds, preflights without a token, wrongly shaped settings,
+bodies nested to exhaust the parser, absurd Range headers."""
+
+from __future__ import annotations
+
+from tests.integration.test_bad_input import assert_problem
+from tests.support.api import Api, published_test, started_attempt
+from tests.support.live import exchange, live
+
+TOO_BIG = 2**63  # one past the largest id SQLite and PostgreSQL can hold
+HUGE = 10**30
+
+
+async def test_ids_past_what_a_database_holds_are_refused_as_invalid(api: Api, base_url: str) -> None:
+    teacher = await api.user("teacher")
+    student = await api.user("student")
+    admin = await api.user("admin")
+    for too_big in (TOO_BIG, HUGE):
+        # In a path, a query and a body, for each kind of record.
+        assert_problem(await teacher.get(f"/api/tests/{too_big}"), 400, "test_id")
+        assert_problem(await student.post(f"/api/tests/{too_big}/start"), 400, "test_id")
+        assert_problem(await teacher.get(f"/api/attempts/{too_big}"), 400, "attempt_id")
+        assert_problem(await teacher.get(f"/api/violations/{too_big}"), 400, "attempt_id")
+        assert_problem(await teacher.get(f"/api/questions/{too_big}"), 400, "question_id")
+        assert_problem(await admin.patch(f"/api/users/{too_big}", json={"is_active": False}), 400, "user_id")
+        assert_problem(await teacher.get(f"/api/ai/materials/{too_big}"), 400, "material_id")
+        assert_problem(await teacher.get("/api/questions", params={"test_id": too_big}), 400, "test_id")
+        assert_problem(await admin.get("/api/audit-log", params={"object_id": too_big}), 400, "object_id")
+        generate = {"material_id": too_big, "num_questions": 1}
+        assert_problem(await teacher.post("/api/ai/generate-questions", json=generate), 400, "material_id")
+        event = {"attempt_id": too_big, "type": "tab_switch"}
+        assert_problem(await student.post("/api/violations", json=event), 400, "attempt_id")
+
+    # An answer keyed by such an id is refused too; the attempt itself is untouched.
+    attempt = await started_attempt(student, (await published_test(teacher))["id"])
+    saved = await student.put(
+        f"/api/attempts/{attempt['attempt_id']}/answers", json={"answers": {str(TOO_BIG): "x"}}
+    )
+    assert_problem(saved, 400, "answers")
+
+    # On the live channel, an attempt id that large is an invalid message; the socket stays open.
+    async with live(base_url, teacher) as socket:
+        [reply] = await exchange(socket, {"type": "watch", "attempt_id": TOO_BIG})
+        assert (reply["type"], reply["status"], reply["code"]) == ("error", 422, "InvalidMessage")
+        [reply] = await exchange(socket, {"type": "watch", "attempt_id": 999_999})
+        assert (reply["status"], reply["code"]) == (404, "AttemptNotFound")
+
+
+async def test_ids_below_one_name_nothing(api: Api) -> None:
+    teacher = await api.user("teacher")
+    for nothing in (0, -1):
+        response = await teacher.get(f"/api/tests/{nothing}")
+        assert response.status_code in (400, 404), response.text
+        assert response.headers["content-type"] == "application/problem+json"
