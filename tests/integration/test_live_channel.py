@@ -71,8 +71,11 @@ async def test_nobody_reaches_a_stream_that_is_not_theirs(
     async with live(base_url, exam["students"][0]) as student_socket:
         [reply] = await exchange(student_socket, offer)
         assert (reply["type"], reply["status"], reply["code"]) == ("error", 404, "AttemptNotFound")
+        # A refusal names the request it answers.
+        assert (reply["in_reply_to"], reply["attempt_id"]) == ("webrtc-offer", other)
         [reply] = await exchange(student_socket, {"type": "watch", "attempt_id": own})
         assert (reply["status"], reply["code"]) == (403, "PermissionDenied")
+        assert (reply["in_reply_to"], reply["attempt_id"]) == ("watch", own)
         [reply] = await exchange(
             student_socket, {"type": "webrtc-offer", "attempt_id": own, "sdp": "v=0 broken sdp"}
         )

@@ -322,8 +322,10 @@ export const useMonitorStore = defineStore("monitor", () => {
   }
 
   function failPending(message) {
-    // The server answers in order: the oldest request still waiting is the one that failed.
-    const [key, waiting] = pending.entries().next().value || [];
+    // A refusal names the request it answers; the oldest one waiting where it does not.
+    const named = message.in_reply_to && `${message.in_reply_to}-${message.attempt_id}`;
+    const key = pending.has(named) ? named : pending.keys().next().value;
+    const waiting = key === undefined ? undefined : pending.get(key);
     if (!waiting) return;
     pending.delete(key);
     waiting.reject(new Error(message.detail || message.title || "The request was refused."));

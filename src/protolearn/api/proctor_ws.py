@@ -122,32 +122,42 @@ class _LiveSession:
     async def handle(self, raw: str | bytes) -> list[Event]:
         try:
             message = decode_client_message(raw)
-            return await self._dispatch(message)
         except msgspec.ValidationError as error:
             return [_error(422, "Invalid message", str(error), "InvalidMessage")]
         except msgspec.DecodeError:
             return [
                 _error(422, "Invalid message", "messages are JSON objects with a 'type'", "InvalidMessage")
             ]
-        except ProtoLearnError as error:
+        try:
+            return await self._dispatch(message)
+        except (ProtoLearnError, NegotiationFailed, UnknownViewer, MediaError, VisionError) as error:
+            refusal = self._refusal(error)
+            # Which request this answers, so a page with several in flight knows which one failed.
+            answers = msgspec.structs.replace(
+                refusal,
+                in_reply_to=type(message).__struct_config__.tag,
+                attempt_id=getattr(message, "attempt_id", None),
+            )
+            return [answers]
+
+    def _refusal(self, error: Exception) -> ErrorMessage:
+        if isinstance(error, ProtoLearnError):
             status = error.extra.get("attempt_status")
-            return [
-                _error(
-                    status_of(error),
-                    error.title,
-                    error.detail,
-                    type(error).__name__,
-                    attempt_status=None if status is None else str(status),
-                )
-            ]
-        except (NegotiationFailed, UnknownViewer) as error:
-            return [_error(422, "WebRTC negotiation failed", str(error), type(error).__name__)]
-        except MediaError as error:
-            log.exception("media error for %s", self.viewer_id)
-            return [_error(500, "Media relay error", str(error), type(error).__name__)]
-        except VisionError as error:  # the models could not be loaded: nobody can be proctored
-            log.exception("proctoring unavailable for %s", self.viewer_id)
-            return [_error(503, "Proctoring unavailable", str(error), type(error).__name__)]
+            return _error(
+                status_of(error),
+                error.title,
+                error.detail,
+                type(error).__name__,
+                attempt_status=None if status is None else str(status),
+            )
+        if isinstance(error, NegotiationFailed | UnknownViewer):
+            return _error(422, "WebRTC negotiation failed", str(error), type(error).__name__)
+        if isinstance(error, MediaError):
+            log.error("media error for %s", self.viewer_id, exc_info=error)
+            return _error(500, "Media relay error", str(error), type(error).__name__)
+        # The models could not be loaded: nobody can be proctored.
+        log.error("proctoring unavailable for %s", self.viewer_id, exc_info=error)
+        return _error(503, "Proctoring unavailable", str(error), type(error).__name__)
 
     async def _dispatch(self, message: ClientMessage) -> list[Event]:
         match message:
