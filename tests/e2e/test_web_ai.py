@@ -5,13 +5,18 @@ has a wrong answer explained. Every page state passes axe-core."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import msgspec
+import pytest
 from playwright.async_api import Page, expect
 
-from tests.support.ai_material import BIOLOGY, text_pdf
+from protolearn.config import Settings
+from tests.support.ai_material import BIOLOGY, scanned_pdf, text_pdf
 from tests.support.api import PASSWORD, Actor, Api
 from tests.support.browser import LAPTOP, PageErrors, chromium, screenshots, skip_without_chromium
+from tests.support.web_flows import SLOW
 
 skip_without_chromium()
 
@@ -19,6 +24,12 @@ expect.set_options(timeout=20_000)
 
 EXPECTED_CONSOLE = ("Failed to load resource",)
 EDITED_PREFIX = "From chapter 1: "
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The upload answers at once, before the extraction ends: the page follows its progress."""
+    return msgspec.structs.replace(settings, ai_upload_wait_seconds=0.0)
 
 
 async def sign_in(page: Page, base_url: str, actor: Actor, then: str) -> None:
@@ -104,6 +115,23 @@ async def test_a_teacher_drafts_questions_from_a_pdf_and_a_student_has_a_wrong_a
         await cards.nth(0).get_by_role("button", name="Save question").click()
         await expect(cards.nth(0).locator(".ai-card__text")).to_have_text(edited_text)
 
+        # Refined with feedback: what changed is listed on the card; feedback the offline
+        # assistant cannot apply is refused with what it understands.
+        third = cards.nth(2)
+        await page.get_by_role("button", name="Refine question 3").click()
+        await third.get_by_label("How should it change?").fill("Please add an explanation.")
+        await third.get_by_role("button", name="Refine question").click()
+        changes = third.get_by_role("list", name="What the refinement changed")
+        await expect(changes).to_contain_text("explained the answer with the source passage")
+        await expect(page.get_by_test_id("toast").filter(has_text="Question refined.")).to_be_visible()
+        await screenshots(page, "ai-authoring-refined")
+        await page.get_by_role("button", name="Refine question 3").click()
+        await third.get_by_label("How should it change?").fill("Sing it as a song.")
+        await third.get_by_role("button", name="Refine question").click()
+        refused = page.get_by_test_id("toast").filter(has_text="The question was not refined")
+        await expect(refused).to_contain_text("it understands")
+        await third.get_by_role("button", name="Cancel").click()
+
         await page.get_by_role("button", name="Reject question 2").click()
         await expect(cards.nth(1).get_by_text("Rejected", exact=True)).to_be_visible()
         await page.get_by_role("button", name="Accept question 3").click()
@@ -126,6 +154,7 @@ async def test_a_teacher_drafts_questions_from_a_pdf_and_a_student_has_a_wrong_a
         assert second["id"] not in kept_ids and len(kept_ids) == 3
         assert kept["questions"][0]["id"] == first["id"]
         assert kept["questions"][0]["question_text"] == edited_text
+        assert kept["questions"][1]["explanation"].startswith("The material says: ")
 
         started = await student.post(f"/api/tests/{test_id}/start")
         assert started.status_code == 200, started.text
@@ -152,5 +181,46 @@ async def test_a_teacher_drafts_questions_from_a_pdf_and_a_student_has_a_wrong_a
         await page.get_by_role("button", name="Ask", exact=True).click()
         await expect(page.locator(".tutor-box__answer .tutor-explain__text")).not_to_be_empty()
         await screenshots(page, "ai-result-explained")
+        assert errors.unexpected(*EXPECTED_CONSOLE) == []
+        await context.close()
+
+
+async def test_the_upload_and_the_reading_of_a_scan_show_their_progress(base_url: str, api: Api) -> None:
+    teacher = await api.user("teacher")
+    created = await teacher.post("/api/tests", json={"title": "Scanned notes", "time_limit": 20})
+    assert created.status_code == 201, created.text
+    scan = scanned_pdf(BIOLOGY[:3])
+
+    async with chromium() as browser:
+        context = await browser.new_context(viewport=LAPTOP)
+        page = await context.new_page()
+        errors = PageErrors(page)
+        await sign_in(page, base_url, teacher, f"/teacher/tests/{created.json()['id']}/ai")
+        # A slow uplink, as at home: the upload takes a few seconds.
+        network = await context.new_cdp_session(page)
+        await network.send("Network.enable")
+        slow = {"offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": len(scan) / 4}
+        await network.send("Network.emulateNetworkConditions", slow)
+
+        await page.get_by_label("File (PDF, PNG, JPEG or Word)").set_input_files(
+            {"name": "scanned-notes.pdf", "mimeType": "application/pdf", "buffer": scan}
+        )
+        await page.get_by_role("button", name="Upload", exact=True).click()
+        uploading = page.locator("label[for=ai-upload-progress]")
+        await expect(uploading).to_have_text(re.compile(r"Uploading [1-9][0-9]?%"))
+        await expect(page.locator("progress#ai-upload-progress")).to_be_visible()
+        await screenshots(page, "ai-authoring-uploading")
+        await network.send("Network.emulateNetworkConditions", {**slow, "latency": 0, "uploadThroughput": -1})
+
+        # Every page needs OCR: the page follows the extraction until the text is there.
+        reading = page.locator("label[for=ai-extract-progress]")
+        await expect(reading).to_have_text(re.compile(r"Reading the text of “scanned-notes”… \d+%"))
+        await expect(page.locator("progress#ai-extract-progress")).to_be_visible()
+        await screenshots(page, "ai-authoring-reading")
+        done = page.get_by_text("Text extracted from “scanned-notes”: 3 pages")
+        await expect(done).to_be_visible(timeout=4 * SLOW)
+        await expect(done).to_contain_text("3 read by OCR")
+        await expect(done).to_contain_text(re.compile(r"OCR confidence \d+%"))
+        await expect(page.get_by_label("The extracted text of the material")).to_contain_text("nucleus")
         assert errors.unexpected(*EXPECTED_CONSOLE) == []
         await context.close()

@@ -110,7 +110,7 @@ export default defineComponent({
       <form v-if="refining && item.state !== 'rejected'" class="form ai-card__refine" @submit.prevent="submitRefine">
         <div class="field">
           <label :for="base + '-feedback'">How should it change?</label>
-          <textarea :id="base + '-feedback'" v-model="feedback" rows="2" placeholder="For example: make the wrong options more plausible"></textarea>
+          <textarea :id="base + '-feedback'" v-model="feedback" rows="2" placeholder="For example: make it harder, or add an explanation"></textarea>
         </div>
         <div class="row">
           <button type="submit" class="button button--small" :disabled="item.busy || !feedback.trim()">Refine question</button>
