@@ -10,7 +10,10 @@ frames viewers received, and (ours) the forwarding dwell time p50/p99. It also c
 ways of getting analysis frames: decoding every frame, or asking for a keyframe every 0.5 s
 and decoding only those. Prints a table and writes benchmarks/results/relay.json.
 
-    python benchmarks/relay_capacity.py [--seconds 8] [--streams 1,10,25,50] [--quick]
+A teacher's monitor is measured too: one viewer receiving 25 streams on one peer connection
+with none, 17 and all of them paused (tiles out of view), in one server session.
+
+    python benchmarks/relay_capacity.py [--seconds 8] [--streams 1,10,25,50] [--quick] [--monitor-only]
 """
 
 from __future__ import annotations
@@ -160,7 +163,11 @@ async def _serve(conn: Connection, design: str) -> None:
             await peer.setLocalDescription(await peer.createAnswer())
             conn.send(peer.localDescription.sdp)
         elif op == "watch" and design == "ours":
-            conn.send(await unit.watch(request["viewer"], [request["stream"]]))
+            conn.send(await unit.watch(request["viewer"], request.get("streams", [request.get("stream")])))
+        elif op == "pause":
+            unit.set_paused(request["viewer"], request["streams"], True)
+            unit.set_paused(request["viewer"], request["resume"], False)
+            conn.send("ok")
         elif op == "watch":
             peer = RTCPeerConnection()
             naive_peers.append(peer)
@@ -181,6 +188,7 @@ async def _serve(conn: Connection, design: str) -> None:
         elif op == "start":
             unit.stats.latencies_ms.clear()
             window.update(cpu=time.process_time(), wall=time.monotonic(), tapped=tap.stats.tapped)
+            window.update(forwarded=unit.stats.forwarded, held_back=unit.stats.held_back)
             conn.send("ok")
         elif op == "end":
             wall = time.monotonic() - window["wall"]
@@ -191,7 +199,8 @@ async def _serve(conn: Connection, design: str) -> None:
                     "wall_s": wall,
                     "rss_mb": _rss_mb(),
                     "tapped": tap.stats.tapped - window["tapped"],
-                    "forwarded": unit.stats.forwarded,
+                    "forwarded": unit.stats.forwarded - window.get("forwarded", 0),
+                    "held_back": unit.stats.held_back - window.get("held_back", 0),
                     "reencoded": unit.stats.reencoded,
                     "dwell_p50_ms": _percentile(latencies, 50),
                     "dwell_p99_ms": _percentile(latencies, 99),
@@ -310,6 +319,96 @@ async def run_configuration(
     return result
 
 
+async def run_monitor(
+    streams: int, seconds: float, media: tuple[Any, Any], paused_shares: list[float]
+) -> list[dict[str, Any]]:
+    """A teacher's monitor: one viewer receiving every stream on one peer connection, with a
+    share of the streams paused (tiles out of view). The server's CPU per configuration of the
+    same session; the tap decodes every stream throughout, so differences are forwarding."""
+    from aiortc import RTCPeerConnection, RTCSessionDescription
+
+    from protolearn.media.aiortc_hooks import tap_receiver
+
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    server = context.Process(target=server_main, args=(theirs, "ours"), daemon=True)
+    server.start()
+    loop = asyncio.get_running_loop()
+
+    async def ask(request: dict[str, Any]) -> Any:
+        ours.send(request)
+        return await loop.run_in_executor(None, ours.recv)
+
+    peers: list[Any] = []
+    received = [0]
+    rows = []
+    names = [f"s{n}" for n in range(streams)]
+    try:
+        for name in names:
+            publisher = RTCPeerConnection()
+            peers.append(publisher)
+            for track in pre_encoded_tracks(*media):
+                publisher.addTrack(track)
+            await publisher.setLocalDescription(await publisher.createOffer())
+            answer = await ask({"op": "publish", "stream": name, "sdp": publisher.localDescription.sdp})
+            await publisher.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        await asyncio.sleep(1.0)
+        viewer = RTCPeerConnection()
+        peers.append(viewer)
+
+        @viewer.on("track")
+        def on_track(track: Any) -> None:
+            receiver = next(t.receiver for t in viewer.getTransceivers() if t.receiver.track is track)
+            if track.kind == "video":
+                tap_receiver(receiver, lambda _d, _t: received.__setitem__(0, received[0] + 1), _ignore)
+            else:
+                tap_receiver(receiver, _ignore, _ignore)
+
+        offer = await ask({"op": "watch", "streams": names, "viewer": "monitor"})
+        await viewer.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+        await viewer.setLocalDescription(await viewer.createAnswer())
+        await ask({"op": "answer", "viewer": "monitor", "sdp": viewer.localDescription.sdp})
+        for share in paused_shares:
+            paused = names[: round(share * streams)]
+            resumed = names[len(paused) :]
+            await ask({"op": "pause", "viewer": "monitor", "streams": paused, "resume": resumed})
+            await asyncio.sleep(3.0)  # frames in flight land; resumed tiles pass a keyframe
+            await ask({"op": "start"})
+            before = received[0]
+            await asyncio.sleep(seconds)
+            report = await ask({"op": "end"})
+            rows.append(
+                {
+                    "streams": streams,
+                    "paused": len(paused),
+                    "server_cores": round(report["cpu_s"] / report["wall_s"], 3),
+                    "frames_forwarded_per_s": round(report["forwarded"] / report["wall_s"], 1),
+                    "frames_held_back_per_s": round(report["held_back"] / report["wall_s"], 1),
+                    "viewer_video_fps": round((received[0] - before) / report["wall_s"], 1),
+                }
+            )
+    finally:
+        for peer in peers:
+            await peer.close()
+        ours.send({"op": "stop"})
+        await loop.run_in_executor(None, ours.recv)
+        server.join(timeout=10)
+    everything = rows[0]["server_cores"]
+    for row in rows:
+        row["saved_cores"] = round(everything - row["server_cores"], 3)
+    return rows
+
+
+def print_monitor(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    print(f"\n{'monitor: streams':>16} {'paused':>6} {'cores':>6} {'saved':>6} {'fwd/s':>6} {'held/s':>6}")
+    for row in rows:
+        print(
+            f"{row['streams']:>16} {row['paused']:>6} {row['server_cores']:>6} {row['saved_cores']:>6} "
+            f"{row['frames_forwarded_per_s']:>6} {row['frames_held_back_per_s']:>6}"
+        )
+    return rows
+
+
 def _ignore(*_args: Any) -> None:
     return None
 
@@ -364,6 +463,9 @@ def main() -> None:
     parser.add_argument("--streams", default="1,10,25,50", help="stream counts for our design")
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 s windows, 1 and 3 streams")
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--monitor-only", action="store_true", help="only the monitor's paused tiles, kept in the same JSON"
+    )
     args = parser.parse_args()
     seconds = 2.0 if args.quick else args.seconds
     counts = [1, 3] if args.quick else [int(n) for n in args.streams.split(",")]
@@ -373,6 +475,13 @@ def main() -> None:
     print(
         f"relay capacity: VP8 {WIDTH}x{HEIGHT} {FPS} fps + Opus, {seconds:g} s windows, {os.cpu_count()} CPUs"
     )
+    if args.monitor_only:
+        monitor = print_monitor(asyncio.run(run_monitor(25, seconds, media, [0.0, 0.68, 1.0])))
+        kept = json.loads(args.output.read_text())
+        kept["monitor_paused_tiles"] = monitor
+        args.output.write_text(json.dumps(kept, indent=2) + "\n")
+        print(f"wrote {args.output}")
+        return
     plan = [("ours", n, 1) for n in counts]
     plan += [("ours", n, 4) for n in ([1] if args.quick else [1, 5])]
     plan += [("mediarelay", n, 1) for n in ([1] if args.quick else [1, 10])]
@@ -394,6 +503,9 @@ def main() -> None:
             f"{result.forward_dwell_p99_ms!s:>6} {' '.join(result.notes)}"
         )
 
+    monitor = print_monitor(
+        asyncio.run(run_monitor(counts[-1] if args.quick else 25, seconds, media, [0.0, 0.68, 1.0]))
+    )
     decode = analysis_decode_costs(frames)
     summary = summarise(results)
     print("\nanalysis frames:", json.dumps(decode, indent=1))
@@ -408,6 +520,7 @@ def main() -> None:
                 "media": f"VP8 {WIDTH}x{HEIGHT} {FPS} fps ~0.9 Mbps + Opus 32 kbps, pre-encoded",
                 "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
                 "results": [asdict(r) for r in results],
+                "monitor_paused_tiles": monitor,
                 "analysis_decode": decode,
                 "summary": summary,
             },
