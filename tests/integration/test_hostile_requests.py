@@ -4,8 +4,10 @@ bodies nested to exhaust the parser, absurd Range headers."""
 
 from __future__ import annotations
 
+import httpx
+
 from tests.integration.test_bad_input import assert_problem
-from tests.support.api import Api, published_test, started_attempt
+from tests.support.api import Api, new_test_payload, published_test, started_attempt
 from tests.support.live import exchange, live
 
 TOO_BIG = 2**63  # one past the largest id SQLite and PostgreSQL can hold
@@ -52,4 +54,34 @@ async def test_ids_below_one_name_nothing(api: Api) -> None:
     for nothing in (0, -1):
         response = await teacher.get(f"/api/tests/{nothing}")
         assert response.status_code in (400, 404), response.text
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_wrongly_shaped_proctoring_settings_are_named_in_a_400(api: Api) -> None:
+    teacher = await api.user("teacher")
+    for shape in ("strict", [1], {"rules": 3}, {"analysis_fps": "fast"}, {"rules": {"no_face_seconds": -1}}):
+        created = await teacher.post("/api/tests", json=new_test_payload(proctoring=shape))
+        assert_problem(created, 400, "proctoring")
+    test = await published_test(teacher)
+    updated = await teacher.put(f"/api/tests/{test['id']}", json={"proctoring": {"camera_required": "yes"}})
+    assert_problem(updated, 400, "proctoring")
+
+
+async def test_preflights_on_guarded_routes_answer_without_a_token(client: httpx.AsyncClient) -> None:
+    for path in ("/api/users", "/api/users/1", "/api/questions", "/api/questions/1", "/api/audit-log"):
+        response = await client.options(path)
+        assert response.status_code == 204, (path, response.text)
+        assert "OPTIONS" in response.headers["allow"]
+    response = await client.options("/api/ai/upload-material")
+    assert response.status_code == 204 and "POST" in response.headers["allow"]
+    # The routes themselves still want a token.
+    assert (await client.get("/api/users")).status_code == 401
+
+
+async def test_json_nested_past_any_use_is_a_400(api: Api) -> None:
+    teacher = await api.user("teacher")
+    deep = b"[" * 100_000 + b"]" * 100_000
+    for path in ("/api/auth/login", "/api/tests"):
+        response = await teacher.post(path, content=deep, headers={"content-type": "application/json"})
+        assert response.status_code == 400, (path, response.status_code, response.text[:200])
         assert response.headers["content-type"] == "application/problem+json"

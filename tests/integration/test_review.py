@@ -210,10 +210,18 @@ async def test_clips_past_the_stores_cap_are_deleted_and_answer_gone(api: Api) -
         ("bytes=0-500", (0, 99)),
         ("bytes=1-2,5-6", None),
         ("items=0-1", None),
+        # Positions of thousands of digits are past the end, never parsed.
+        ("bytes=0-" + "9" * 5000, (0, 99)),
+        ("bytes=-" + "9" * 5000, (0, 99)),
     ],
 )
 def test_byte_ranges(header: str | None, expected: tuple[int, int] | None) -> None:
     assert byte_range(header, 100) == expected
+
+
+def test_a_range_starting_past_any_file_is_not_satisfiable() -> None:
+    with pytest.raises(RangeNotSatisfiable):
+        byte_range("bytes=" + "9" * 5000 + "-", 100)
 
 
 @pytest.mark.parametrize("header", ["bytes=100-", "bytes=50-10", "bytes=-0"])

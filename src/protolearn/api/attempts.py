@@ -39,11 +39,11 @@ class AttemptsController(Controller):
 
     @get("/{attempt_id:int}")
     async def get_attempt(
-        self, attempt_id: PathId, principal: Caller, attempts: Attempts, proctoring: Proctoring
+        self, attempt_id: PathId, principal: Caller, attempts: Attempts, proctoring_service: Proctoring
     ) -> AttemptDetail:
         """Status, score and answers (students per the test's review mode), and violations."""
         attempt = await attempts.get(principal, attempt_id)
-        violations = await proctoring.list_for_attempt(principal, attempt_id)
+        violations = await proctoring_service.list_for_attempt(principal, attempt_id)
         return AttemptDetail(**msgspec.structs.asdict(attempt), violations=violations)
 
     @post("/{attempt_id:int}/extend", status_code=HTTP_200_OK, guards=[requires(Role.TEACHER, Role.ADMIN)])
@@ -53,14 +53,14 @@ class AttemptsController(Controller):
         data: JSONBody[ExtraTimeIn],
         principal: Caller,
         attempts: Attempts,
-        proctoring: Proctoring,
+        proctoring_service: Proctoring,
         request: Request[Any, Any, Any],
     ) -> AttemptDetail:
         """Extra time for one attempt in progress (accommodations, an outage): its deadline moves
         later by `minutes`; audited with the `reason`; the student's page hears `deadline-changed`.
         409 once the attempt has ended or its deadline (plus grace) has passed."""
         attempt = await attempts.extend(principal, attempt_id, data, client_address(request))
-        violations = await proctoring.list_for_attempt(principal, attempt_id)
+        violations = await proctoring_service.list_for_attempt(principal, attempt_id)
         return AttemptDetail(**msgspec.structs.asdict(attempt), violations=violations)
 
 

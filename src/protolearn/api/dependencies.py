@@ -119,7 +119,9 @@ DEPENDENCIES = {
     "authoring": Provide(provide_authoring, sync_to_thread=False),
     "attempts": Provide(provide_attempts, sync_to_thread=False),
     "results": Provide(provide_results, sync_to_thread=False),
-    "proctoring": Provide(provide_proctoring, sync_to_thread=False),
+    # Not "proctoring": a test's body has a field of that name, and Litestar takes a validation
+    # error in a field named like a dependency for a fault of the dependency (a 500).
+    "proctoring_service": Provide(provide_proctoring, sync_to_thread=False),
     "reviews": Provide(provide_reviews, sync_to_thread=False),
     "ai": Provide(provide_ai, sync_to_thread=False),
 }

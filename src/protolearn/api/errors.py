@@ -112,6 +112,15 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     return problem(request, status, detail, headers=exc.headers)
 
 
+def _recursion_error(request: Request[Any, Any, Any], exc: RecursionError) -> Response[dict[str, Any]]:
+    # msgspec refuses JSON nested deeper than the interpreter's stack: the body's fault.
+    if "deserializing" in str(exc):
+        return problem(
+            request, HTTPStatus.BAD_REQUEST, "the JSON body is nested too deeply", title="Invalid request"
+        )
+    return _unexpected_error(request, exc)
+
+
 def _unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(
@@ -123,5 +132,6 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ProtoLearnError: _domain_error,
     ValidationException: _validation_error,
     HTTPException: _http_error,
+    RecursionError: _recursion_error,
     Exception: _unexpected_error,
 }

@@ -31,6 +31,12 @@ class RangeNotSatisfiable(Exception):
     pass
 
 
+def _position(digits: str) -> int:
+    """A byte position; one of more than 19 digits is past any file, and is not parsed (Python
+    refuses to parse thousands of digits, and would spend time on them)."""
+    return int(digits) if len(digits) <= 19 else 2**63
+
+
 def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     """The (first, last) byte of a single-range ``Range`` header, None for the whole file.
 
@@ -44,12 +50,12 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     if not first and not last:
         return None
     if not first:  # the last N bytes
-        length = int(last)
+        length = _position(last)
         if length == 0 or size == 0:
             raise RangeNotSatisfiable
         return max(0, size - length), size - 1
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
+    start = _position(first)
+    end = min(_position(last), size - 1) if last else size - 1
     if start >= size or end < start:
         raise RangeNotSatisfiable
     return start, end

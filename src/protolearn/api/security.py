@@ -72,7 +72,7 @@ def _bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
 
 
 def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
-    principal = connection.user
+    principal = connection.scope.get("user")  # absent where the middleware did not run
     if not isinstance(principal, Principal):
         raise Unauthenticated("not authenticated")
     return principal
@@ -84,6 +84,8 @@ def requires(*roles: Role) -> Guard:
     names = " or ".join(sorted(role.value for role in allowed))
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+        if connection.scope.get("method") == "OPTIONS":
+            return  # a preflight carries no credentials and runs nothing: it only lists the methods
         if principal_of(connection).role not in allowed:
             raise PermissionDenied(f"this needs the {names} role")
 

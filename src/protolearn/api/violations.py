@@ -21,13 +21,13 @@ class ViolationsController(Controller):
 
     @post("/", status_code=HTTP_201_CREATED, guards=[requires(Role.STUDENT)])
     async def report(
-        self, data: JSONBody[BrowserEventIn], principal: Caller, proctoring: Proctoring
+        self, data: JSONBody[BrowserEventIn], principal: Caller, proctoring_service: Proctoring
     ) -> ViolationOut:
         """Record a browser event (tab switch, fullscreen exit, ...) against the caller's attempt."""
-        return await proctoring.record_browser_event(principal, data)
+        return await proctoring_service.record_browser_event(principal, data)
 
     @get("/{attempt_id:int}")
     async def list_for_attempt(
-        self, attempt_id: PathId, principal: Caller, proctoring: Proctoring
+        self, attempt_id: PathId, principal: Caller, proctoring_service: Proctoring
     ) -> list[ViolationOut]:
-        return await proctoring.list_for_attempt(principal, attempt_id)
+        return await proctoring_service.list_for_attempt(principal, attempt_id)
