@@ -30,11 +30,13 @@ from protolearn.api.auth import AuthController
 from protolearn.api.dependencies import DEPENDENCIES
 from protolearn.api.errors import EXCEPTION_HANDLERS
 from protolearn.api.exchange import ExchangeController
+from protolearn.api.headers import add_security_headers
 from protolearn.api.operations import AuditLogController, HealthController
 from protolearn.api.proctor_ws import proctor_socket
 from protolearn.api.questions import QuestionsController
 from protolearn.api.reviews import EvidenceController, ReviewsController
 from protolearn.api.security import BearerAuthMiddleware
+from protolearn.api.serving import SlowBodyMiddleware
 from protolearn.api.tests import TestsController
 from protolearn.api.users import UsersController
 from protolearn.api.violations import ViolationsController
@@ -169,7 +171,11 @@ def create_app(settings: Settings) -> Litestar:
         ],
         state=state,
         dependencies=DEPENDENCIES,
-        middleware=[DefineMiddleware(BearerAuthMiddleware, exclude=["^/schema"])],
+        before_send=[add_security_headers],
+        middleware=[
+            DefineMiddleware(SlowBodyMiddleware, pause_seconds=settings.http_body_timeout_seconds),
+            DefineMiddleware(BearerAuthMiddleware, exclude=["^/schema"]),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         request_max_body_size=settings.max_request_bytes,

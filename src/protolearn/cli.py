@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import logging
 import sys
@@ -89,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
+    from protolearn.api.serving import server_config
     from protolearn.app import create_app
 
     host = args.host or settings.host
@@ -96,7 +98,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     _check_served_files(settings)
     _run_migrations(settings)
     print(f"ProtoLearn serving on http://{host}:{port} (API docs at http://{host}:{port}/schema)", flush=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level)
+    config = server_config(create_app(settings), settings, host, port, log_level=settings.log_level)
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the SIGINT it shut down on
+        uvicorn.Server(config).run()
 
 
 def _migrate(settings: Settings, _args: argparse.Namespace) -> None:

@@ -59,6 +59,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Longest sleep of the auto-submit task between two looks at the database.
     deadline_sweep_seconds: Positive = 30.0
     max_request_bytes: PositiveInt = 1024 * 1024
+    # Slow clients: a request's line and headers must arrive within this long, and a body may
+    # pause this long between two chunks (an upload on a slow link goes on; one that stops ends).
+    http_header_timeout_seconds: Positive = 10.0
+    http_body_timeout_seconds: Positive = 30.0
     # Live media: a stream with no packets this long is lost (camera_lost); publishers are
     # asked for a keyframe this often (clips start at one; the ring buffer drops whole ones).
     media_lost_after_seconds: Positive = 5.0

@@ -181,7 +181,9 @@ async def test_the_grid_follows_the_class_and_pauses_tiles_out_of_view(base_url:
                 )  # from the next keyframe on
 
                 # A student who submits leaves the grid.
-                submitted = await student.post(f"/api/tests/{test['id']}/submit", json={"attempt_id": attempt_id})
+                submitted = await student.post(
+                    f"/api/tests/{test['id']}/submit", json={"attempt_id": attempt_id}
+                )
                 assert submitted.status_code == 200, submitted.text
                 await expect(tile).to_have_count(0)
                 await expect(page.locator("article.monitor-tile")).to_have_count(1)

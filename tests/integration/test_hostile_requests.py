@@ -4,11 +4,16 @@ bodies nested to exhaust the parser, absurd Range headers."""
 
 from __future__ import annotations
 
-import httpx
+import asyncio
 
+import httpx
+import msgspec
+
+from protolearn.config import Settings
 from tests.integration.test_bad_input import assert_problem
-from tests.support.api import Api, new_test_payload, published_test, started_attempt
+from tests.support.api import PASSWORD, Api, new_test_payload, published_test, started_attempt
 from tests.support.live import exchange, live
+from tests.support.server import running_server
 
 TOO_BIG = 2**63  # one past the largest id SQLite and PostgreSQL can hold
 HUGE = 10**30
@@ -85,3 +90,48 @@ async def test_json_nested_past_any_use_is_a_400(api: Api) -> None:
         response = await teacher.post(path, content=deep, headers={"content-type": "application/json"})
         assert response.status_code == 400, (path, response.status_code, response.text[:200])
         assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_every_answer_carries_the_security_headers(api: Api, client: httpx.AsyncClient) -> None:
+    teacher = await api.user("teacher")
+    login = await client.post("/api/auth/login", json={"email": teacher.email, "password": PASSWORD})
+    listed = await teacher.get("/api/tests")
+    refused = await client.get("/api/tests")
+    for answer in (login, listed, refused):
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["x-frame-options"] == "DENY"
+        assert answer.headers["referrer-policy"] == "no-referrer"
+        assert answer.headers["cache-control"] == "no-store"  # tokens and personal data
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+    page = await client.get("/")
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "script-src" in page.headers["content-security-policy"]  # the page's own policy stays
+    assert page.headers["referrer-policy"] == "same-origin"
+
+
+async def test_slow_clients_are_cut_off(settings: Settings) -> None:
+    impatient = msgspec.structs.replace(
+        settings, http_header_timeout_seconds=0.5, http_body_timeout_seconds=0.5
+    )
+    async with running_server(impatient) as url:
+        host, port = url.removeprefix("http://").split(":")
+        # A head that never ends: the server closes the connection.
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(b"GET /api/tests HTTP/1.1\r\nHost: school\r\nX-Trickle: a")
+        await writer.drain()
+        assert await asyncio.wait_for(reader.read(), timeout=60) == b""
+        writer.close()
+        # A body that stops arriving: 408, with a problem-details body.
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(
+            b"POST /api/auth/login HTTP/1.1\r\nHost: school\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 100\r\n\r\n{"email": '
+        )
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), timeout=60)
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
+        assert b"stopped arriving" in answer
+        # Everyone else is served as before.
+        async with httpx.AsyncClient(base_url=url) as fresh:
+            assert (await fresh.get("/healthz")).status_code == 200

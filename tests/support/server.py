@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import uvicorn
 
+from protolearn.api.serving import server_config
 from protolearn.app import create_app
 from protolearn.config import Settings
 
@@ -15,9 +16,7 @@ from protolearn.config import Settings
 @contextlib.asynccontextmanager
 async def running_server(settings: Settings) -> AsyncIterator[str]:
     """Serve the app built from ``settings`` on a free port; yield its base URL."""
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=0, log_level="warning", lifespan="on"
-    )
+    config = server_config(create_app(settings), settings, "127.0.0.1", 0, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:

@@ -1,0 +1,104 @@
+"""Serving the app over HTTP: uvicorn's configuration, with deadlines for slow clients.
+
+A client that opens a connection and trickles its request line and headers holds a socket and
+a slot for as long as it likes; so does one that trickles a body. Here a connection has
+``http_header_timeout_seconds`` to finish each request's head (from the connection or from its
+first byte after a keep-alive pause), and a body may pause at most
+``http_body_timeout_seconds`` between two chunks (a long upload on a slow link is fine; one that
+stops is not). The first is cut at the protocol, the second answers 408.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import uvicorn
+from litestar.enums import ScopeType
+from litestar.exceptions import HTTPException
+from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from protolearn.config import Settings
+
+__all__ = ("SlowBodyMiddleware", "server_config")
+
+
+def server_config(app: ASGIApp, settings: Settings, host: str, port: int, **options: Any) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        http=_with_header_deadline(settings.http_header_timeout_seconds),
+        **options,
+    )
+
+
+def _with_header_deadline(seconds: float) -> type[H11Protocol]:
+    class HeaderDeadlineProtocol(H11Protocol):
+        """uvicorn's h11 protocol, closing a connection whose request head is late."""
+
+        _deadline: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._arm()
+
+        def data_received(self, data: bytes) -> None:
+            if self._deadline is None and self._between_requests():
+                self._arm()
+            super().data_received(data)
+            if not self._between_requests():
+                self._disarm()  # the head is in: the app has the request
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _between_requests(self) -> bool:
+            return self.cycle is None or self.cycle.response_complete
+
+        def _arm(self) -> None:
+            self._deadline = self.loop.call_later(seconds, self._too_slow)
+
+        def _disarm(self) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+
+        def _too_slow(self) -> None:
+            self._deadline = None
+            if self._between_requests() and not self.transport.is_closing():
+                self.transport.close()
+
+    return HeaderDeadlineProtocol
+
+
+class SlowBodyMiddleware:
+    """Answers 408 when a request body stops arriving for longer than the setting allows."""
+
+    def __init__(self, app: ASGIApp, pause_seconds: float) -> None:
+        self.app = app
+        self.pause_seconds = pause_seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        body_done = False
+
+        async def receive_in_time() -> ReceiveMessage:
+            nonlocal body_done
+            if body_done:  # after the body, a receive waits for the client to leave: no deadline
+                return await receive()
+            try:
+                async with asyncio.timeout(self.pause_seconds):
+                    message = await receive()
+            except TimeoutError:
+                raise HTTPException(
+                    status_code=408, detail="the request body stopped arriving; send it again"
+                ) from None
+            body_done = message["type"] != "http.request" or not message.get("more_body", False)
+            return message
+
+        await self.app(scope, receive_in_time, send)
