@@ -20,9 +20,9 @@ from protolearn.ai.sources import draft_of, learning_resources, materials_for, o
 from protolearn.ai.stats import ProviderStats
 from protolearn.ai.text import key_terms, split_sentences
 from protolearn.assessment.access import ensure_test_visible, owns_test
-from protolearn.assessment.attempts import results_visible
 from protolearn.assessment.errors import QuestionNotFound
 from protolearn.assessment.scoring import answer_text, is_correct
+from protolearn.assessment.visibility import results_visible
 from protolearn.store.attempts import Answer, AttemptStatus, TestAttempt
 from protolearn.store.tests import Question, Test
 from protolearn.store.users import Role
@@ -109,9 +109,10 @@ class Tutor:
                 )
             )
         )
-        if not attempts or any(a.status == _IN_PROGRESS for a in attempts):
+        again = any(a.status == _IN_PROGRESS for a in attempts)
+        if not attempts or again:
             raise ExplanationHidden("explanations open once you have submitted this test")
-        if not any(results_visible(test, a, to_student=True)[1] for a in attempts):
+        if not any(results_visible(test, a, to_student=True, retaking=again)[1] for a in attempts):
             raise ExplanationHidden("this test's review setting does not show answers to students")
 
     async def _weak_topics(self, student_id: int) -> list[str]:

@@ -40,26 +40,16 @@ from protolearn.assessment.schemas import (
     SubmitResult,
 )
 from protolearn.assessment.scoring import ScoredQuestion, answer_text, score_attempt
+from protolearn.assessment.visibility import results_visible, retaking
 from protolearn.events.messages import AttemptEnded, DeadlineChanged
 from protolearn.store.attempts import Answer, AttemptStatus, TestAttempt
 from protolearn.store.base import utcnow
-from protolearn.store.tests import Question, ReviewMode, Test
+from protolearn.store.tests import Question, Test
 from protolearn.store.users import Role, User
 
-__all__ = ("AttemptService", "results_visible", "score_fields")
+__all__ = ("AttemptService", "score_fields")
 
 _random = secrets.SystemRandom()
-
-
-def results_visible(test: Test, attempt: TestAttempt, *, to_student: bool) -> tuple[bool, bool]:
-    """Whether the score, and whether per-answer marking, may be shown."""
-    if not to_student:
-        return True, True
-    closed = attempt.status != AttemptStatus.IN_PROGRESS
-    return (
-        closed and test.review_mode != ReviewMode.NONE,
-        closed and test.review_mode == ReviewMode.ANSWERS,
-    )
 
 
 def score_fields(attempt: TestAttempt, visible: bool) -> dict[str, Any]:
@@ -217,7 +207,8 @@ class AttemptService:
         if attempt.status == AttemptStatus.IN_PROGRESS and attempt.deadline < utcnow() - self._grace:
             await self.close(attempt.id, AttemptStatus.AUTO_SUBMITTED, reason="deadline")
         to_student = principal.role is Role.STUDENT
-        show_score, show_marking = results_visible(test, attempt, to_student=to_student)
+        again = to_student and await retaking(self._session, attempt.student_id, test.id)
+        show_score, show_marking = results_visible(test, attempt, to_student=to_student, retaking=again)
         saved = {
             a.question_id: a
             for a in await self._session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))

@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from protolearn.accounts.schemas import Principal
 from protolearn.assessment.access import ensure_owns_test
-from protolearn.assessment.attempts import results_visible, score_fields
+from protolearn.assessment.attempts import score_fields
 from protolearn.assessment.schemas import ResultRow, StudentHistoryRow
+from protolearn.assessment.visibility import results_visible
 from protolearn.errors import NotFound
 from protolearn.store.attempts import TestAttempt
 from protolearn.store.tests import Test
