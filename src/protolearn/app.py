@@ -16,7 +16,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from protolearn import __version__
 from protolearn.accounts.passwords import PasswordHasher
-from protolearn.accounts.throttle import LoginThrottle
+from protolearn.accounts.throttle import LoginLimits, LoginThrottle
 from protolearn.accounts.tokens import AccessTokenCodec
 from protolearn.ai.extraction import OcrEngine
 from protolearn.ai.materials import MaterialExtractor
@@ -110,9 +110,7 @@ def create_app(settings: Settings) -> Litestar:
             "token_codec": AccessTokenCodec.from_settings(settings),
             "evidence_links": EvidenceLinks.from_settings(settings),
             "password_hasher": PasswordHasher.from_settings(settings),
-            "login_throttle": LoginThrottle(
-                max_failures=settings.login_max_failures, window_seconds=settings.login_window_seconds
-            ),
+            "login_throttle": LoginThrottle(LoginLimits.from_settings(settings)),
             "deadline_enforcer": deadline_enforcer,
             "lifecycle": lifecycle,
             "media": media,

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from protolearn.accounts.passwords import PasswordHasher
 from protolearn.accounts.schemas import UserCreate
 from protolearn.accounts.service import AccountService
-from protolearn.accounts.throttle import LoginThrottle
+from protolearn.accounts.throttle import LoginLimits, LoginThrottle
 from protolearn.accounts.tokens import AccessTokenCodec
 from protolearn.config import Settings, SettingsError
 from protolearn.errors import ProtoLearnError
@@ -204,7 +204,7 @@ async def _with_accounts(
                 session,
                 hasher=PasswordHasher.from_settings(settings),
                 codec=AccessTokenCodec.from_settings(settings),
-                throttle=LoginThrottle(max_failures=1, window_seconds=1),
+                throttle=LoginThrottle(LoginLimits()),
                 refresh_ttl_seconds=settings.refresh_token_ttl_seconds,
                 allow_teacher_signup=settings.allow_teacher_signup,
             )

@@ -47,8 +47,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     access_token_ttl_seconds: PositiveInt = 900
     refresh_token_ttl_seconds: PositiveInt = 14 * 24 * 3600
     allow_teacher_signup: bool = True
-    # Failed logins allowed per email and per client address within the window.
+    # Failed sign-ins allowed within the window: per account from one address, per account from
+    # anywhere, and per address over all accounts (a school signs in from one address).
     login_max_failures: PositiveInt = 10
+    login_max_failures_per_account: PositiveInt = 50
+    login_max_failures_per_address: PositiveInt = 300
     login_window_seconds: Positive = 300.0
     # Argon2id cost; lower only for tests.
     argon2_time_cost: PositiveInt = 3

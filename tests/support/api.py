@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from protolearn.accounts.passwords import PasswordHasher
 from protolearn.accounts.service import AccountService
-from protolearn.accounts.throttle import LoginThrottle
+from protolearn.accounts.throttle import LoginLimits, LoginThrottle
 from protolearn.accounts.tokens import AccessTokenCodec
 from protolearn.config import Settings
 from protolearn.store.database import create_engine, create_sessionmaker
@@ -111,7 +111,7 @@ def _accounts(session: AsyncSession, settings: Settings) -> AccountService:
         session,
         hasher=PasswordHasher.from_settings(settings),
         codec=AccessTokenCodec.from_settings(settings),
-        throttle=LoginThrottle(max_failures=100, window_seconds=1),
+        throttle=LoginThrottle(LoginLimits()),
         refresh_ttl_seconds=settings.refresh_token_ttl_seconds,
         allow_teacher_signup=True,
     )

@@ -111,7 +111,7 @@ class AccountService:
         assert user is not None  # verify() is False without a hash  # noqa: S101
         if not user.is_active:
             raise AccountDisabled("this account is deactivated")
-        self._throttle.record_success(email)
+        self._throttle.record_success(email, address)
         if self._hasher.needs_rehash(user.password_hash):
             user.password_hash = await self._hasher.hash(request.password)
         return await self._issue(user, family_id=uuid.uuid4().hex)
