@@ -33,14 +33,16 @@ function waitForIceGathering(connection) {
   });
 }
 
-/** An error of the live channel; `attemptStatus` is set when the attempt is no longer open. */
+/** An error of the live channel; `attemptStatus` is set when the attempt is no longer open,
+ * `closeCode` when the server closed the socket (4401, 4403: the sign-in no longer holds). */
 export class LiveError extends Error {
-  constructor(message, { status = 0, code = "", attemptStatus = null } = {}) {
+  constructor(message, { status = 0, code = "", attemptStatus = null, closeCode = 0 } = {}) {
     super(message);
     this.name = "LiveError";
     this.status = status;
     this.code = code;
     this.attemptStatus = attemptStatus;
+    this.closeCode = closeCode;
   }
 }
 
@@ -95,7 +97,9 @@ export async function publish({ token, attemptId, onMessage = () => {}, video = 
         }
         onMessage(message);
       });
-      socket.addEventListener("close", () => reject(new LiveError("the live channel closed")));
+      socket.addEventListener("close", (event) => {
+        reject(new LiveError("the live channel closed", { closeCode: event.code }));
+      });
     });
     started.catch(() => {}); // rejections after the start are the caller's socket events to watch
     const opened = new Promise((resolve, reject) => {

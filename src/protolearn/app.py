@@ -111,6 +111,7 @@ def create_app(settings: Settings) -> Litestar:
             "evidence_links": EvidenceLinks.from_settings(settings),
             "password_hasher": PasswordHasher.from_settings(settings),
             "login_throttle": LoginThrottle(LoginLimits.from_settings(settings)),
+            "bus": bus,
             "deadline_enforcer": deadline_enforcer,
             "lifecycle": lifecycle,
             "media": media,

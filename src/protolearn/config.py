@@ -70,6 +70,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # asked for a keyframe this often (clips start at one; the ring buffer drops whole ones).
     media_lost_after_seconds: Positive = 5.0
     media_keyframe_every_seconds: Positive = 5.0
+    # The live channel, per socket: messages at once and per second after that (more are refused,
+    # 429), refusals (forgiven at that rate) before the socket is closed (4429), and the largest
+    # message acted on (413 beyond; an SDP is ~5 KB).
+    live_message_burst: PositiveInt = 40
+    live_messages_per_second: Positive = 20.0
+    live_flood_refusals: PositiveInt = 400
+    live_max_message_bytes: PositiveInt = 64 * 1024
     # Proctoring's pipeline: the vision backend, threads decoding streams and running the models,
     # frames per model run (and how long a batch may wait to fill: 0 on a CPU), tapped frames
     # waiting for analysis across all streams, and seconds of each stream kept for clips.

@@ -1,23 +1,41 @@
 """The admin's pages in real Chromium against the real server: the overview shows the platform's
 figures and the AI provider's health; an auditor created through the users page can sign in; a
 deactivated student, signed in elsewhere, is sent back to sign-in at their next action; the audit
-log shows each change. Every page and dialog passes axe-core."""
+log shows each change. Every page and dialog passes axe-core. Pages on the live channel when an
+account's sessions end: the student's test page publishes again after a new password set in
+another tab, and goes to sign-in when the student is deactivated; the teacher's monitor goes to
+sign-in when they are signed out everywhere."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from playwright.async_api import Browser, Page, expect
 
 from tests.support.api import PASSWORD, Actor, Api, published_test
-from tests.support.browser import LAPTOP, PageErrors, chromium, screenshots, skip_without_chromium
+from tests.support.browser import LAPTOP, PageErrors, chromium, screenshots, skip_without_chromium, write_y4m
+from tests.support.web_flows import SLOW, through_consent_and_device_check
 
 skip_without_chromium()
 
 expect.set_options(timeout=15_000)
 
 EXPECTED_CONSOLE = ("Failed to load resource",)
+
+# Counts the live-channel sockets a page opens, to see that a closed-out page does not loop.
+COUNT_SOCKETS = """
+window.liveSockets = 0;
+const NativeWebSocket = window.WebSocket;
+window.WebSocket = class extends NativeWebSocket {
+    constructor(...args) {
+        super(...args);
+        window.liveSockets += 1;
+    }
+};
+"""
 
 
 @asynccontextmanager
@@ -151,3 +169,59 @@ async def test_an_admin_runs_the_platform_from_the_admin_pages(base_url: str, ap
 
         assert not errors.unexpected(*EXPECTED_CONSOLE), errors.messages
         assert not student_errors.unexpected(*EXPECTED_CONSOLE), student_errors.messages
+
+
+async def test_pages_on_the_live_channel_follow_the_end_of_their_sessions(
+    base_url: str, api: Api, tmp_path: Path
+) -> None:
+    admin = await api.user("admin")
+    teacher = await api.user("teacher")
+    student = await api.user("student")
+    test = await published_test(teacher, title="Live quiz", proctoring={"camera_required": True})
+    async with chromium(camera=write_y4m(tmp_path / "face.y4m")) as browser:
+        student_context = await browser.new_context(viewport=LAPTOP)
+        await student_context.add_init_script(COUNT_SOCKETS)
+        exam = await student_context.new_page()
+        errors = PageErrors(exam)
+        await sign_in(exam, base_url, student, "/student")
+        await exam.goto(f"{base_url}/student/tests/{test['id']}")
+        await through_consent_and_device_check(exam)
+        camera_status = exam.get_by_test_id("camera-status")
+        await expect(camera_status).to_have_text("Camera live")
+
+        # A new password set in another tab ends every session but that tab's, which holds the
+        # cookie: the test page refreshes from it and publishes again.
+        profile = await student_context.new_page()
+        await profile.goto(base_url + "/profile")
+        await profile.get_by_label("Current password").fill(PASSWORD)
+        await profile.get_by_label("New password", exact=True).fill("a-new-password-1")
+        await profile.get_by_label("New password again").fill("a-new-password-1")
+        await profile.get_by_role("button", name="Change password").click()
+        await expect(profile.get_by_test_id("toast").filter(has_text="Password changed")).to_be_visible()
+        await exam.wait_for_function("() => window.liveSockets === 2", timeout=SLOW)
+        await expect(camera_status).to_have_text("Camera live", timeout=SLOW)
+        assert "/student/tests/" in exam.url
+
+        # Deactivated: the test page goes to sign-in instead of publishing again.
+        deactivated = await admin.patch(f"/api/users/{student.id}", json={"is_active": False})
+        assert deactivated.status_code == 200, deactivated.text
+        await expect(exam).to_have_url(re.compile(r"/login\?next=/student/tests/"))
+        await expect(exam.get_by_text("Your sign-in has expired")).to_be_visible()
+        assert await exam.evaluate("window.liveSockets") == 2
+
+        # The teacher's monitor, signed out everywhere: its refresh is refused, so sign-in too.
+        monitor_context = await browser.new_context(viewport=LAPTOP)
+        await monitor_context.add_init_script(COUNT_SOCKETS)
+        monitor = await monitor_context.new_page()
+        monitor_errors = PageErrors(monitor)
+        await sign_in(monitor, base_url, teacher, "/teacher")
+        await monitor.goto(f"{base_url}/teacher/tests/{test['id']}/live")
+        await expect(monitor.get_by_role("heading", level=1)).to_have_text("Live: Live quiz")
+        await monitor.wait_for_function("() => window.liveSockets === 1")
+        revoked = await admin.post(f"/api/users/{teacher.id}/sessions/revoke")
+        assert revoked.status_code == 204, revoked.text
+        await expect(monitor).to_have_url(re.compile(r"/login\?next=/teacher/tests/"))
+        assert await monitor.evaluate("window.liveSockets") == 1
+
+        assert not errors.unexpected(*EXPECTED_CONSOLE, "401", "403"), errors.messages
+        assert not monitor_errors.unexpected(*EXPECTED_CONSOLE, "401"), monitor_errors.messages

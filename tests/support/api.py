@@ -106,6 +106,11 @@ async def create_user_directly(settings: Settings, email: str, name: str, role: 
         await engine.dispose()
 
 
+def accounts_service(session: AsyncSession, settings: Settings) -> AccountService:
+    """The accounts service as the command line builds it: its changes send no live events."""
+    return _accounts(session, settings)
+
+
 def _accounts(session: AsyncSession, settings: Settings) -> AccountService:
     return AccountService(
         session,

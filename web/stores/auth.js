@@ -141,6 +141,20 @@ export const useAuthStore = defineStore("auth", () => {
     accept(await api.post("/api/auth/password", { current_password: currentPassword, new_password: newPassword }));
   }
 
+  /**
+   * The live channel closed with `code`; resolves whether the page may open it again.
+   * 4401: the login ended (signed out everywhere, a new password): a refresh tells whether this
+   * browser still holds it (the new password was set here or in another tab). 4403: the account
+   * may no longer do this (deactivated, another role). Otherwise the user is sent to sign in,
+   * instead of reconnecting with a token the server refuses.
+   */
+  async function liveChannelClosed(code) {
+    if (code !== 4401 && code !== 4403) return true;
+    if (code === 4401 && (await refresh().catch(() => false))) return true;
+    sessionExpired();
+    return false;
+  }
+
   /** The login ended while someone was signed in: says so once and asks them to sign in. */
   function sessionExpired() {
     const wasSignedIn = Boolean(user.value);
@@ -155,6 +169,6 @@ export const useAuthStore = defineStore("auth", () => {
   return {
     user, accessToken, expiresAt, restored, signedIn, role, homeRoute,
     refresh, freshToken, restore, login, register, logout, rename, changePassword,
-    sessionExpired, whenExpired,
+    sessionExpired, whenExpired, liveChannelClosed,
   };
 });

@@ -174,10 +174,13 @@ export const useMonitorStore = defineStore("monitor", () => {
           }
           onMessage(message).catch((error) => console.warn("live view:", error));
         });
-        opened.addEventListener("close", () => {
+        opened.addEventListener("close", (event) => {
           if (socket !== opened) return;
           socket = null;
-          lost();
+          closeConnection();
+          useAuthStore()
+            .liveChannelClosed(event.code)
+            .then((mayReconnect) => (mayReconnect ? lost() : stop()));
         });
       })
       .catch(() => lost());

@@ -100,8 +100,8 @@ export const useProctoringStore = defineStore("proctoring", () => {
   }
 
   function watch(current) {
-    current.socket.addEventListener("close", () => {
-      if (session === current) lost("the live channel closed");
+    current.socket.addEventListener("close", (event) => {
+      if (session === current) lost("the live channel closed", event.code);
     });
     current.connection.addEventListener("connectionstatechange", () => {
       if (session !== current) return;
@@ -116,14 +116,24 @@ export const useProctoringStore = defineStore("proctoring", () => {
     });
   }
 
-  function lost(reason) {
+  function lost(reason, closeCode = 0) {
     if (!active) return;
     lastError.value = reason;
     const old = session;
     session = null;
     old?.stop();
     status.value = "reconnecting";
-    schedule();
+    if (closeCode) reconnectIfSignedIn(closeCode);
+    else schedule();
+  }
+
+  /** After the server closed the socket: publish again, unless the user must sign in again. */
+  async function reconnectIfSignedIn(closeCode) {
+    const mine = generation;
+    const mayReconnect = await useAuthStore().liveChannelClosed(closeCode);
+    if (mine !== generation) return;
+    if (mayReconnect) schedule();
+    else stop();
   }
 
   function schedule() {
@@ -161,7 +171,8 @@ export const useProctoringStore = defineStore("proctoring", () => {
       }
       if (!active) return;
       status.value = status.value === "live" || status.value === "reconnecting" ? "reconnecting" : "connecting";
-      schedule();
+      if (error instanceof LiveError && error.closeCode) reconnectIfSignedIn(error.closeCode);
+      else schedule();
     }
   }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated
 
 import msgspec
@@ -18,6 +19,7 @@ __all__ = (
     "Principal",
     "RefreshRequest",
     "RegisterRequest",
+    "SessionEnd",
     "TokenPair",
     "UserCreate",
     "UserOut",
@@ -34,6 +36,16 @@ class Principal(msgspec.Struct, frozen=True):
     role: Role
     email: str
     name: str
+    issued_at: float | None = None  # the access token's iat (None: a signed link's signer)
+
+
+class SessionEnd(StrEnum):
+    """Why every session of a user ended: their open connections (the live channel) close."""
+
+    SIGNED_OUT = "signed_out"  # an administrator signed them out everywhere
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 (a reason, not a password)
+    DEACTIVATED = "deactivated"  # or deleted
+    ROLE_CHANGED = "role_changed"
 
 
 class RegisterRequest(Request, frozen=True):

@@ -1,4 +1,10 @@
-"""Registration, login, token rotation, password changes and user administration."""
+"""Registration, login, token rotation, password changes and user administration.
+
+When a user's sessions end (signed out by an administrator, a new password, deactivation, a new
+role), the service says so on the event bus after the commit (SessionsEnded on their user
+topic), so their open live connections close at once; `session_end` is the same judgement read
+from the database, for connections that ask again.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +31,7 @@ from protolearn.accounts.schemas import (
     PasswordChange,
     Principal,
     RegisterRequest,
+    SessionEnd,
     TokenPair,
     UserCreate,
     UserOut,
@@ -33,11 +40,13 @@ from protolearn.accounts.schemas import (
 from protolearn.accounts.throttle import LoginThrottle
 from protolearn.accounts.tokens import AccessTokenCodec, hash_refresh_token, new_refresh_token
 from protolearn.errors import Conflict, PermissionDenied, Unauthenticated
+from protolearn.events.bus import EventBus, user_topic
+from protolearn.events.messages import SessionsEnded
 from protolearn.pagination import Page, count_rows
 from protolearn.store.base import utcnow
 from protolearn.store.users import RefreshToken, Role, User
 
-__all__ = ("AccountService", "normalize_email", "resolve_principal", "user_out")
+__all__ = ("AccountService", "normalize_email", "resolve_principal", "session_end", "user_out")
 
 SELF_SERVICE_ROLES = frozenset({Role.STUDENT, Role.TEACHER})
 
@@ -65,7 +74,20 @@ async def resolve_principal(session: AsyncSession, codec: AccessTokenCodec, acce
         raise Unauthenticated("account is no longer active")
     if claims.iat < user.tokens_valid_after.timestamp():
         raise Unauthenticated("access token was revoked; log in again")
-    return Principal(user_id=user.id, role=user.role, email=user.email, name=user.name)
+    return Principal(user_id=user.id, role=user.role, email=user.email, name=user.name, issued_at=claims.iat)
+
+
+async def session_end(session: AsyncSession, principal: Principal) -> SessionEnd | None:
+    """Why a connection that authenticated as `principal` may act no more, or None while it
+    may: one row read, for a long-lived connection checking again before a new request."""
+    user = await session.get(User, principal.user_id)
+    if user is None or not user.is_active:
+        return SessionEnd.DEACTIVATED
+    if principal.issued_at is not None and principal.issued_at < user.tokens_valid_after.timestamp():
+        return SessionEnd.SIGNED_OUT
+    if user.role != principal.role:
+        return SessionEnd.ROLE_CHANGED
+    return None
 
 
 class AccountService:
@@ -78,8 +100,11 @@ class AccountService:
         throttle: LoginThrottle,
         refresh_ttl_seconds: int,
         allow_teacher_signup: bool,
+        bus: EventBus | None = None,
     ) -> None:
+        """bus: where ended sessions are announced (None: nobody listens, as in the CLI)."""
         self._session = session
+        self._bus = bus
         self._hasher = hasher
         self._codec = codec
         self._throttle = throttle
@@ -188,7 +213,9 @@ class AccountService:
             object_id=user.id,
             address=address,
         )
-        return await self._issue(user, family_id=uuid.uuid4().hex)
+        pair = await self._issue(user, family_id=uuid.uuid4().hex)
+        self._announce(user.id, SessionEnd.PASSWORD_CHANGED)
+        return pair
 
     # --- administration -------------------------------------------------------------------
 
@@ -231,14 +258,17 @@ class AccountService:
             changes.get("role", Role.ADMIN) != Role.ADMIN or changes.get("is_active") is False
         ):
             raise Conflict("administrators cannot demote or deactivate themselves")
+        ended: SessionEnd | None = None
         if "name" in changes:
             user.name = changes["name"].strip()
-        if "role" in changes:
+        if "role" in changes and changes["role"] != user.role:
             user.role = changes["role"].value
+            ended = SessionEnd.ROLE_CHANGED  # what the user may do changed under their pages
         if "is_active" in changes and changes["is_active"] != user.is_active:
             user.is_active = changes["is_active"]
             if not user.is_active:
                 await self._end_sessions(user)
+                ended = SessionEnd.DEACTIVATED
         audit.record(
             self._session,
             actor_id=actor.user_id,
@@ -249,6 +279,8 @@ class AccountService:
             changes={k: str(v) for k, v in changes.items()},
         )
         await self._session.commit()
+        if ended is not None:
+            self._announce(user.id, ended)
         return user_out(user)
 
     async def end_sessions(self, actor: Principal, user_id: int, address: str) -> None:
@@ -264,6 +296,7 @@ class AccountService:
             address=address,
         )
         await self._session.commit()
+        self._announce(user.id, SessionEnd.SIGNED_OUT)
 
     async def delete_user(self, actor: Principal, user_id: int, address: str) -> None:
         user = await self._get(user_id)
@@ -287,6 +320,7 @@ class AccountService:
             email=user.email,
         )
         await self._session.commit()
+        self._announce(user_id, SessionEnd.DEACTIVATED)
 
     async def create_or_get(self, email: str, password: str, name: str, role: Role) -> tuple[UserOut, bool]:
         """For seeding: the user with this email, created if missing; ``True`` when created."""
@@ -354,6 +388,11 @@ class AccountService:
             .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
             .values(revoked_at=now)
         )
+
+    def _announce(self, user_id: int, reason: SessionEnd) -> None:
+        """After the commit: a listener that acts on it finds the database already changed."""
+        if self._bus is not None:
+            self._bus.publish(user_topic(user_id), SessionsEnded(user_id=user_id, reason=reason))
 
     async def _revoke_family(self, family_id: str) -> None:
         await self._session.execute(

@@ -83,6 +83,7 @@ def provide_accounts(db_session: DbSession, state: State) -> AccountService:
         throttle=state.login_throttle,
         refresh_ttl_seconds=settings.refresh_token_ttl_seconds,
         allow_teacher_signup=settings.allow_teacher_signup,
+        bus=state.bus,
     )
 
 

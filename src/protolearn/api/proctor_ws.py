@@ -10,6 +10,15 @@ teacher answers (``webrtc-answer`` {sdp}), then gets ``peer-connected``, and ``v
 view (their video stops being sent to this viewer, no renegotiation; ``forwarding-changed``).
 A bad message gets an ``error`` {status, title, detail, code} and the socket stays open; the
 server gathers its ICE candidates before answering, so ``ice-candidate`` needs no reply.
+
+Each socket has a message budget (``live_message_burst`` at once, ``live_messages_per_second``
+after): a message over it is refused unread (``error`` 429 ``RateLimited``), one larger than
+``live_max_message_bytes`` too (413 ``MessageTooLarge``), and a socket that goes on past
+``live_flood_refusals`` refusals is closed with 4429. When the user's sessions end (signed out
+everywhere, a new password) every socket of theirs closes with 4401, and with 4403 when they are
+deactivated or their role changes: the accounts service says so on the bus, and each new
+``webrtc-offer``, ``watch`` or ``watch-test`` checks the account again. Their media (the stream
+the socket published, its viewer) ends first.
 """
 
 from __future__ import annotations
@@ -17,20 +26,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from typing import Any
 
 import msgspec
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from protolearn.accounts.schemas import Principal
+from protolearn.accounts.schemas import Principal, SessionEnd
+from protolearn.accounts.service import session_end
 from protolearn.api.errors import status_of
+from protolearn.api.message_budget import MessageBudget, Verdict
 from protolearn.api.security import principal_of
 from protolearn.assessment.errors import AttemptClosed
 from protolearn.assessment.lifecycle import AttemptLifecycle
+from protolearn.config import Settings
 from protolearn.errors import PermissionDenied, ProtoLearnError
-from protolearn.events.bus import student_topic, teachers_topic
+from protolearn.events.bus import student_topic, teachers_topic, user_topic
 from protolearn.events.messages import (
     ClientMessage,
     ErrorMessage,
@@ -42,6 +56,7 @@ from protolearn.events.messages import (
     PeerConnected,
     Resume,
     ServerOffer,
+    SessionsEnded,
     Terminate,
     Terminated,
     Warn,
@@ -64,9 +79,37 @@ from protolearn.store.users import Role
 from protolearn.supervision import supervise
 from protolearn.vision.errors import VisionError
 
-__all__ = ("proctor_socket",)
+__all__ = ("CLOSE_FLOODING", "CLOSE_FORBIDDEN", "CLOSE_SIGNED_OUT", "proctor_socket")
 
 log = logging.getLogger(__name__)
+
+CLOSE_SIGNED_OUT = 4401  # sign in again (a page whose login still holds refreshes and reconnects)
+CLOSE_FORBIDDEN = 4403  # the account may no longer do this: deactivated, or another role
+CLOSE_FLOODING = 4429
+
+_CLOSES: dict[str, tuple[int, str]] = {
+    SessionEnd.SIGNED_OUT: (CLOSE_SIGNED_OUT, "signed out everywhere: sign in again"),
+    SessionEnd.PASSWORD_CHANGED: (CLOSE_SIGNED_OUT, "the password changed: sign in again"),
+    SessionEnd.DEACTIVATED: (CLOSE_FORBIDDEN, "the account is deactivated"),
+    SessionEnd.ROLE_CHANGED: (CLOSE_FORBIDDEN, "the account's role changed: sign in again"),
+}
+
+
+class _Close(Exception):
+    """Raised while handling a message: the socket must close with this code. `session_ended`:
+    the user may act no more, so their media ends too (a flooding socket's does not)."""
+
+    def __init__(self, code: int, reason: str, *, session_ended: bool = False) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+        self.session_ended = session_ended
+
+    @classmethod
+    def ended(cls, why: str) -> _Close:
+        # A reason this node does not know (a newer one published it) still signs the user out.
+        code, reason = _CLOSES.get(why, (CLOSE_SIGNED_OUT, "sign in again"))
+        return cls(code, reason, session_ended=True)
 
 
 @websocket("/ws/proctor")
@@ -74,28 +117,50 @@ async def proctor_socket(socket: WebSocket[Any, Any, Any]) -> None:
     principal = principal_of(socket)
     state = socket.app.state
     session = _LiveSession(principal, state)
+    sending = asyncio.Lock()  # a close and a send never interleave; nothing goes after the close
     await socket.accept()
 
     async def send(message: Event) -> None:
-        await socket.send_data(encode(message).decode(), mode="text")
+        async with sending:
+            if session.closing is None:
+                await socket.send_data(encode(message).decode(), mode="text")
+
+    async def close(closing: _Close) -> None:
+        if session.closing is not None:
+            return
+        session.closing = closing
+        if closing.session_ended:
+            # Media first: the close is the page's cue to sign in again or to publish anew.
+            await session.end_media()
+        async with sending:
+            await socket.close(code=closing.code, reason=closing.reason)
 
     async def forward_events() -> None:
         while True:
-            await send(await session.events.next())
+            event = await session.events.next()
+            if isinstance(event, SessionsEnded):
+                await close(_Close.ended(event.reason))
+                return
+            await send(event)
 
     forwarding = asyncio.create_task(
         supervise(
             "live-events",
             forward_events,
             failures=session.proctoring.task_failures,
-            context=session.viewer_id,
+            context=session.socket_id,
         ),
-        name=f"live-events-{session.viewer_id}",
+        name=f"live-events-{session.socket_id}",
     )
     try:
-        while True:
+        while session.closing is None:
             raw = await socket.receive_data(mode="text")
-            for reply in await session.handle(raw):
+            try:
+                replies = await session.handle(raw)
+            except _Close as closing:
+                await close(closing)
+                break
+            for reply in replies:
                 await send(reply)
     except WebSocketDisconnect:
         pass
@@ -110,16 +175,41 @@ class _LiveSession:
     """One socket's conversation; a teacher's socket owns one viewer connection."""
 
     def __init__(self, principal: Principal, state: Any) -> None:
+        settings: Settings = state.settings
         self.principal = principal
         self.unit: ForwardingUnit = state.media
         self.proctoring: ProctoringSupervisor = state.proctoring
         self.sessionmaker = state.sessionmaker
         self.lifecycle: AttemptLifecycle = state.lifecycle
-        self.viewer_id = f"user-{principal.user_id}-{uuid.uuid4().hex[:12]}"
+        # Names this socket's viewer connection and the stream it publishes, in the relay.
+        self.socket_id = f"user-{principal.user_id}-{uuid.uuid4().hex[:12]}"
         self.watching: list[int] = []
-        self.events = self.proctoring.bus.subscribe()
+        self.published: int | None = None
+        self.closing: _Close | None = None
+        self.budget = MessageBudget(
+            burst=settings.live_message_burst,
+            per_second=settings.live_messages_per_second,
+            flood_after=settings.live_flood_refusals,
+            now=time.monotonic(),
+        )
+        self.max_message_bytes = settings.live_max_message_bytes
+        # The user's topic from the start: a revocation heard while idle closes the socket too.
+        self.events = self.proctoring.bus.subscribe([user_topic(principal.user_id)])
 
-    async def handle(self, raw: str | bytes) -> list[Event]:
+    async def handle(self, raw: str) -> list[Event]:
+        # Before reading it: a refused message costs a flooding client's socket nothing more.
+        verdict = self.budget.spend(time.monotonic())
+        if verdict is Verdict.FLOODING:
+            raise _Close(CLOSE_FLOODING, "too many messages")
+        if verdict is Verdict.REFUSED:
+            detail = (
+                f"at most {self.budget.burst} messages at once and {self.budget.per_second:g} a "
+                "second after that; this one was not acted on"
+            )
+            return [_error(429, "Too many messages", detail, "RateLimited")]
+        if _too_large(raw, self.max_message_bytes):
+            detail = f"messages are at most {self.max_message_bytes} bytes; this one was not read"
+            return [_error(413, "Message too large", detail, "MessageTooLarge")]
         try:
             message = decode_client_message(raw)
         except msgspec.ValidationError as error:
@@ -153,18 +243,22 @@ class _LiveSession:
         if isinstance(error, NegotiationFailed | UnknownViewer):
             return _error(422, "WebRTC negotiation failed", str(error), type(error).__name__)
         if isinstance(error, MediaError):
-            log.error("media error for %s", self.viewer_id, exc_info=error)
+            log.error("media error for %s", self.socket_id, exc_info=error)
             return _error(500, "Media relay error", str(error), type(error).__name__)
         # The models could not be loaded: nobody can be proctored.
-        log.error("proctoring unavailable for %s", self.viewer_id, exc_info=error)
+        log.error("proctoring unavailable for %s", self.socket_id, exc_info=error)
         return _error(503, "Proctoring unavailable", str(error), type(error).__name__)
 
     async def _dispatch(self, message: ClientMessage) -> list[Event]:
         match message:
             case WebrtcOffer(attempt_id=attempt_id, sdp=sdp):
                 async with self.sessionmaker() as db:
+                    await self._still_allowed(db)
                     stream, proctoring = await publishable_attempt(db, self.principal, attempt_id)
-                answer = await self.unit.publish(str(stream), sdp, require_video=proctoring.camera_required)
+                answer = await self.unit.publish(
+                    str(stream), sdp, require_video=proctoring.camera_required, publisher=self.socket_id
+                )
+                self.published = stream
                 self.events.add([student_topic(stream)])
                 await self.proctoring.start(
                     stream,
@@ -175,16 +269,18 @@ class _LiveSession:
                 return [WebrtcAnswerOut(attempt_id=stream, sdp=answer), MonitoringStarted(attempt_id=stream)]
             case Watch(attempt_id=attempt_id):
                 async with self.sessionmaker() as db:
+                    await self._still_allowed(db)
                     attempts = [await watchable_attempt(db, self.principal, attempt_id)]
                 return await self._offer(attempts)
             case WatchTest(test_id=test_id):
                 async with self.sessionmaker() as db:
+                    await self._still_allowed(db)
                     attempts = await watchable_attempts_of_test(db, self.principal, test_id)
                 return await self._offer(attempts)
             case WebrtcAnswer(sdp=sdp):
                 if self.principal.role not in (Role.TEACHER, Role.ADMIN):
                     raise PermissionDenied("only teachers answer the server's offer")
-                await self.unit.accept_answer(self.viewer_id, sdp)
+                await self.unit.accept_answer(self.socket_id, sdp)
                 return [PeerConnected(attempt_ids=self.watching)]
             case Pause(attempt_ids=ids) | Resume(attempt_ids=ids):
                 if self.principal.role not in (Role.TEACHER, Role.ADMIN):
@@ -192,7 +288,7 @@ class _LiveSession:
                 paused = isinstance(message, Pause)
                 # Only streams this socket was offered (and so was allowed to watch) are touched.
                 asked = [str(attempt) for attempt in ids if attempt in self.watching]
-                applied = self.unit.set_paused(self.viewer_id, asked, paused)
+                applied = self.unit.set_paused(self.socket_id, asked, paused)
                 return [ForwardingChanged(attempt_ids=sorted(int(a) for a in applied), paused=paused)]
             case IceCandidate():
                 return []  # the server's SDP carries all its candidates; the peer's come with its SDP
@@ -210,6 +306,13 @@ class _LiveSession:
                     raise AttemptClosed(f"attempt {attempt_id} is not in progress")
                 return [Terminated(attempt_id=attempt_id)]
 
+    async def _still_allowed(self, db: AsyncSession) -> None:
+        """The account as the database knows it now, before anything new is started for it: an
+        end of its sessions this socket did not hear of (another node, the CLI) closes it."""
+        ended = await session_end(db, self.principal)
+        if ended is not None:
+            raise _Close.ended(ended)
+
     async def _offer(self, attempts: list[int]) -> list[Event]:
         """The server's offer of these attempts' streams; their events replace the old ones'."""
         self.watching = attempts
@@ -217,12 +320,25 @@ class _LiveSession:
             keep=lambda topic: not topic.endswith(":teachers"),
             topics=[teachers_topic(attempt) for attempt in attempts],
         )
-        offer = await self.unit.watch(self.viewer_id, [str(a) for a in attempts])
+        offer = await self.unit.watch(self.socket_id, [str(a) for a in attempts])
         return [ServerOffer(attempt_ids=attempts, sdp=offer)]
+
+    async def end_media(self) -> None:
+        """The media of a user who may act no more: this socket's viewer and its stream."""
+        await self.unit.stop_watching(self.socket_id)
+        if self.published is not None:
+            await self.unit.stop_publishing(str(self.published), publisher=self.socket_id)
 
     async def close(self) -> None:
         self.events.close()
-        await self.unit.stop_watching(self.viewer_id)
+        await self.unit.stop_watching(self.socket_id)
+        if self.closing is not None and self.closing.session_ended:
+            await self.end_media()  # again: a publish may have finished after the close
+
+
+def _too_large(raw: str, limit: int) -> bool:
+    # A character is 1 to 4 bytes of UTF-8: encode only where the answer depends on it.
+    return len(raw) > limit or (len(raw) * 4 > limit and len(raw.encode()) > limit)
 
 
 def _error(

@@ -1,11 +1,11 @@
 """The event bus: typed events on topics, delivered to local subscriptions with bounded queues.
 
-Topics are strings (``attempt:7:teachers``, ``attempt:7:student``, ``attempts:ended``);
-events are the Structs of events/messages.py. The bus keeps the local subscriptions and fans
-out; an `EventBackend` carries events between publishers and the bus: in-process by default
-(delivered at once, on the publisher's call), Redis when several nodes serve one deployment
-(the same three operations). A subscriber that does not keep up loses its oldest events, never
-the publisher's time.
+Topics are strings (``attempt:7:teachers``, ``attempt:7:student``, ``attempts:ended``,
+``user:3``); events are the Structs of events/messages.py. The bus keeps the local
+subscriptions and fans out; an `EventBackend` carries events between publishers and the bus:
+in-process by default (delivered at once, on the publisher's call), Redis when several nodes
+serve one deployment (the same three operations). A subscriber that does not keep up loses its
+oldest events, never the publisher's time.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ __all__ = (
     "Subscription",
     "student_topic",
     "teachers_topic",
+    "user_topic",
 )
 
 ATTEMPTS_ENDED = "attempts:ended"
@@ -39,6 +40,11 @@ def teachers_topic(attempt_id: int) -> str:
 
 def student_topic(attempt_id: int) -> str:
     return f"attempt:{attempt_id}:student"
+
+
+def user_topic(user_id: int) -> str:
+    """Events about one account (SessionsEnded), for every connection of that user."""
+    return f"user:{user_id}"
 
 
 class EventBackend(Protocol):

@@ -2,8 +2,9 @@
 
 The shapes of `shared/API.md` are enforced here and only here: inbound messages are decoded
 into `ClientMessage` (unknown fields refused), outbound ones are built as Structs and encoded
-with `encode()`. `type` is the tag. Bus events that never reach a browser (`AttemptEnded`) live
-here too, so a node can decode what another node published. New fields get defaults.
+with `encode()`. `type` is the tag. Bus events that never reach a browser (`AttemptEnded`,
+`SessionsEnded`) live here too, so a node can decode what another node published. New fields
+get defaults.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ __all__ = (
     "PeerConnected",
     "Resume",
     "ServerOffer",
+    "SessionsEnded",
     "StudentStatus",
     "Terminate",
     "Terminated",
@@ -258,6 +260,14 @@ class AttemptEnded(_Outbound, frozen=True, tag="attempt-ended"):
     reason: str | None
 
 
+class SessionsEnded(_Outbound, frozen=True, tag="sessions-ended"):
+    """Bus only: every session of a user ended (`reason`: signed_out, password_changed,
+    deactivated, role_changed); each node closes that user's live sockets."""
+
+    user_id: int
+    reason: str
+
+
 Event = (
     WebrtcAnswerOut
     | MonitoringStarted
@@ -274,6 +284,7 @@ Event = (
     | StudentStatus
     | ErrorMessage
     | AttemptEnded
+    | SessionsEnded
 )
 """Anything the server sends on the live channel or publishes on the bus."""
 

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from aiortc import (
@@ -69,6 +69,7 @@ class ForwardingUnit:
         self._on_event = on_event or (lambda _event: None)
         self._hubs: dict[str, StreamHub] = {}
         self._viewers: dict[str, Viewer] = {}
+        self._publishers: dict[str, str] = {}  # stream -> who offered its current connection
         self._watchdog: asyncio.Task[None] | None = None
         self.task_failures: TaskFailures = Counter()
 
@@ -83,17 +84,17 @@ class ForwardingUnit:
             self._hubs[stream_id] = hub
         return hub
 
-    async def publish(self, stream_id: str, offer_sdp: str, *, require_video: bool = False) -> str:
-        """Answers a publisher's offer; a new offer for the same stream replaces the old one.
-        require_video: refuse an offer without a video track (a proctored camera)."""
+    async def publish(
+        self, stream_id: str, offer_sdp: str, *, require_video: bool = False, publisher: str = ""
+    ) -> str:
+        """Answers a publisher's offer; a new offer for the same stream replaces the old one once
+        it is answered (a refused one leaves the stream as it was).
+        require_video: refuse an offer without a video track (a proctored camera).
+        publisher: who offered (a signaling channel's name for itself), for stop_publishing()."""
         _require_forwardable(offer_sdp, require_video=require_video)
         self._start_watchdog()
         hub = self.hub(stream_id)
-        old = hub.connection
         connection = RTCPeerConnection()
-        hub.attach(connection)
-        if old is not None:
-            await old.close()
 
         @connection.on("track")
         def on_track(track: MediaStreamTrack) -> None:
@@ -106,21 +107,39 @@ class ForwardingUnit:
                 hub.set_state("lost", "connection failed")
 
         try:
-            await connection.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
-            for transceiver in connection.getTransceivers():
-                _prefer(transceiver, RTCRtpReceiver.getCapabilities(transceiver.kind))
-            await connection.setLocalDescription(await connection.createAnswer())
-        except (ValueError, AssertionError, NegotiationFailed) as error:  # aiortc asserts on some SDP
-            await connection.close()
-            raise NegotiationFailed(f"cannot answer the offer: {error}") from error
+            with _sdp_refused("cannot answer the offer"):
+                await connection.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+                for transceiver in connection.getTransceivers():
+                    _prefer(transceiver, RTCRtpReceiver.getCapabilities(transceiver.kind))
+                await connection.setLocalDescription(await connection.createAnswer())
+        except BaseException:
+            await _close(connection)
+            raise
+        old = hub.connection
+        hub.attach(connection)
+        self._publishers[stream_id] = publisher
+        for transceiver in connection.getTransceivers():
+            if transceiver.kind == "video" and transceiver.receiver.track is not None:
+                hub.video_receiver(transceiver.receiver)  # where keyframe requests go
+        if old is not None:
+            await old.close()
         return str(connection.localDescription.sdp)
+
+    async def stop_publishing(self, stream_id: str, publisher: str) -> None:
+        """Ends the stream's publisher connection if `publisher` made it (not one made since,
+        by the same student signed in again); the hub and its viewers stay for their return."""
+        hub = self._hubs.get(stream_id)
+        if hub is None or hub.connection is None or self._publishers.get(stream_id) != publisher:
+            return
+        connection = hub.connection
+        hub.detach()
+        del self._publishers[stream_id]
+        hub.set_state("lost", "publisher signed out")
+        await _close(connection)
 
     def _tap(
         self, hub: StreamHub, connection: RTCPeerConnection, receiver: RTCRtpReceiver, kind: str
     ) -> None:
-        if kind == "video":
-            hub.video_receiver(receiver)
-
         def on_frame(data: bytes, timestamp: int) -> None:
             if connection is not hub.connection:
                 return  # a replaced connection still draining
@@ -128,12 +147,14 @@ class ForwardingUnit:
             hub.deliver(EncodedFrame(kind, data, timestamp, keyframe, time.monotonic()))
 
         def on_packet(ssrc: int, audio_level: int | None) -> None:
-            hub.on_packet(kind, ssrc, audio_level)
+            if connection is hub.connection:
+                hub.on_packet(kind, ssrc, audio_level)
 
         tap_receiver(receiver, on_frame, on_packet)
 
     async def close_stream(self, stream_id: str) -> None:
         hub = self._hubs.pop(stream_id, None)
+        self._publishers.pop(stream_id, None)
         if hub is None:
             return
         connection = hub.connection
@@ -173,9 +194,15 @@ class ForwardingUnit:
         if viewer is None:
             raise UnknownViewer(f"no viewer session {viewer_id!r}")
         try:
-            await viewer.connection.setRemoteDescription(RTCSessionDescription(sdp=answer_sdp, type="answer"))
-        except ValueError as error:
-            raise NegotiationFailed(f"cannot use the answer: {error}") from error
+            _parsed(answer_sdp, "the answer is not valid SDP")
+            with _sdp_refused("cannot use the answer"):
+                await viewer.connection.setRemoteDescription(
+                    RTCSessionDescription(sdp=answer_sdp, type="answer")
+                )
+        except NegotiationFailed:
+            # aiortc may have applied part of it: this viewer starts over with a new watch.
+            await self.stop_watching(viewer_id)
+            raise
 
     def set_paused(self, viewer_id: str, stream_ids: Sequence[str], paused: bool) -> list[str]:
         """Pause or resume forwarding these streams' video to one viewer, without renegotiating;
@@ -202,7 +229,7 @@ class ForwardingUnit:
             return
         for hub, track in viewer.tracks:
             hub.unsubscribe(track)
-        await viewer.connection.close()
+        await _close(viewer.connection)  # after a refused answer, too
 
     @property
     def viewer_count(self) -> int:
@@ -249,10 +276,7 @@ class ForwardingUnit:
 
 def _require_forwardable(offer_sdp: str, *, require_video: bool) -> None:
     """The offer must be SDP, with VP8 for its video and Opus for its audio."""
-    try:
-        offer = SessionDescription.parse(offer_sdp)
-    except (ValueError, IndexError, KeyError, AssertionError) as error:  # aiortc's parser asserts too
-        raise NegotiationFailed(f"the offer is not valid SDP: {error}") from error
+    offer = _parsed(offer_sdp, "the offer is not valid SDP")
     kinds = [media for media in offer.media if media.kind in FORWARDABLE]
     if not kinds:
         raise NegotiationFailed("the offer has neither audio nor video")
@@ -261,6 +285,41 @@ def _require_forwardable(offer_sdp: str, *, require_video: bool) -> None:
     for media in kinds:
         if not any(codec.mimeType in FORWARDABLE[media.kind] for codec in media.rtp.codecs):
             raise NegotiationFailed(f"no {media.kind} codec that can be forwarded (VP8 / Opus)")
+
+
+def _parsed(sdp: str, what: str) -> SessionDescription:
+    with _sdp_refused(what):
+        description = SessionDescription.parse(sdp)
+    mids = {media.rtp.muxId for media in description.media}
+    for group in description.group:
+        if group.semantic == "BUNDLE" and not set(group.items) <= mids:
+            # aiortc would leave the bundled media without a transport, and fail to close it.
+            raise NegotiationFailed(f"{what}: its BUNDLE group names media it does not have")
+    return description
+
+
+async def _close(connection: RTCPeerConnection) -> None:
+    """Closes a connection, even one a refused description was partly applied to: aiortc's
+    close() can trip on the state that leaves, and a refusal must not become a server error."""
+    try:
+        await connection.close()
+    except Exception:
+        log.warning("closing a refused peer connection failed", exc_info=True)
+
+
+@contextlib.contextmanager
+def _sdp_refused(what: str) -> Iterator[None]:
+    """aiortc reads and applies SDP without validating it first, so a malformed description
+    surfaces as whatever tripped (an assert, a failed unpack or int(), a missing attribute or
+    key, a StopIteration turned RuntimeError in a coroutine, its own OperationError...). Coming
+    from the peer's SDP, every one of them means the same: NegotiationFailed."""
+    try:
+        yield
+    except NegotiationFailed:
+        raise
+    except Exception as error:
+        log.info("%s: %r", what, error)
+        raise NegotiationFailed(f"{what}: {str(error) or type(error).__name__}") from error
 
 
 def _prefer(transceiver: RTCRtpTransceiver, capabilities: RTCRtpCapabilities | None) -> None:

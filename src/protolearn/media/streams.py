@@ -69,12 +69,17 @@ class StreamHub:
 
     # --- publisher side ------------------------------------------------------------------------
 
-    def attach(self, connection: RTCPeerConnection) -> None:
+    def attach(self, connection: RTCPeerConnection | None) -> None:
         """A new publisher connection for this stream (a reconnect replaces the old one)."""
         self.connection = connection
         self.audio_level_from_header = False
         self._video_receiver = None
         self._video_ssrc = None
+
+    def detach(self) -> None:
+        """The publisher left for good (signed out): frames its connection still delivers are
+        dropped, and the watchdog waits for a new one instead of timing this one out."""
+        self.attach(None)
 
     def video_receiver(self, receiver: RTCRtpReceiver) -> None:
         self._video_receiver = receiver

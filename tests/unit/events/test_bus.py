@@ -14,6 +14,7 @@ from protolearn.events.bus import (
     InProcessBackend,
     student_topic,
     teachers_topic,
+    user_topic,
 )
 from protolearn.events.messages import (
     AttemptEnded,
@@ -27,6 +28,7 @@ from protolearn.events.messages import (
     PeerConnected,
     Resume,
     ServerOffer,
+    SessionsEnded,
     StudentStatus,
     Terminate,
     Terminated,
@@ -132,6 +134,7 @@ def every_event() -> list[Event]:
             attempt_status="submitted",
         ),
         AttemptEnded(attempt_id=7, status="submitted", reason=None),
+        SessionsEnded(user_id=3, reason="deactivated"),
     ]
 
 
@@ -307,6 +310,7 @@ def test_the_tags_are_the_documented_ones() -> None:
         "StudentStatus": "student-status",
         "ErrorMessage": "error",
         "AttemptEnded": "attempt-ended",
+        "SessionsEnded": "sessions-ended",
     }
 
 
@@ -410,3 +414,12 @@ async def test_events_of_a_topic_left_are_not_delivered_after_replace() -> None:
     bus.publish(teachers_topic(2), started(2))
     assert await teacher.next() == started(2)
     assert teacher.drain() == []
+
+
+def test_a_users_sessions_ending_reaches_every_subscription_of_that_user_only() -> None:
+    bus = EventBus()
+    tabs = [bus.subscribe([user_topic(3)]) for _ in range(2)]
+    someone_else = bus.subscribe([user_topic(4)])
+    assert bus.publish(user_topic(3), SessionsEnded(user_id=3, reason="signed_out")) == 2
+    assert [tab.drain() for tab in tabs] == [[SessionsEnded(user_id=3, reason="signed_out")]] * 2
+    assert someone_else.drain() == []
