@@ -27,6 +27,7 @@ Password = Annotated[str, msgspec.Meta(min_length=8, max_length=256)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
 Text = Annotated[str, msgspec.Meta(max_length=20_000)]
 
-# The largest id a row can have (SQLite's INTEGER, PostgreSQL's BIGINT): a larger one names nothing.
-MAX_RECORD_ID = 2**63 - 1
+# The largest id a row can have: the id columns are INTEGER, 32 bits on PostgreSQL (SQLite's
+# allow 64): a larger one names nothing, and the drivers raise on it instead of finding nothing.
+MAX_RECORD_ID = 2**31 - 1
 RecordId = Annotated[int, msgspec.Meta(ge=1, le=MAX_RECORD_ID)]

@@ -1,7 +1,8 @@
 """Path and query parameters the controllers share: record ids, bounded to what a database holds.
 
-An id past 2^63-1 cannot name a row (SQLite's INTEGER and PostgreSQL's BIGINT stop there), and
-handing it to the driver raises instead of finding nothing: such a request is refused as invalid.
+An id past ``MAX_RECORD_ID`` (2^31-1: the id columns are INTEGER, 32 bits on PostgreSQL) cannot name
+a row, and handing it to the driver raises instead of finding nothing: such a request is refused as
+invalid.
 """
 
 from __future__ import annotations
