@@ -28,7 +28,7 @@ from protolearn.api.ai import AiController, MaterialUploadController
 from protolearn.api.attempts import AttemptsController, ResultsController
 from protolearn.api.auth import AuthController
 from protolearn.api.dependencies import DEPENDENCIES
-from protolearn.api.errors import EXCEPTION_HANDLERS
+from protolearn.api.errors import EXCEPTION_HANDLERS, ProblemResponses
 from protolearn.api.exchange import ExchangeController
 from protolearn.api.headers import add_security_headers
 from protolearn.api.operations import AuditLogController, HealthController
@@ -176,6 +176,7 @@ def create_app(settings: Settings) -> Litestar:
             DefineMiddleware(BearerAuthMiddleware, exclude=["^/schema"]),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
+        plugins=[ProblemResponses()],
         lifespan=[lifespan],
         request_max_body_size=settings.max_request_bytes,
         # The app's pages and modules go compressed; API answers do not (evidence clips answer

@@ -1,4 +1,5 @@
-"""Every error leaves as an RFC 9457 problem-details body; domain errors are mapped here, once."""
+"""Every error leaves as an RFC 9457 problem-details body; domain errors are mapped here, once,
+and the OpenAPI document lists those answers on every operation (``ProblemResponses``)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi import ResponseSpec
+from litestar.plugins import ReceiveRoutePlugin
+from litestar.routes import BaseRoute, HTTPRoute
 from litestar.types import ExceptionHandlersMap
 
 from protolearn.ai.errors import ProviderBadOutput, ProviderError, ProviderUnavailable
@@ -20,8 +25,9 @@ from protolearn.errors import (
     RateLimited,
     Unauthenticated,
 )
+from protolearn.wire import Response as ResponseBody
 
-__all__ = ("EXCEPTION_HANDLERS", "PROBLEM_JSON")
+__all__ = ("EXCEPTION_HANDLERS", "PROBLEM_JSON", "Problem", "ProblemResponses")
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -36,6 +42,45 @@ _STATUS_BY_ERROR: tuple[tuple[type[ProtoLearnError], HTTPStatus], ...] = (
     (ProviderUnavailable, HTTPStatus.SERVICE_UNAVAILABLE),
     (ProviderBadOutput, HTTPStatus.BAD_GATEWAY),
 )
+
+
+class Problem(ResponseBody, frozen=True):
+    """An error answer. Domain errors add ``code`` (the error's name) and members of their own;
+    an invalid request adds ``errors``, one entry per field or parameter."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    code: str | msgspec.UnsetType = msgspec.UNSET
+    errors: list[dict[str, Any]] | msgspec.UnsetType = msgspec.UNSET
+
+
+# What any operation may answer besides its own success: an invalid request (400), a body over
+# the size limit (413), and the statuses the domain errors map to. Not 500: that is a bug.
+_DOCUMENTED_ERRORS = sorted(
+    {HTTPStatus.BAD_REQUEST, HTTPStatus.REQUEST_ENTITY_TOO_LARGE} | {s for _, s in _STATUS_BY_ERROR}
+)
+_PROBLEM_RESPONSES = {
+    status.value: ResponseSpec(
+        data_container=Problem,
+        media_type=PROBLEM_JSON,
+        description=f"{status.phrase}: problem details",
+        generate_examples=False,
+    )
+    for status in _DOCUMENTED_ERRORS
+}
+
+
+class ProblemResponses(ReceiveRoutePlugin):
+    """Lists the problem-details answers on every operation, in place of Litestar's own 400
+    (a ``{status_code, detail}`` JSON body this app never sends); an operation's own entries win."""
+
+    def receive_route(self, route: BaseRoute) -> None:
+        if isinstance(route, HTTPRoute):
+            for handler in route.route_handlers:
+                handler.responses = {**_PROBLEM_RESPONSES, **(handler.responses or {})}
 
 
 def problem(

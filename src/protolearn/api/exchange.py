@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import ValidationException
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
 from litestar.params import Body, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from protolearn.api.dependencies import Caller, DbSession
 from protolearn.api.params import PathId
 from protolearn.api.security import requires
-from protolearn.assessment.exchange import MAX_FILE_BYTES, ExchangeFormat
+from protolearn.assessment.exchange import MAX_FILE_BYTES, ExchangeFormat, media_type
 from protolearn.assessment.exchange.schemas import ImportResult
 from protolearn.assessment.exchange.service import ExchangeService
 from protolearn.store.users import Role
@@ -36,6 +37,19 @@ class QuestionFile:
     file: UploadFile
     dry_run: str = ""  # "true" or "1": read and check the file, store nothing
     format: str = ""  # moodle-xml, gift or csv; by default from the file's name, else its content
+
+
+@dataclass
+class _ExportOperation(Operation):
+    """The export's document: its 200 answer in each format's media type (Litestar names one)."""
+
+    def __post_init__(self) -> None:
+        answer: Any = (self.responses or {}).get("200")
+        if isinstance(answer, OpenAPIResponse):
+            answer.content = {
+                media_type(f).split(";")[0]: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))
+                for f in ExchangeFormat
+            }
 
 
 def provide_exchange(db_session: DbSession) -> ExchangeService:
@@ -105,6 +119,7 @@ class ExchangeController(Controller):
             "question_type, points, correct_answer, explanation, option_1 ... option_N`)."
         ),
         response_description="the file: application/xml, text/plain (GIFT) or text/csv",
+        operation_class=_ExportOperation,
     )
     async def export_questions(
         self,

@@ -38,7 +38,7 @@ class TestsController(Controller):
         paging: WithPaging,
         search: str | None = Parameter(default=None, max_length=200),
         subject: str | None = Parameter(default=None, max_length=100),
-    ) -> Page[TestOut] | Page[StudentTestOut]:
+    ) -> Page[TestOut | StudentTestOut]:
         """Students: published tests. Teachers: their own. Admins and auditors: all."""
         return await authoring.list_tests(
             principal, page=paging.page, page_size=paging.page_size, search=search, subject=subject

@@ -145,7 +145,7 @@ class AuthoringService:
         page_size: int,
         search: str | None = None,
         subject: str | None = None,
-    ) -> Page[TestOut] | Page[StudentTestOut]:
+    ) -> Page[TestOut | StudentTestOut]:
         query = self._visible_tests(principal)
         if search:
             pattern = f"%{search.strip().lower()}%"
@@ -165,19 +165,9 @@ class AuthoringService:
             .offset(Page.offset(page, page_size))
             .limit(page_size)
         )
-        if principal.role is Role.STUDENT:
-            return Page(
-                items=[StudentTestOut(**_test_fields(test, n)) for test, n in rows],
-                total=total,
-                page=page,
-                page_size=page_size,
-            )
-        return Page(
-            items=[TestOut(**_test_fields(test, n)) for test, n in rows],
-            total=total,
-            page=page,
-            page_size=page_size,
-        )
+        view = StudentTestOut if principal.role is Role.STUDENT else TestOut
+        items: list[TestOut | StudentTestOut] = [view(**_test_fields(test, n)) for test, n in rows]
+        return Page(items=items, total=total, page=page, page_size=page_size)
 
     async def create_test(self, principal: Principal, request: TestCreate) -> TestOut:
         test, questions = await self.add_test(principal, request)

@@ -150,11 +150,17 @@ class _TestFields(Response, frozen=True):
     updated_at: datetime
 
 
-class TestOut(_TestFields, frozen=True):
+# A test goes out in one of two views, told apart by ``view`` (a tag every answer carries), so a
+# client and the OpenAPI document know which one an answer is even when its questions are absent.
+class TestOut(_TestFields, frozen=True, tag_field="view", tag="staff"):
+    """A test as its teacher, admins and auditors see it: questions with their answer key."""
+
     questions: list[QuestionOut] | None = None
 
 
-class StudentTestOut(_TestFields, frozen=True):
+class StudentTestOut(_TestFields, frozen=True, tag_field="view", tag="student"):
+    """A test as a student sees it: questions without answers."""
+
     questions: list[StudentQuestion] | None = None
 
 
