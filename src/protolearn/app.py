@@ -18,7 +18,8 @@ from protolearn import __version__
 from protolearn.accounts.passwords import PasswordHasher
 from protolearn.accounts.throttle import LoginLimits, LoginThrottle
 from protolearn.accounts.tokens import AccessTokenCodec
-from protolearn.ai.extraction import OcrEngine
+from protolearn.ai.extraction_worker import ExtractionProcess
+from protolearn.ai.limits import ExtractionLimits
 from protolearn.ai.materials import MaterialExtractor
 from protolearn.ai.providers import create_provider
 from protolearn.ai.service import AiTools
@@ -95,12 +96,23 @@ def create_app(settings: Settings) -> Litestar:
         clip_store=ClipStore(settings.data_dir / "clips", settings.clip_store_max_bytes),
     )
     supervisors.append(proctoring)
+    extraction_limits = ExtractionLimits.from_settings(settings)
     ai_tools = AiTools(
         provider=create_provider(settings),
         stats=ProviderStats(),
-        extractor=MaterialExtractor(sessionmaker, settings.data_dir, OcrEngine()),
+        extractor=MaterialExtractor(
+            sessionmaker,
+            settings.data_dir,
+            ExtractionProcess(
+                extraction_limits,
+                memory_limit_bytes=settings.ai_extraction_memory_bytes,
+                timeout_s=settings.ai_extraction_timeout_seconds,
+            ),
+            max_attempts=settings.ai_extraction_max_attempts,
+        ),
         data_dir=settings.data_dir,
         upload_wait_s=settings.ai_upload_wait_seconds,
+        limits=extraction_limits,
     )
     state = State(
         {

@@ -100,6 +100,25 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     ai_max_upload_bytes: PositiveInt = 20 * 1024 * 1024
     # An upload answers 201 with the text when extraction ends within this time, else 202 (poll it).
     ai_upload_wait_seconds: NonNegative = 3.0
+    # Limits on uploaded material, read from the file's header and structure at upload (422 past
+    # one) and enforced again while it is read. Pictures: pixels refused past the first, scaled
+    # down for OCR past the second (RapidOCR itself reads at most 2000 px a side; an A4 page at
+    # 200 dpi is 3.9 Mpx). PDF: pages, and a page's longer side in points (3456: 48 in, the long
+    # side of ARCH E, A0's is 3370). DOCX: uncompressed bytes of the XML parts read.
+    ai_max_image_pixels: PositiveInt = 120_000_000
+    ai_ocr_max_pixels: PositiveInt = 4_000_000
+    ai_max_pdf_pages: PositiveInt = 300
+    ai_max_pdf_page_points: Positive = 3456.0
+    ai_max_docx_xml_bytes: PositiveInt = 50_000_000
+    # Extraction runs in a process of its own under an address-space limit (OCR's normal peak is
+    # ~1.8 GB of address space, ~1 GB resident). OCR of one material stops at its budget (the
+    # material fails, saying so); a job still running at the timeout has its process ended.
+    # A material whose extraction was started this many times without ending (server stops,
+    # worker crashes) is marked failed instead of being tried again.
+    ai_ocr_budget_seconds: Positive = 600.0
+    ai_extraction_timeout_seconds: Positive = 900.0
+    ai_extraction_memory_bytes: Annotated[int, msgspec.Meta(ge=512 * 1024 * 1024)] = 3 * 1024**3
+    ai_extraction_max_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] = 3
     groq_api_key: str = ""
     groq_base_url: str = ""
     host: str = "127.0.0.1"

@@ -1,14 +1,31 @@
 """Course material for the AI tests and benchmark: a few pages of a biology and a history text,
-and PDFs, scans, photos and Word files made from them the way teachers' files are made."""
+and PDFs, scans, photos and Word files made from them the way teachers' files are made; and the
+hostile files an outside tester sent (picture, archive and page bombs, broken packages)."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterator, Sequence
 
 import pymupdf
 
-__all__ = ("BIOLOGY", "HISTORY", "docx_of", "pages_of", "png_of_text", "scanned_pdf", "text_pdf")
+__all__ = (
+    "BIOLOGY",
+    "HISTORY",
+    "blank_pdf",
+    "docx_bomb",
+    "docx_of",
+    "docx_with_document",
+    "pages_of",
+    "patch_zip_entry",
+    "png_bomb",
+    "png_of_text",
+    "scanned_pdf",
+    "text_pdf",
+)
 
 BIOLOGY = [
     """The Cell
@@ -119,3 +136,112 @@ def docx_of(paragraphs: Sequence[str]) -> bytes:
 def pages_of(material: Sequence[str]) -> str:
     """The text of pages as the extractor stores it (form feeds between pages)."""
     return "\f".join(material)
+
+
+def blank_pdf(pages: int, *, width: float = 595, height: float = 842) -> bytes:
+    """A PDF of empty pages (no text layer: every page would need OCR); a few KB for thousands."""
+    document = pymupdf.open()
+    for _ in range(pages):
+        document.new_page(width=width, height=height)
+    data = document.tobytes(deflate=True, use_objstms=1)
+    document.close()
+    return bytes(data)
+
+
+def png_bomb(width: int, height: int) -> bytes:
+    """A real PNG of black pixels, one bit each: a ratio of about 1000 to 1 before decoding to
+    three bytes a pixel (30000 x 30000: 109 KB that decode to 2.7 GB)."""
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit greyscale
+    idat = _zlib_of_zeros(height * (1 + (width + 7) // 8))  # each row: filter byte 0, pixels 0
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", idat)
+        + _png_chunk(b"IEND", b"")
+    )
+
+
+def _zlib_of_zeros(length: int) -> bytes:
+    """The zlib stream of ``length`` zero bytes, made of one compressed block repeated instead of
+    compressing them all (a full flush leaves each block independent of those before it)."""
+    block_size = 1 << 20
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = deflate.compress(bytes(block_size)) + deflate.flush(zlib.Z_FULL_FLUSH)
+    count, rest = divmod(length, block_size)
+    tail = deflate.compress(bytes(rest)) + deflate.flush()
+    adler32 = (length % 65521) << 16 | 1  # of zeros only: the sum of bytes stays 1
+    return b"\x78\xda" + block * count + tail + struct.pack(">I", adler32)
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def docx_with_document(chunks: Iterator[bytes] | Sequence[bytes]) -> bytes:
+    """A Word file saved by python-docx whose ``word/document.xml`` is replaced by ``chunks``."""
+    original = zipfile.ZipFile(io.BytesIO(docx_of(["placeholder"])))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in original.infolist():
+            if info.filename == "word/document.xml":
+                with archive.open(info.filename, "w", force_zip64=False) as part:
+                    for chunk in chunks:
+                        part.write(chunk)
+            else:
+                archive.writestr(info.filename, original.read(info.filename))
+    return buffer.getvalue()
+
+
+_WORD_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+def docx_bomb(xml_bytes: int) -> bytes:
+    """A Word file whose document holds ``xml_bytes`` of paragraphs (300 MB deflate to ~700 KB)."""
+    paragraph = b"<w:p><w:r><w:t>The cell is the basic unit of life.</w:t></w:r></w:p>" * 1000
+    head = f'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="{_WORD_NS}"><w:body>'.encode()
+
+    def chunks() -> Iterator[bytes]:
+        yield head
+        for _ in range(xml_bytes // len(paragraph)):
+            yield paragraph
+        yield b"</w:body></w:document>"
+
+    return docx_with_document(chunks())
+
+
+def patch_zip_entry(
+    data: bytes,
+    name: str,
+    *,
+    method: int | None = None,
+    flag_bits: int | None = None,
+    file_size: int | None = None,
+) -> bytes:
+    """``data`` with the named entry's compression method, flags or uncompressed size rewritten in
+    both its local header and the central directory, as a hostile or odd archiver would write them."""
+    patched = bytearray(data)
+    info = zipfile.ZipFile(io.BytesIO(data)).getinfo(name)
+    local = info.header_offset
+    directory_entry = _central_entry(data, name)
+    # (local header offset, central entry offset) of: flags, method, uncompressed size
+    for value, local_at, central_at, fmt in (
+        (flag_bits, 6, 8, "<H"),
+        (method, 8, 10, "<H"),
+        (file_size, 22, 24, "<I"),
+    ):
+        if value is not None:
+            struct.pack_into(fmt, patched, local + local_at, value)
+            struct.pack_into(fmt, patched, directory_entry + central_at, value)
+    return bytes(patched)
+
+
+def _central_entry(data: bytes, name: str) -> int:
+    """The offset of ``name``'s entry in the central directory (found from the end record)."""
+    end = data.rindex(b"PK\x05\x06")
+    entries, _, at = struct.unpack_from("<HII", data, end + 10)
+    for _ in range(entries):
+        name_length, extra_length, comment_length = struct.unpack_from("<HHH", data, at + 28)
+        if data[at + 46 : at + 46 + name_length].decode() == name:
+            return at
+        at += 46 + name_length + extra_length + comment_length
+    raise KeyError(name)

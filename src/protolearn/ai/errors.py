@@ -6,6 +6,7 @@
     ├── InvalidInput
     │   ├── UnsupportedMaterial     not a PDF, PNG/JPEG or DOCX (sniffed from the bytes)
     │   ├── UnreadableMaterial      broken, encrypted or empty file
+    │   ├── MaterialOverLimit       past a limit of ExtractionLimits (pixels, pages, XML, OCR time)
     │   ├── FeedbackNotUnderstood   the offline assistant cannot apply a refinement
     │   └── NothingGenerated        no draft survived validation
     ├── NotFound
@@ -29,6 +30,7 @@ __all__ = (
     "FeedbackNotUnderstood",
     "MaterialNotFound",
     "MaterialNotReady",
+    "MaterialOverLimit",
     "NothingGenerated",
     "ProviderBadOutput",
     "ProviderError",
@@ -45,6 +47,10 @@ class UnsupportedMaterial(InvalidInput):
 
 class UnreadableMaterial(InvalidInput):
     title = "Unreadable material"
+
+
+class MaterialOverLimit(InvalidInput):
+    title = "Material over a limit"
 
 
 class FeedbackNotUnderstood(InvalidInput):

@@ -1,16 +1,18 @@
 """Text out of uploaded material: PDF (text layer, OCR for pages without one), images, DOCX.
 
-Synchronous and CPU-bound: callers run it on a bounded executor. The file's type is sniffed
-from its bytes, never from its name. Errors of PyMuPDF, python-docx and OpenCV are translated
-here into ``UnsupportedMaterial`` / ``UnreadableMaterial``.
+Synchronous and CPU-bound: ``extract`` runs in the extraction process (``extraction_worker``),
+``sniff`` and ``check_readable`` in the server at upload, where they must stay cheap: they read
+headers and structure, never decode a picture or render a page. Both sides hold to the same
+``ExtractionLimits``. The file's type is sniffed from its bytes, never from its name. Errors of
+PyMuPDF and OpenCV are translated here into ``UnsupportedMaterial`` / ``UnreadableMaterial`` /
+``MaterialOverLimit``.
 """
 
 from __future__ import annotations
 
-import io
-import re
+import math
 import threading
-import zipfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -20,17 +22,29 @@ import cv2
 import numpy as np
 import pymupdf
 
-from protolearn.ai.errors import UnreadableMaterial, UnsupportedMaterial
+from protolearn.ai.errors import MaterialOverLimit, UnreadableMaterial, UnsupportedMaterial
+from protolearn.ai.image_headers import PNG_SIGNATURE, picture_size
 from protolearn.ai.text import PAGE_BREAK, clean_text
+from protolearn.ai.word_documents import check_word_document, is_word_document, read_word_document
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
+
+    from protolearn.ai.limits import ExtractionLimits
 
 __all__ = ("Extraction", "MaterialKind", "OcrEngine", "check_readable", "extract", "sniff")
 
 # A page with fewer characters than this in its text layer is a scan: it is OCR'd.
 _MIN_TEXT_LAYER_CHARS = 20
 _OCR_DPI = 200
+# JPEG decodes at 1/2, 1/4 or 1/8 of its size directly (DCT scaling): a large photo never
+# exists in memory at full size. OpenCV decodes other formats whole whatever the flag.
+_JPEG_REDUCED = {
+    1: cv2.IMREAD_COLOR,
+    2: cv2.IMREAD_REDUCED_COLOR_2,
+    4: cv2.IMREAD_REDUCED_COLOR_4,
+    8: cv2.IMREAD_REDUCED_COLOR_8,
+}
 
 
 class MaterialKind(StrEnum):
@@ -56,71 +70,87 @@ def sniff(data: bytes) -> MaterialKind:
     """The material's type from its first bytes (and, for a ZIP, its parts)."""
     if data.startswith(b"%PDF-") or (b"%PDF-" in data[:1024] and data.lstrip().startswith(b"%PDF-")):
         return MaterialKind.PDF
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+    if data.startswith(PNG_SIGNATURE):
         return MaterialKind.PNG
     if data.startswith(b"\xff\xd8\xff"):
         return MaterialKind.JPEG
-    if data.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                if "word/document.xml" in archive.namelist():
-                    return MaterialKind.DOCX
-        except zipfile.BadZipFile as exc:
-            raise UnreadableMaterial("the file looks like a ZIP archive but is broken") from exc
+    if data.startswith(b"PK\x03\x04") and is_word_document(data):
+        return MaterialKind.DOCX
     raise UnsupportedMaterial("upload a PDF, a PNG or JPEG image, or a Word document (DOCX)")
 
 
-def check_readable(kind: MaterialKind, data: bytes) -> int:
-    """The page count, or ``UnreadableMaterial`` for a broken, encrypted or empty file. Cheap."""
+def check_readable(kind: MaterialKind, data: bytes, limits: ExtractionLimits) -> int:
+    """The page count, or ``UnreadableMaterial`` for a broken, encrypted or empty file and
+    ``MaterialOverLimit`` past a limit. Cheap: headers and structure only."""
     match kind:
         case MaterialKind.PDF:
-            with _open_pdf(data) as document:
+            with _open_pdf(data, limits) as document:
                 return int(document.page_count)
         case MaterialKind.PNG | MaterialKind.JPEG:
-            _decode_image(data)
+            _checked_size(data, limits)
             return 1
         case MaterialKind.DOCX:
-            _docx_paragraphs(data)
-            return _docx_page_count(data)
+            return check_word_document(data, limits)
 
 
 def extract(
     kind: MaterialKind,
     data: bytes,
     ocr: OcrEngine,
+    limits: ExtractionLimits,
     on_progress: Callable[[float], None] = lambda _: None,
 ) -> Extraction:
     match kind:
         case MaterialKind.PDF:
-            return _extract_pdf(data, ocr, on_progress)
+            return _extract_pdf(data, ocr, limits, on_progress)
         case MaterialKind.PNG | MaterialKind.JPEG:
-            text, confidence = ocr.read(_decode_image(data))
+            text, confidence = ocr.read(_decode_picture(kind, data, limits))
             on_progress(1.0)
             return Extraction(clean_text(text), 1, 1, confidence)
         case MaterialKind.DOCX:
-            text = "\n\n".join(_docx_paragraphs(data))
+            text, page_count = read_word_document(data, limits)
             on_progress(1.0)
-            return Extraction(clean_text(text), _docx_page_count(data), 0, None)
+            return Extraction(clean_text(text), page_count, 0, None)
 
 
-def _open_pdf(data: bytes) -> pymupdf.Document:
+def _open_pdf(data: bytes, limits: ExtractionLimits) -> pymupdf.Document:
     try:
         document = pymupdf.open(stream=data, filetype="pdf")  # type: ignore[no-untyped-call]
     except (RuntimeError, ValueError) as exc:
         raise UnreadableMaterial(f"the PDF cannot be read ({exc})") from exc
-    if document.needs_pass:
+    try:
+        if document.needs_pass:
+            raise UnreadableMaterial("the PDF is password-protected; upload a copy without a password")
+        pages = int(document.page_count)
+        if pages == 0:
+            raise UnreadableMaterial("the PDF has no pages")
+        if pages > limits.max_pdf_pages:
+            raise MaterialOverLimit(
+                f"the PDF has {pages} pages; at most {limits.max_pdf_pages} are read from one file: split it"
+            )
+        for number in range(pages):
+            box = document.page_cropbox(number)  # type: ignore[no-untyped-call]
+            if max(box.width, box.height) > limits.max_pdf_page_points:
+                raise MaterialOverLimit(
+                    f"page {number + 1} of the PDF is {box.width / 72:.0f} x {box.height / 72:.0f} in; "
+                    f"pages up to {limits.max_pdf_page_points / 72:.0f} in a side are read"
+                )
+    except (RuntimeError, ValueError) as exc:
         document.close()  # type: ignore[no-untyped-call]
-        raise UnreadableMaterial("the PDF is password-protected; upload a copy without a password")
-    if document.page_count == 0:
+        raise UnreadableMaterial(f"the PDF cannot be read ({exc})") from exc
+    except (UnreadableMaterial, MaterialOverLimit):
         document.close()  # type: ignore[no-untyped-call]
-        raise UnreadableMaterial("the PDF has no pages")
+        raise
     return document
 
 
-def _extract_pdf(data: bytes, ocr: OcrEngine, on_progress: Callable[[float], None]) -> Extraction:
+def _extract_pdf(
+    data: bytes, ocr: OcrEngine, limits: ExtractionLimits, on_progress: Callable[[float], None]
+) -> Extraction:
     pages: list[str] = []
     confidences: list[float] = []
-    with _open_pdf(data) as document:
+    ocr_seconds = 0.0
+    with _open_pdf(data, limits) as document:
         total = int(document.page_count)
         for number in range(total):
             try:
@@ -128,9 +158,16 @@ def _extract_pdf(data: bytes, ocr: OcrEngine, on_progress: Callable[[float], Non
                 blocks = page.get_text("blocks", sort=True)
                 text = "\n\n".join(str(b[4]).strip() for b in blocks if b[6] == 0 and str(b[4]).strip())
                 if len(text.strip()) < _MIN_TEXT_LAYER_CHARS:
-                    pixmap = page.get_pixmap(dpi=_OCR_DPI, colorspace=pymupdf.csRGB, alpha=False)
-                    image = np.frombuffer(pixmap.samples, dtype=np.uint8).reshape(pixmap.h, pixmap.w, 3)
-                    text, confidence = ocr.read(image[:, :, ::-1].copy())
+                    # Checked between pages: one page's OCR is bounded by the pixels it reads.
+                    if ocr_seconds >= limits.ocr_budget_s:
+                        raise MaterialOverLimit(
+                            f"reading the scanned pages took longer than the {limits.ocr_budget_s:g} s "
+                            f"allowed for one material (stopped before page {number + 1} of {total}); "
+                            "upload fewer pages at a time, or a PDF with a text layer"
+                        )
+                    started = time.monotonic()
+                    text, confidence = ocr.read(_render_for_ocr(page, limits.ocr_max_pixels))
+                    ocr_seconds += time.monotonic() - started
                     if confidence is not None:
                         confidences.append(confidence)
             except (RuntimeError, ValueError) as exc:
@@ -142,39 +179,47 @@ def _extract_pdf(data: bytes, ocr: OcrEngine, on_progress: Callable[[float], Non
     return Extraction(clean_text(PAGE_BREAK.join(pages)), total, ocr_pages, mean)
 
 
-def _decode_image(data: bytes) -> NDArray[np.uint8]:
-    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+def _render_for_ocr(page: pymupdf.Page, max_pixels: int) -> NDArray[np.uint8]:
+    """The page as a BGR image at 200 dpi, or less where that would pass ``max_pixels``."""
+    width, height = float(page.rect.width), float(page.rect.height)
+    zoom = min(_OCR_DPI / 72, math.sqrt(max_pixels / max(width * height, 1.0)))
+    while math.ceil(width * zoom) * math.ceil(height * zoom) > max_pixels:
+        zoom *= 0.99  # rounding up a row or a column must not pass the cap either
+    matrix = pymupdf.Matrix(zoom, zoom)  # type: ignore[no-untyped-call]
+    pixmap = page.get_pixmap(matrix=matrix, colorspace=pymupdf.csRGB, alpha=False)
+    image = np.frombuffer(pixmap.samples, dtype=np.uint8).reshape(pixmap.h, pixmap.w, 3)
+    return image[:, :, ::-1].copy()
+
+
+def _checked_size(data: bytes, limits: ExtractionLimits) -> tuple[int, int]:
+    width, height = picture_size(data)
+    if width * height > limits.max_image_pixels:
+        raise MaterialOverLimit(
+            f"the image is {width} x {height} pixels ({width * height / 1e6:.0f} Mpx); "
+            f"images up to {limits.max_image_pixels / 1e6:.0f} Mpx are read: scale it down"
+        )
+    return width, height
+
+
+def _decode_picture(kind: MaterialKind, data: bytes, limits: ExtractionLimits) -> NDArray[np.uint8]:
+    """The picture as a BGR image of at most ``ocr_max_pixels``: what OCR needs, no more."""
+    width, height = _checked_size(data, limits)
+    factor = 1
+    if kind is MaterialKind.JPEG:  # the largest reduction that still leaves OCR its pixels
+        while factor < 8 and width * height / (factor * 2) ** 2 >= limits.ocr_max_pixels:
+            factor *= 2
+    try:
+        image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), _JPEG_REDUCED[factor])
+    except cv2.error as exc:
+        raise UnreadableMaterial("the image cannot be decoded") from exc
     if image is None or image.size == 0:
         raise UnreadableMaterial("the image cannot be decoded")
+    pixels = image.shape[0] * image.shape[1]
+    if pixels > limits.ocr_max_pixels:
+        scale = math.sqrt(limits.ocr_max_pixels / pixels)
+        size = (max(1, int(image.shape[1] * scale)), max(1, int(image.shape[0] * scale)))
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
     return np.asarray(image, dtype=np.uint8)
-
-
-def _docx_paragraphs(data: bytes) -> list[str]:
-    import docx  # python-docx loads lxml: only DOCX uploads need it
-    from docx.opc.exceptions import PackageNotFoundError
-
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise UnreadableMaterial(f"the Word document cannot be read ({exc})") from exc
-    paragraphs = [p.text for p in document.paragraphs if p.text.strip()]
-    for table in document.tables:
-        for row in table.rows:
-            cells = [c.text.strip() for c in row.cells if c.text.strip()]
-            if cells:
-                paragraphs.append(" | ".join(dict.fromkeys(cells)))
-    return paragraphs
-
-
-def _docx_page_count(data: bytes) -> int:
-    """Word's own page count from docProps/app.xml when it saved one, else 1."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            properties = archive.read("docProps/app.xml").decode("utf-8", "replace")
-    except (KeyError, zipfile.BadZipFile):
-        return 1
-    found = re.search(r"<Pages>(\d+)</Pages>", properties)
-    return max(1, int(found.group(1))) if found else 1
 
 
 class OcrEngine:

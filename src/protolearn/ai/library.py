@@ -16,6 +16,7 @@ from protolearn.accounts import audit
 from protolearn.accounts.schemas import Principal
 from protolearn.ai.errors import MaterialNotFound, MaterialNotReady
 from protolearn.ai.extraction import check_readable, sniff
+from protolearn.ai.limits import ExtractionLimits
 from protolearn.ai.materials import MaterialExtractor, store_material_file
 from protolearn.ai.schemas import MaterialOut, MaterialSummary
 from protolearn.pagination import Page, count_rows
@@ -46,19 +47,27 @@ def _summary_fields(material: LearningMaterial, live_progress: float | None) -> 
 
 class MaterialLibrary:
     def __init__(
-        self, session: AsyncSession, extractor: MaterialExtractor, *, data_dir: Path, upload_wait_s: float
+        self,
+        session: AsyncSession,
+        extractor: MaterialExtractor,
+        *,
+        data_dir: Path,
+        upload_wait_s: float,
+        limits: ExtractionLimits,
     ) -> None:
         self._session = session
         self._extractor = extractor
         self._data_dir = data_dir
         self._upload_wait_s = upload_wait_s
+        self._limits = limits
 
     async def upload_material(
         self, principal: Principal, *, data: bytes, filename: str, subject: str, title: str | None
     ) -> tuple[MaterialOut, bool]:
         """Store and start extracting an upload; the material, and whether extraction has ended."""
-        kind = sniff(data)
-        page_count = await asyncio.to_thread(check_readable, kind, data)
+        kind = await asyncio.to_thread(sniff, data)
+        # Headers and structure only: decoding and rendering happen in the extraction process.
+        page_count = await asyncio.to_thread(check_readable, kind, data, self._limits)
         path, digest = await asyncio.to_thread(
             store_material_file, self._data_dir, principal.user_id, kind, data
         )
@@ -87,7 +96,7 @@ class MaterialLibrary:
             sha256=digest,
         )
         await self._session.commit()
-        self._extractor.submit(material.id)
+        self._extractor.submit(material.id, principal.user_id)
         finished = await self._extractor.wait(material.id, self._upload_wait_s)
         if finished:
             await self._session.refresh(material)

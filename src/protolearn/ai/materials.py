@@ -1,11 +1,14 @@
 """Uploaded material: stored under the data dir, extracted in the background, progress kept.
 
-``MaterialExtractor`` runs one extraction at a time on its own thread (OCR is heavy; uploads
-queue rather than starve the server), keeps live progress in memory for polling, writes the
-result to the row, and on start-up resumes uploads a restart interrupted: nothing is lost.
-Its worker never dies silently: a job that fails is logged with its material id, counted and
-marked failed, and the worker goes on with the next; the worker itself runs under
-``supervise`` (logged, counted, restarted).
+``MaterialExtractor`` runs one extraction at a time in the extraction process
+(``extraction_worker``: a bomb's memory never reaches the server), taking uploads in turn by
+teacher (``extraction_queue``), keeps live progress in memory for polling, writes the result to
+the row, and on start-up resumes uploads a restart interrupted. Each start of a material's
+extraction is counted on its row: one that was started too often without ending (server stops,
+process crashes) is marked failed instead of being tried for ever. Its worker never dies
+silently: a job that fails is logged with its material id, counted and marked failed, and the
+worker goes on with the next; the worker itself runs under ``supervise`` (logged, counted,
+restarted).
 """
 
 from __future__ import annotations
@@ -15,19 +18,20 @@ import contextlib
 import hashlib
 import logging
 import os
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from protolearn.ai.errors import UnreadableMaterial
-from protolearn.ai.extraction import Extraction, MaterialKind, OcrEngine, extract
+from protolearn.ai.extraction import Extraction, MaterialKind
+from protolearn.ai.extraction_queue import UploaderQueue
+from protolearn.ai.extraction_worker import ExtractionProcess, WorkerDied, WorkerOutOfMemory, WorkerTimedOut
+from protolearn.errors import InvalidInput
 from protolearn.store.materials import LearningMaterial, MaterialStatus
 from protolearn.supervision import TaskFailures, supervise
 
-__all__ = ("JOB_FAILED", "WORKER", "ExtractText", "MaterialExtractor", "store_material_file")
+__all__ = ("JOB_FAILED", "PROCESS_DIED", "WORKER", "MaterialExtractor", "store_material_file")
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +49,9 @@ def store_material_file(data_dir: Path, teacher_id: int, kind: MaterialKind, dat
     return relative.as_posix(), digest
 
 
-ExtractText = Callable[[MaterialKind, bytes, OcrEngine, Callable[[float], None]], Extraction]
-"""What reads a material's bytes (``extraction.extract``); runs on the extractor's thread."""
-
 WORKER = "material-extraction"  # the worker's task name, and its key in ``failures``
 JOB_FAILED = "material-extraction job"  # key in ``failures``: jobs that raised unexpectedly
+PROCESS_DIED = "material-extraction process"  # key in ``failures``: the process ended mid-job
 
 
 class MaterialExtractor:
@@ -57,21 +59,21 @@ class MaterialExtractor:
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
         data_dir: Path,
-        ocr: OcrEngine,
+        process: ExtractionProcess,
         *,
-        extract_text: ExtractText = extract,
+        max_attempts: int = 3,
         restart_delay_s: float = 0.5,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._data_dir = data_dir
-        self._ocr = ocr
-        self._extract_text = extract_text
+        self._process = process
+        self._max_attempts = max_attempts
         self._restart_delay_s = restart_delay_s
+        # One thread waits on the process while a job runs (the process does the work).
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="material-extraction")
-        # Unbounded on purpose: an entry is the id of a row already stored, counted against its
-        # uploader's size limit; dropping one would strand an upload in "processing".
-        self._queue: asyncio.Queue[int] = asyncio.Queue()
+        self._queue = UploaderQueue()
         self._jobs: dict[int, asyncio.Future[None]] = {}  # queued or running; done when it ends
+        self._uploaders: dict[int, int] = {}  # material -> its uploader, while it has a job
         self._progress: dict[int, float] = {}
         self._worker: asyncio.Task[None] | None = None
         self.failures: TaskFailures = TaskFailures()
@@ -80,13 +82,14 @@ class MaterialExtractor:
         """Live progress (0..1) of a queued or running extraction in this process."""
         return self._progress.get(material_id)
 
-    def submit(self, material_id: int) -> None:
+    def submit(self, material_id: int, uploader_id: int) -> None:
         """Queue the extraction of ``material_id`` (once: again while queued is a no-op)."""
         if material_id in self._jobs:
             return
         self._jobs[material_id] = asyncio.get_running_loop().create_future()
+        self._uploaders[material_id] = uploader_id
         self._progress[material_id] = 0.0
-        self._queue.put_nowait(material_id)
+        self._queue.put(uploader_id, material_id)
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(
                 supervise(WORKER, self._work, failures=self.failures, restart_delay_s=self._restart_delay_s),
@@ -105,12 +108,14 @@ class MaterialExtractor:
         """Start again every extraction a stop interrupted; how many."""
         async with self._sessionmaker() as session:
             pending = list(
-                await session.scalars(
-                    select(LearningMaterial.id).where(LearningMaterial.status == MaterialStatus.PROCESSING)
+                await session.execute(
+                    select(LearningMaterial.id, LearningMaterial.teacher_id)
+                    .where(LearningMaterial.status == MaterialStatus.PROCESSING)
+                    .order_by(LearningMaterial.id)
                 )
             )
-        for material_id in pending:
-            self.submit(material_id)
+        for material_id, teacher_id in pending:
+            self.submit(material_id, teacher_id)
         return len(pending)
 
     async def close(self) -> None:
@@ -121,21 +126,28 @@ class MaterialExtractor:
         for job in self._jobs.values():
             job.cancel()  # waiters return; the rows stay "processing" and resume at the next start
         self._jobs.clear()
+        self._uploaders.clear()
         self._progress.clear()
+        self._process.close()  # a job in flight ends with it
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def _work(self) -> None:
         """Extract queued materials one at a time, for ever; one job's failure ends only that job."""
         while True:
             material_id = await self._queue.get()
+            again = False
             try:
-                await self._run_job(material_id)
+                again = await self._run_job(material_id)
             finally:
-                self._finish(material_id)
+                if again:
+                    self._queue.put(self._uploaders[material_id], material_id)
+                else:
+                    self._finish(material_id)
 
-    async def _run_job(self, material_id: int) -> None:
+    async def _run_job(self, material_id: int) -> bool:
+        """Whether the job is to be tried again."""
         try:
-            await self._extract(material_id)
+            return await self._extract(material_id)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -147,35 +159,72 @@ class MaterialExtractor:
             )
             # Should this raise too (the database is gone), the worker is restarted by supervise.
             await self._store_failure(material_id, "the material could not be processed")
+            return False
 
     def _finish(self, material_id: int) -> None:
         job = self._jobs.pop(material_id, None)
         if job is not None and not job.done():
             job.set_result(None)
+        self._uploaders.pop(material_id, None)
         self._progress.pop(material_id, None)
 
-    async def _extract(self, material_id: int) -> None:
+    async def _extract(self, material_id: int) -> bool:
         async with self._sessionmaker() as session:
             material = await session.get(LearningMaterial, material_id)
             if material is None:
-                return  # deleted meanwhile
+                return False  # deleted meanwhile
+            attempts = material.extraction_attempts
+            if attempts < self._max_attempts:
+                # Counted before the work: a start that takes the server down still counts.
+                material.extraction_attempts = attempts + 1
+                await session.commit()
             kind, path = MaterialKind(material.content_type), self._data_dir / material.path
+        if attempts >= self._max_attempts:
+            await self._store_failure(
+                material_id,
+                f"reading it was started {attempts} times and never finished (the server stopped "
+                "or its extraction process failed each time); upload a smaller or simpler copy",
+            )
+            return False
+        attempts += 1
 
         def on_progress(fraction: float) -> None:
-            self._progress[material_id] = round(fraction, 3)  # a float store: safe from the worker thread
-
-        def work() -> Extraction:
-            return self._extract_text(kind, path.read_bytes(), self._ocr, on_progress)
+            self._progress[material_id] = round(fraction, 3)  # a float store: safe from the waiting thread
 
         try:
-            result = await asyncio.get_running_loop().run_in_executor(self._executor, work)
-        except UnreadableMaterial as exc:
+            result = await asyncio.get_running_loop().run_in_executor(
+                self._executor, self._process.run, kind, path, on_progress
+            )
+        except InvalidInput as exc:
             await self._store_failure(material_id, exc.detail)
-            return
+            return False
         except OSError as exc:
             log.error("material %d: its file cannot be read: %s", material_id, exc)
             await self._store_failure(material_id, "the stored file is missing; upload it again")
-            return
+            return False
+        except (WorkerOutOfMemory, WorkerTimedOut) as exc:
+            log.warning("material %d: %s", material_id, exc.detail)
+            await self._store_failure(material_id, exc.detail)
+            return False
+        except WorkerDied as exc:
+            self.failures[PROCESS_DIED] += 1
+            if attempts < self._max_attempts:
+                log.warning(
+                    "material %d: %s; trying again (%d of %d)",
+                    material_id,
+                    exc.detail,
+                    attempts + 1,
+                    self._max_attempts,
+                )
+                return True
+            await self._store_failure(
+                material_id, f"{exc.detail} ({attempts} times); upload a smaller or simpler copy"
+            )
+            return False
+        await self._store_result(material_id, result)
+        return False
+
+    async def _store_result(self, material_id: int, result: Extraction) -> None:
         async with self._sessionmaker() as session:
             material = await session.get(LearningMaterial, material_id)
             if material is None:

@@ -16,6 +16,7 @@ from protolearn.accounts.schemas import Principal
 from protolearn.ai.generation import QuestionWriter
 from protolearn.ai.health import health_of
 from protolearn.ai.library import MaterialLibrary
+from protolearn.ai.limits import ExtractionLimits
 from protolearn.ai.materials import MaterialExtractor
 from protolearn.ai.provider import QuestionProvider
 from protolearn.ai.schemas import (
@@ -47,6 +48,7 @@ class AiTools:
     extractor: MaterialExtractor
     data_dir: Path
     upload_wait_s: float
+    limits: ExtractionLimits
 
 
 class AiService:
@@ -55,7 +57,11 @@ class AiService:
     def __init__(self, session: AsyncSession, tools: AiTools) -> None:
         self._tools = tools
         self._library = MaterialLibrary(
-            session, tools.extractor, data_dir=tools.data_dir, upload_wait_s=tools.upload_wait_s
+            session,
+            tools.extractor,
+            data_dir=tools.data_dir,
+            upload_wait_s=tools.upload_wait_s,
+            limits=tools.limits,
         )
         self._writer = QuestionWriter(session, tools.provider, tools.stats, self._library)
         self._tutor = Tutor(session, tools.provider, tools.stats)

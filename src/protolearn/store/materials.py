@@ -49,6 +49,9 @@ class LearningMaterial(CreatedAt, Base):
     )
     progress: Mapped[float] = mapped_column(default=0.0, server_default="1")
     error: Mapped[str | None] = mapped_column(Text)
+    # Starts of its extraction (a start the server did not live through counts): past the
+    # limit, the material is marked failed instead of being read again at every start.
+    extraction_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class AiGeneratedQuestion(CreatedAt, Base):

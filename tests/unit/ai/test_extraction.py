@@ -7,10 +7,13 @@ import pytest
 
 from protolearn.ai.errors import UnreadableMaterial, UnsupportedMaterial
 from protolearn.ai.extraction import MaterialKind, OcrEngine, check_readable, extract, sniff
+from protolearn.ai.limits import ExtractionLimits
 from protolearn.ai.text import PAGE_BREAK
+from protolearn.config import Settings
 from tests.support.ai_material import BIOLOGY, docx_of, png_of_text, scanned_pdf, text_pdf
 
 PRINTED = "Photosynthesis takes place in the chloroplast.\nThe nucleus contains the genetic material."
+LIMITS = ExtractionLimits.from_settings(Settings.from_env({}))
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +31,7 @@ def test_types_are_sniffed_from_the_bytes() -> None:
 
 def test_a_text_pdf_is_read_page_by_page(ocr: OcrEngine) -> None:
     progress: list[float] = []
-    result = extract(MaterialKind.PDF, text_pdf(BIOLOGY), ocr, progress.append)
+    result = extract(MaterialKind.PDF, text_pdf(BIOLOGY), ocr, LIMITS, progress.append)
     pages = result.text.split(PAGE_BREAK)
     assert (result.page_count, result.ocr_pages, result.ocr_confidence) == (3, 0, None)
     assert "The cell is the basic unit of life." in pages[0]
@@ -39,16 +42,16 @@ def test_a_text_pdf_is_read_page_by_page(ocr: OcrEngine) -> None:
 
 
 def test_scanned_pages_and_photos_are_read_by_ocr(ocr: OcrEngine) -> None:
-    scan = extract(MaterialKind.PDF, scanned_pdf([PRINTED]), ocr)
+    scan = extract(MaterialKind.PDF, scanned_pdf([PRINTED]), ocr, LIMITS)
     assert (scan.page_count, scan.ocr_pages) == (1, 1)
     assert scan.ocr_confidence is not None and scan.ocr_confidence > 0.8
     assert "Photosynthesis takes place in the chloroplast." in scan.text
-    photo = extract(MaterialKind.PNG, png_of_text(PRINTED), ocr)
+    photo = extract(MaterialKind.PNG, png_of_text(PRINTED), ocr, LIMITS)
     assert "The nucleus contains the genetic material." in photo.text
 
 
 def test_word_documents_are_read() -> None:
-    result = extract(MaterialKind.DOCX, docx_of(BIOLOGY[:1]), OcrEngine())
+    result = extract(MaterialKind.DOCX, docx_of(BIOLOGY[:1]), OcrEngine(), LIMITS)
     assert "The nucleus is the organelle that contains the genetic material of the cell." in result.text
     assert result.ocr_pages == 0
 
@@ -58,10 +61,10 @@ def test_broken_encrypted_and_empty_files_are_refused() -> None:
     document.new_page().insert_text((72, 72), "secret")
     encrypted = document.tobytes(encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="pw", owner_pw="pw")
     with pytest.raises(UnreadableMaterial, match="password"):
-        check_readable(MaterialKind.PDF, encrypted)
+        check_readable(MaterialKind.PDF, encrypted, LIMITS)
     with pytest.raises(UnreadableMaterial):
-        check_readable(MaterialKind.PDF, text_pdf(["a page"])[:300])
+        check_readable(MaterialKind.PDF, text_pdf(["a page"])[:300], LIMITS)
     with pytest.raises(UnreadableMaterial, match="image"):
-        check_readable(MaterialKind.PNG, png_of_text("x")[:100])
+        check_readable(MaterialKind.PNG, png_of_text("x")[:100], LIMITS)
     with pytest.raises(UnreadableMaterial):
-        check_readable(MaterialKind.DOCX, docx_of(["x"])[:500])
+        check_readable(MaterialKind.DOCX, docx_of(["x"])[:500], LIMITS)

@@ -1,23 +1,41 @@
 """The extraction worker is supervised: a job that fails is logged, counted and marked failed, and
-the next upload is still read; a worker that fails itself is restarted."""
+the next upload is still read; a worker that fails itself is restarted. A process that dies in
+the middle of a job is replaced and the job tried again, up to the attempts allowed; uploads are
+taken in turn by teacher."""
 
 from __future__ import annotations
 
 import logging
+import os
+import signal
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from protolearn.ai.extraction import Extraction, MaterialKind, OcrEngine, extract
-from protolearn.ai.materials import JOB_FAILED, WORKER, MaterialExtractor, store_material_file
+from protolearn.ai.extraction_worker import ExtractionProcess, ExtractText
+from protolearn.ai.limits import ExtractionLimits
+from protolearn.ai.materials import JOB_FAILED, PROCESS_DIED, WORKER, MaterialExtractor, store_material_file
+from protolearn.config import Settings
 from protolearn.store.database import create_engine, create_sessionmaker
 from protolearn.store.materials import LearningMaterial, MaterialStatus
 from protolearn.store.users import Role, User
 from tests.support.ai_material import BIOLOGY, HISTORY, text_pdf
 
 Sessions = async_sessionmaker[AsyncSession]
+LIMITS = ExtractionLimits.from_settings(Settings.from_env({}))
+
+
+def extractor_of(
+    sessions: Sessions, data_dir: Path, extract_text: ExtractText = extract, **options: float
+) -> MaterialExtractor:
+    process = ExtractionProcess(
+        LIMITS, memory_limit_bytes=3 * 1024**3, timeout_s=120.0, extract_text=extract_text
+    )
+    return MaterialExtractor(sessions, data_dir, process, **options)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -29,13 +47,17 @@ async def sessions(database_url: str) -> AsyncIterator[Sessions]:
         await engine.dispose()
 
 
-@pytest.fixture
-async def teacher_id(sessions: Sessions) -> int:
+async def new_teacher(sessions: Sessions, email: str) -> int:
     async with sessions() as session:
-        teacher = User(email="teacher@school.test", password_hash="-", name="T", role=Role.TEACHER.value)
+        teacher = User(email=email, password_hash="-", name="T", role=Role.TEACHER.value)
         session.add(teacher)
         await session.commit()
         return teacher.id
+
+
+@pytest.fixture
+async def teacher_id(sessions: Sessions) -> int:
+    return await new_teacher(sessions, "teacher@school.test")
 
 
 async def stored_material(sessions: Sessions, data_dir: Path, teacher_id: int, pages: list[str]) -> int:
@@ -65,31 +87,64 @@ async def row(sessions: Sessions, material_id: int) -> LearningMaterial:
         return material
 
 
-def failing_on(marker: str) -> Callable[..., Extraction]:
-    """The real extraction, except that it raises (as a library bug would) on PDFs holding ``marker``."""
+@dataclass(frozen=True)
+class FailingOn:
+    """The real extraction, except that it raises (as a library bug would) on PDFs holding
+    ``marker``. A module-level class: it travels to the extraction process by reference."""
 
-    def extract_text(
-        kind: MaterialKind, data: bytes, ocr: OcrEngine, on_progress: Callable[[float], None]
+    marker: str
+
+    def __call__(
+        self,
+        kind: MaterialKind,
+        data: bytes,
+        ocr: OcrEngine,
+        limits: ExtractionLimits,
+        on_progress: Callable[[float], None],
     ) -> Extraction:
-        found = extract(kind, data, ocr, on_progress)
-        if marker in found.text:
+        found = extract(kind, data, ocr, limits, on_progress)
+        if self.marker in found.text:
             raise RuntimeError("a bug deep in a PDF library")
         return found
 
-    return extract_text
+
+@dataclass(frozen=True)
+class DyingOn:
+    """The real extraction, except that the process is killed (as the kernel's OOM killer or a
+    crash in a library would) the first ``times`` times it reads a PDF holding ``marker``;
+    ``tally`` is a file that counts them across processes."""
+
+    marker: str
+    times: int
+    tally: Path
+
+    def __call__(
+        self,
+        kind: MaterialKind,
+        data: bytes,
+        ocr: OcrEngine,
+        limits: ExtractionLimits,
+        on_progress: Callable[[float], None],
+    ) -> Extraction:
+        found = extract(kind, data, ocr, limits, on_progress)
+        deaths = len(self.tally.read_bytes()) if self.tally.exists() else 0
+        if self.marker in found.text and deaths < self.times:
+            with self.tally.open("ab") as tally:
+                tally.write(b"x")
+            os.kill(os.getpid(), signal.SIGKILL)
+        return found
 
 
 async def test_a_failing_job_is_logged_and_counted_and_the_next_is_read(
     sessions: Sessions, teacher_id: int, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    extract_text = failing_on("French Revolution")
-    extractor = MaterialExtractor(sessions, tmp_path, OcrEngine(), extract_text=extract_text)
+    extractor = extractor_of(sessions, tmp_path, FailingOn("French Revolution"))
     broken = await stored_material(sessions, tmp_path, teacher_id, HISTORY)
     fine = await stored_material(sessions, tmp_path, teacher_id, BIOLOGY)
     try:
         with caplog.at_level(logging.ERROR, logger="protolearn.ai.materials"):
-            extractor.submit(broken)
-            extractor.submit(fine)
+            extractor.submit(broken, teacher_id)
+            extractor.submit(fine, teacher_id)
             assert await extractor.wait(fine, 120.0)
     finally:
         await extractor.close()
@@ -107,9 +162,7 @@ async def test_a_failing_job_is_logged_and_counted_and_the_next_is_read(
 async def test_a_worker_that_fails_itself_is_restarted(
     sessions: Sessions, teacher_id: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    extractor = MaterialExtractor(
-        sessions, tmp_path, OcrEngine(), extract_text=failing_on("French Revolution"), restart_delay_s=0.01
-    )
+    extractor = extractor_of(sessions, tmp_path, FailingOn("French Revolution"), restart_delay_s=0.01)
 
     async def database_gone(material_id: int, error: str) -> None:
         raise ConnectionError("the database went away while recording a failure")
@@ -118,8 +171,8 @@ async def test_a_worker_that_fails_itself_is_restarted(
     fine = await stored_material(sessions, tmp_path, teacher_id, BIOLOGY)
     monkeypatch.setattr(extractor, "_store_failure", database_gone)
     try:
-        extractor.submit(broken)
-        extractor.submit(fine)
+        extractor.submit(broken, teacher_id)
+        extractor.submit(fine, teacher_id)
         assert await extractor.wait(broken, 120.0)
         assert await extractor.wait(fine, 120.0)
     finally:
@@ -128,3 +181,87 @@ async def test_a_worker_that_fails_itself_is_restarted(
     assert (await row(sessions, fine)).status == MaterialStatus.READY.value
     # The broken one could not be marked: it stays "processing" and is resumed at the next start.
     assert (await row(sessions, broken)).status == MaterialStatus.PROCESSING.value
+
+
+async def test_a_job_whose_process_dies_is_tried_again_in_a_fresh_one(
+    sessions: Sessions, teacher_id: int, tmp_path: Path
+) -> None:
+    extractor = extractor_of(sessions, tmp_path, DyingOn("French Revolution", 1, tmp_path / "tally"))
+    material_id = await stored_material(sessions, tmp_path, teacher_id, HISTORY)
+    try:
+        extractor.submit(material_id, teacher_id)
+        assert await extractor.wait(material_id, 120.0)
+    finally:
+        await extractor.close()
+    material = await row(sessions, material_id)
+    assert (material.status, material.extraction_attempts) == (MaterialStatus.READY.value, 2)
+    assert "French Revolution" in material.extracted_text
+    assert extractor.failures[PROCESS_DIED] == 1 and extractor.failures[JOB_FAILED] == 0
+
+
+async def test_a_material_that_kills_its_process_every_time_fails_after_the_attempts_allowed(
+    sessions: Sessions, teacher_id: int, tmp_path: Path
+) -> None:
+    tally = tmp_path / "tally"
+    extractor = extractor_of(sessions, tmp_path, DyingOn("French Revolution", 99, tally), max_attempts=2)
+    deadly = await stored_material(sessions, tmp_path, teacher_id, HISTORY)
+    fine = await stored_material(sessions, tmp_path, teacher_id, BIOLOGY)
+    try:
+        extractor.submit(deadly, teacher_id)
+        extractor.submit(fine, teacher_id)
+        assert await extractor.wait(deadly, 120.0)
+        assert await extractor.wait(fine, 120.0)
+    finally:
+        await extractor.close()
+    failed = await row(sessions, deadly)
+    assert (failed.status, failed.extraction_attempts) == (MaterialStatus.FAILED.value, 2)
+    assert failed.error is not None
+    assert "extraction process was killed by signal 9" in failed.error and "(2 times)" in failed.error
+    assert len(tally.read_bytes()) == 2  # tried twice, never a third time
+    assert (await row(sessions, fine)).status == MaterialStatus.READY.value
+
+
+async def test_a_material_started_too_often_is_not_read_again(
+    sessions: Sessions, teacher_id: int, tmp_path: Path
+) -> None:
+    """Each start counts before the work: a material that took the server down with it at every
+    start (the counter says 3) is marked failed at the next start instead of read a 4th time."""
+    material_id = await stored_material(sessions, tmp_path, teacher_id, BIOLOGY)
+    async with sessions() as session:
+        material = await session.get(LearningMaterial, material_id)
+        assert material is not None
+        material.extraction_attempts = 3
+        await session.commit()
+    extractor = extractor_of(sessions, tmp_path, max_attempts=3)
+    try:
+        assert await extractor.resume_pending() == 1
+        assert await extractor.wait(material_id, 120.0)
+    finally:
+        await extractor.close()
+    material = await row(sessions, material_id)
+    assert (material.status, material.extraction_attempts, material.extracted_text) == ("failed", 3, "")
+    assert material.error is not None and "started 3 times and never finished" in material.error
+
+
+async def test_teachers_take_turns(
+    sessions: Sessions, teacher_id: int, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One teacher's three uploads queued before another teacher's one: the other's is read second."""
+    other_id = await new_teacher(sessions, "other@school.test")
+    first, second, third = [
+        await stored_material(sessions, tmp_path, teacher_id, [f"{page} (copy {n})"])
+        for n, page in enumerate(BIOLOGY)
+    ]
+    others = await stored_material(sessions, tmp_path, other_id, HISTORY)
+    extractor = extractor_of(sessions, tmp_path)
+    try:
+        with caplog.at_level(logging.INFO, logger="protolearn.ai.materials"):
+            for material_id, uploader_id in ((first, teacher_id), (second, teacher_id), (third, teacher_id)):
+                extractor.submit(material_id, uploader_id)
+            extractor.submit(others, other_id)
+            for material_id in (first, second, third, others):
+                assert await extractor.wait(material_id, 120.0)
+    finally:
+        await extractor.close()
+    done = [r.args[0] for r in caplog.records if r.getMessage().endswith(": ready")]  # type: ignore[index]
+    assert done == [first, others, second, third]
