@@ -100,7 +100,8 @@ async def test_a_teacher_sees_a_student_leave_the_frame_warns_and_ends_the_attem
 
         await dialog.get_by_label("Warning to show on their screen").fill("Please stay at your desk.")
         await dialog.get_by_role("button", name="Send warning").click()
-        await expect(page.get_by_test_id("toast").filter(has_text="warning is on")).to_be_visible()
+        # Sent: the field empties (the toast saying so may have come and gone on a busy machine).
+        await expect(dialog.get_by_label("Warning to show on their screen")).to_have_value("")
         warning = student_page.get_by_role("dialog", name="A message from your teacher")
         await expect(warning).to_contain_text("Please stay at your desk.")
         await warning.get_by_role("button", name="I understand").click()

@@ -133,6 +133,11 @@ async def test_slow_clients_are_cut_off(settings: Settings) -> None:
         writer.close()
         assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
         assert b"stopped arriving" in answer
-        # Everyone else is served as before.
+        # Everyone else is served as before, and a live-channel socket outlives the head's deadline.
         async with httpx.AsyncClient(base_url=url) as fresh:
             assert (await fresh.get("/healthz")).status_code == 200
+            student = await Api(fresh, impatient).user("student")
+        async with live(url, student) as socket:
+            await asyncio.sleep(2.0)  # four times the deadline
+            [reply] = await exchange(socket, {"type": "teleport"})
+            assert reply["type"] == "error"

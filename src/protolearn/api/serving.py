@@ -54,6 +54,10 @@ def _with_header_deadline(seconds: float) -> type[H11Protocol]:
             if not self._between_requests():
                 self._disarm()  # the head is in: the app has the request
 
+        def handle_websocket_upgrade(self, event: Any) -> None:
+            self._disarm()  # the connection is a WebSocket now: its protocol owns the transport
+            super().handle_websocket_upgrade(event)
+
         def connection_lost(self, exc: Exception | None) -> None:
             self._disarm()
             super().connection_lost(exc)
@@ -71,7 +75,8 @@ def _with_header_deadline(seconds: float) -> type[H11Protocol]:
 
         def _too_slow(self) -> None:
             self._deadline = None
-            if self._between_requests() and not self.transport.is_closing():
+            upgraded = self.transport.get_protocol() is not self
+            if self._between_requests() and not upgraded and not self.transport.is_closing():
                 self.transport.close()
 
     return HeaderDeadlineProtocol
