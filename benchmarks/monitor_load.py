@@ -32,7 +32,6 @@ import multiprocessing
 import os
 import platform
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -45,6 +44,7 @@ import httpx
 import psutil
 
 from relay_capacity import FPS, encode_opus, encode_vp8, face_frames, pre_encoded_tracks
+from web_page_load import free_port, wait_ready
 
 RESULTS = Path(__file__).with_name("results") / "monitor_load.json"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -203,24 +203,6 @@ class ClassFailed(Exception):
 # --- one class size -------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def _wait_ready(url: str) -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(1800):  # the models load first; on a busy machine that takes a while
-            try:
-                if (await client.get(f"{url}/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise SystemExit("server did not become ready")
-
-
 async def _signed_in(url: str, email: str) -> httpx.AsyncClient:
     client = httpx.AsyncClient(base_url=url, timeout=30)
     login = await client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
@@ -271,7 +253,7 @@ async def _class_of(url: str, students: int, audio: bool) -> tuple[int, list[tup
 async def run_class(students: int, seconds: float, audio: bool) -> list[dict[str, Any]]:
     from playwright.async_api import async_playwright
 
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as data:
@@ -290,7 +272,7 @@ async def run_class(students: int, seconds: float, audio: bool) -> list[dict[str
         ours, theirs = context.Pipe()
         load = None
         try:
-            await _wait_ready(url)
+            await wait_ready(url)
             admin_account = ["--email", "admin@bench.test", "--name", "Admin", "--role", "admin"]
             subprocess.run(  # noqa: S603, ASYNC221 - our own command
                 [*command, "users", "create", *admin_account, "--password", PASSWORD],

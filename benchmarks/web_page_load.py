@@ -51,15 +51,15 @@ MEASURE = """() => {
 }"""
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
-async def _wait_ready(url: str) -> None:
+async def wait_ready(url: str) -> None:
     async with httpx.AsyncClient() as client:
-        for _ in range(300):
+        for _ in range(1800):  # the models load first; on a busy machine that takes a while
             try:
                 if (await client.get(f"{url}/readyz")).status_code == 200:
                     return
@@ -144,7 +144,7 @@ async def main() -> None:
     args = parser.parse_args()
     if CHROMIUM is None:
         raise SystemExit("needs Chromium: apt-get install -y chromium")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as data:
         env = {
@@ -157,7 +157,7 @@ async def main() -> None:
             [sys.executable, "-m", "protolearn", "serve", "--host", "127.0.0.1", "--port", str(port)], env=env
         )
         try:
-            await _wait_ready(url)
+            await wait_ready(url)
             prepared = await _prepare(url)
             pages = {
                 "landing": "/",
