@@ -108,8 +108,10 @@ def build_python(name: str, environment: dict[str, Any], wheels: dict[str, Any])
     return python
 
 
-def convert(source: Path, target: Path, outputs: list[str]) -> None:
-    """tflite -> ONNX with a symbolic batch dimension. Runs inside the build environment."""
+def convert(source: Path, target: Path, outputs: list[str], any_size: bool) -> None:
+    """tflite -> ONNX with a symbolic batch dimension (and height and width where any_size:
+    a fully convolutional detector then runs at any input size that is a multiple of 32).
+    Runs inside the build environment."""
     del outputs  # ONNX outputs keep the model's own names
     import numpy as np
     import onnx
@@ -170,6 +172,14 @@ def convert(source: Path, target: Path, outputs: list[str]) -> None:
         batch = value.type.tensor_type.shape.dim[0]
         batch.ClearField("dim_value")
         batch.dim_param = "batch"
+    if any_size:
+        for value, names in [(graph.input[0], {2: "height", 3: "width"})] + [
+            (output, {1: "anchors"}) for output in graph.output
+        ]:
+            for axis, name in names.items():
+                dim = value.type.tensor_type.shape.dim[axis]
+                dim.ClearField("dim_value")
+                dim.dim_param = name
     del graph.value_info[:]
     onnx.checker.check_model(model)
     target.write_bytes(model.SerializeToString())
@@ -198,20 +208,45 @@ def _slopes_of_three_dimensions_follow_the_layout() -> None:
 def fetch_converted(item: dict[str, Any], manifest: dict[str, Any]) -> None:
     """Runs the item's step (convert or describe) in its build environment."""
     step = item["step"]
-    python = build_python(step, manifest["build"][step], manifest["wheels"])
+    environment = item.get("environment", step)
+    python = build_python(environment, manifest["build"][environment], manifest["wheels"])
     source = MODELS / next(m["file"] for m in manifest["models"] if m["name"] == item["source"])
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / item["file"]
-        outputs = item.get("outputs", [])
-        run([str(python), str(Path(__file__).resolve()), step, str(source), str(out), *outputs])
+        options = [*item.get("outputs", []), *(["--any-size"] if item.get("any_size") else [])]
+        run([str(python), str(Path(__file__).resolve()), step, str(source), str(out), *options])
         write_atomically(MODELS / item["file"], out.read_bytes(), item["sha256"])
     print(f"  {item['file']}: {step} {source.name}, sha256 ok")
 
 
-def describe(source: Path, target: Path, outputs: list[str]) -> None:
+def open_sizes(source: Path, target: Path, outputs: list[str], any_size: bool) -> None:
+    """An ONNX model with every dimension of its input and outputs left open (named), for a
+    fully convolutional model exported at one fixed size. Runs inside the build environment."""
+    import onnx
+
+    del outputs, any_size
+    model = onnx.load(str(source))
+    # An old exporter listed the weights among the inputs too, which keeps ONNX Runtime from
+    # folding them; they are initializers.
+    weights = {initializer.name for initializer in model.graph.initializer}
+    kept = [value for value in model.graph.input if value.name not in weights]
+    del model.graph.input[:]
+    model.graph.input.extend(kept)
+    for value in [model.graph.input[0], *model.graph.output]:
+        for axis, dim in enumerate(value.type.tensor_type.shape.dim):
+            if axis != 1:  # channels stay
+                dim.ClearField("dim_value")
+                dim.dim_param = f"{value.name}_{axis}"
+    onnx.checker.check_model(model)
+    target.write_bytes(model.SerializeToString())
+
+
+def describe(source: Path, target: Path, outputs: list[str], any_size: bool) -> None:
     """Adds the TFLite metadata MediaPipe Tasks needs to run a bare model as an ImageEmbedder:
     input normalisation to [0, 1] and one raw float output per head. Runs in the build environment."""
     from mediapipe.tasks.python.metadata.metadata_writers import metadata_writer
+
+    del any_size  # a TFLite model keeps its own input size
 
     writer = metadata_writer.MetadataWriter.create(bytearray(source.read_bytes()))
     writer.add_general_info(source.stem, "MediaPipe model with input normalisation metadata")
@@ -279,15 +314,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only verify; exit 1 when a file is missing")
     sub = parser.add_subparsers(dest="command")
-    steps = {"convert": convert, "describe": describe}
+    steps = {"convert": convert, "describe": describe, "open_sizes": open_sizes}
     for step, function in steps.items():
         internal = sub.add_parser(step, help=f"(internal, build environment) {function.__doc__}")
         internal.add_argument("source", type=Path)
         internal.add_argument("target", type=Path)
         internal.add_argument("outputs", nargs="*", help="names of the model's output heads")
+        internal.add_argument("--any-size", action="store_true", help="symbolic height and width")
     args = parser.parse_args(argv)
     if args.command in steps:
-        steps[args.command](args.source, args.target, args.outputs)
+        steps[args.command](args.source, args.target, args.outputs, args.any_size)
         return 0
     try:
         missing = materialise(check_only=args.check)

@@ -44,6 +44,7 @@ class PipelineOptions:
     max_batch: int = 8
     max_wait_ms: float = 0.0
     tap_capacity: int = 256
+    room_scan_interval_s: float = 2.0
 
 
 @dataclass(slots=True)
@@ -100,6 +101,7 @@ class FramePipeline:
                     max_batch=self.options.max_batch,
                     max_wait_ms=self.options.max_wait_ms,
                     workers=self.options.inference_workers,
+                    room_scan_interval_s=self.options.room_scan_interval_s,
                 )
                 await batcher.__aenter__()
                 self._analyzer, self._batcher = analyzer, batcher

@@ -104,7 +104,10 @@ class RuleEngine:
                 away = f"eyes turned {main.gaze.yaw:+.0f} deg"
         self._sample("no_face", at, not faces and not observation.dark, "no face in view")
         self._sample("camera_obstructed", at, not faces and observation.dark, "too dark to see")
-        self._sample("multiple_faces", at, len(faces) >= 2, f"{len(faces)} faces in view")
+        # A far face (someone behind the student) is only seen by the room scan, which runs on
+        # some frames: the others can confirm a second face but never deny one.
+        if observation.room_scanned or len(faces) >= 2:
+            self._sample("multiple_faces", at, len(faces) >= 2, f"{len(faces)} faces in view")
         self._sample("looking_away", at, bool(away), away)
 
     def hear(self, at: float, level: int | None) -> None:

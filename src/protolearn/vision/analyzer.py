@@ -5,8 +5,13 @@ The pipeline is the same for both backends; only the two model runs differ (see 
   2. short-range BlazeFace on every frame; full-range BlazeFace too where a room scan is asked
      for (the caller decides how often: small faces, i.e. someone else in the room, are rare and
      the several-faces rule needs seconds of evidence anyway);
-  3. head pose from the six keypoints (pose.py);
-  4. gaze only for the main (largest) face, only when the head faces the camera closely enough
+  3. the face mesh as a second stage (face_mesh.py): a candidate the detector is not sure of
+     counts only when the mesh's face flag confirms it (an animal, a hand or a cushion scores
+     like a small real face on the detector, not on the mesh); the main face always goes
+     through the mesh, for a head pose that holds near profile and when looking down;
+  4. head pose from the mesh points where the mesh ran, else from the detector's six keypoints
+     (pose.py);
+  5. gaze only for the main (largest) face, only when the head faces the camera closely enough
      for the eyes to matter, and from one eye: the one the head turns towards the camera.
 """
 
@@ -20,12 +25,13 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from protolearn.vision.blazeface import FULL_RANGE, SHORT_RANGE, Detection, DetectorSpec, merge
+from protolearn.vision.blazeface import SHORT_RANGE, Detection, DetectorSpec, iou, room_scan_spec
 from protolearn.vision.errors import AnalysisFailed, VisionError
+from protolearn.vision.face_mesh import cut_face, mesh_pose, presence
 from protolearn.vision.frames import Frame, FrameView, view_of
 from protolearn.vision.gaze import cut_eye, read_gaze
 from protolearn.vision.memory import HeapTrimmer
-from protolearn.vision.pose import head_pose
+from protolearn.vision.pose import HeadPose, head_pose
 from protolearn.vision.schemas import Face, Gaze, Observation
 
 __all__ = ("AnalyzerOptions", "Backend", "FaceAnalyzer", "ModelRuntime")
@@ -37,7 +43,16 @@ class AnalyzerOptions(msgspec.Struct, frozen=True, kw_only=True):
     """Tuning of the analyzer; defaults suit a webcam at a desk."""
 
     dark_threshold: float = 40.0  # mean luma under which a frame is dark
-    max_faces: int = 4
+    max_faces: int = 16  # faces reported per frame at most, largest first
+    # A candidate the detector scores under this counts only if the face mesh confirms it
+    # (presence at least min_presence); at or above it, the detector's word is enough.
+    confirm_below_score: float = 0.7
+    min_presence: float = 0.5
+    # The room scan: the full-range detector with this long side of its input (a multiple of
+    # 32; at its native 192 a face of 30 px in a 640x480 frame is 9 px and missed) and score
+    # threshold (under the native 0.6: the second stage removes what that lets through).
+    room_scan_size: int = 512
+    room_scan_threshold: float = 0.4
     gaze_max_head_yaw: float = 45.0  # beyond this the head pose alone says "looking away"
     threads: int = 1  # threads per model run; parallelism across batches is the scheduler's
 
@@ -54,6 +69,9 @@ class ModelRuntime(Protocol):
         self, crops: Sequence[Frame]
     ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
         """(N, 71, 3) eye contours and (N, 5, 3) iris points, in crop pixels."""
+
+    def face_mesh(self, crops: Sequence[Frame]) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        """(N, 468, 3) mesh points in crop pixels and (N,) face flag logits, for 192x192 crops."""
 
     def close(self) -> None: ...
 
@@ -90,11 +108,8 @@ class FaceAnalyzer:
     def _analyze(self, views: list[FrameView], scans: list[bool]) -> list[Observation]:
         started = time.perf_counter()
         brightness = [view.brightness() for view in views]
-        found = self._find_faces(views, brightness, scans)
-        poses = [
-            [head_pose(face.keypoints, view.width, view.height) for face in faces]
-            for view, faces in zip(views, found, strict=True)
-        ]
+        candidates = self._find_faces(views, brightness, scans)
+        found, poses = self._confirm(views, candidates)
         # Gaze: one eye of each frame's main face, all crops in one model run.
         crops: list[Frame] = []
         crop_of: dict[int, tuple[int, bool]] = {}  # frame -> (crop index, mirrored)
@@ -132,23 +147,119 @@ class FaceAnalyzer:
 
     def _find_faces(
         self, views: list[FrameView], brightness: list[float], scans: list[bool]
-    ) -> list[list[Detection]]:
-        """Faces per frame, largest first, at most max_faces: short-range everywhere, full-range
-        added where scanned; dark frames brightened for the detectors."""
+    ) -> list[tuple[list[Detection], list[Detection]]]:
+        """Candidate faces per frame: the short-range detector's and, where scanned, the room
+        scan's; dark frames brightened for the detectors."""
         gains = [
             view.dark_gain() if level < self.options.dark_threshold else 1.0
             for view, level in zip(views, brightness, strict=True)
         ]
-        found = self.runtime.detect(views, gains, SHORT_RANGE)
+        near = self.runtime.detect(views, gains, SHORT_RANGE)
+        far: list[list[Detection]] = [[] for _ in views]
         scanned = [i for i, scan in enumerate(scans) if scan]
         if scanned:
-            wide = self.runtime.detect([views[i] for i in scanned], [gains[i] for i in scanned], FULL_RANGE)
+            spec = room_scan_spec(self.options.room_scan_size, self.options.room_scan_threshold)
+            wide = self.runtime.detect([views[i] for i in scanned], [gains[i] for i in scanned], spec)
             for i, faces in zip(scanned, wide, strict=True):
-                found[i] = merge(found[i], faces)
-        return [sorted(faces, key=_area, reverse=True)[: self.options.max_faces] for faces in found]
+                far[i] = faces
+        return list(zip(near, far, strict=True))
+
+    def _confirm(
+        self, views: list[FrameView], candidates: list[tuple[list[Detection], list[Detection]]]
+    ) -> tuple[list[list[Detection]], list[list[HeadPose]]]:
+        """The faces that count, largest first and at most max_faces per frame, with their
+        poses. A candidate the detector scores under confirm_below_score counts only if the
+        face mesh confirms it; the room scan's candidates that are a short-range face already
+        are dropped (the short-range box is the tighter one near the camera), unless that face
+        was not confirmed. The main face's pose comes from the mesh. All mesh runs of a batch
+        go in one model run (a second only for a main face that had none)."""
+        options = self.options
+        frames = [
+            _Candidates(options, view, near, far) for view, (near, far) in zip(views, candidates, strict=True)
+        ]
+        self._run_mesh([(frame, face) for frame in frames for face in frame.to_confirm()])
+        for frame in frames:
+            frame.decide()
+        self._run_mesh([(frame, frame.kept[0]) for frame in frames if frame.needs_main_mesh()])
+        found: list[list[Detection]] = []
+        poses: list[list[HeadPose]] = []
+        for frame in frames:
+            faces = frame.kept[: self.options.max_faces]
+            found.append(faces)
+            poses.append([frame.pose(face) for face in faces])
+        return found, poses
+
+    def _run_mesh(self, jobs: list[tuple[_Candidates, Detection]]) -> None:
+        """One face mesh run over some candidates of some frames; results kept by the frame."""
+        if not jobs:
+            return
+        crops = [cut_face(frame.view, face) for frame, face in jobs]
+        points, flags = self.runtime.face_mesh([crop.pixels for crop in crops])
+        for (frame, face), crop, mesh, flag in zip(jobs, crops, points, flags, strict=True):
+            frame.meshes[id(face)] = (presence(float(flag)), crop.to_frame(mesh))
 
     def close(self) -> None:
         self.runtime.close()
+
+
+class _Candidates:
+    """One frame's candidate faces on their way to the faces that count."""
+
+    def __init__(
+        self, options: AnalyzerOptions, view: FrameView, near: list[Detection], far: list[Detection]
+    ) -> None:
+        self.options = options
+        self.view = view
+        self.near = sorted(near, key=_area, reverse=True)
+        # Room scan candidates that are a confidently found short-range face are that face.
+        trusted = [face for face in self.near if self._trusted(face)]
+        self.far = [face for face in far if not _overlaps(face, trusted)]
+        self.meshes: dict[int, tuple[float, npt.NDArray[np.float32]]] = {}
+        self.kept: list[Detection] = []
+
+    def _trusted(self, face: Detection) -> bool:
+        return face.score >= self.options.confirm_below_score
+
+    def _confirmed(self, face: Detection) -> bool:
+        mesh = self.meshes.get(id(face))
+        return mesh is not None and mesh[0] >= self.options.min_presence
+
+    def to_confirm(self) -> list[Detection]:
+        """The candidates the mesh must look at: the unsure ones, and the main one (its pose)."""
+        unsure = [face for face in [*self.near, *self.far] if not self._trusted(face)]
+        main = self.near[:1] if self.near and self._trusted(self.near[0]) else []
+        return [*main, *unsure]
+
+    def decide(self) -> None:
+        near = [face for face in self.near if self._trusted(face) or self._confirmed(face)]
+        far = [face for face in self.far if self._trusted(face) or self._confirmed(face)]
+        far = [face for face in far if not _overlaps(face, near)]
+        self.kept = sorted([*near, *far], key=_area, reverse=True)
+
+    def needs_main_mesh(self) -> bool:
+        return bool(self.kept) and id(self.kept[0]) not in self.meshes
+
+    def pose(self, face: Detection) -> HeadPose:
+        """From the mesh where it ran and saw a face, else from the detector's keypoints."""
+        width, height = self.view.width, self.view.height
+        if self._confirmed(face):
+            return mesh_pose(self.meshes[id(face)][1], width, height)
+        return head_pose(face.keypoints, width, height)
+
+
+def _overlaps(face: Detection, others: list[Detection]) -> bool:
+    """Whether face is one of others: boxes overlapping by IoU over 0.3, or half of the smaller
+    box inside the other (the room scan's tiles can cut a near face into a part of one)."""
+    if not others:
+        return False
+    boxes = np.stack([other.box for other in others])
+    if float(iou(face.box, boxes).max()) > 0.3:
+        return True
+    x0, y0 = np.maximum(face.box[0], boxes[:, 0]), np.maximum(face.box[1], boxes[:, 1])
+    x1, y1 = np.minimum(face.box[2], boxes[:, 2]), np.minimum(face.box[3], boxes[:, 3])
+    inside = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    smaller = np.minimum(_area(face), (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]))
+    return bool((inside > 0.5 * np.maximum(smaller, 1e-6)).any())
 
 
 def _eye_crop(view: FrameView, face: Detection, yaw: float) -> tuple[Frame, bool]:

@@ -72,7 +72,7 @@ class FrameBatcher:
         max_wait_ms: float = 0.0,
         workers: int = 2,
         stream_backlog: int = 4,
-        room_scan_interval_s: float = 0.5,
+        room_scan_interval_s: float = 2.0,
     ) -> None:
         if max_batch < 1 or workers < 1 or stream_backlog < 1 or max_wait_ms < 0:
             raise ValueError("max_batch, workers and stream_backlog must be >= 1, max_wait_ms >= 0")

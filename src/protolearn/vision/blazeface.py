@@ -6,47 +6,92 @@ MediaPipe's own on the same model file. Pure numpy; coordinates are normalised t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ("FULL_RANGE", "SHORT_RANGE", "Detection", "DetectorSpec", "decode", "merge", "weighted_nms")
+__all__ = (
+    "FULL_RANGE",
+    "SHORT_RANGE",
+    "Detection",
+    "DetectorSpec",
+    "decode",
+    "merge",
+    "room_scan_spec",
+    "weighted_nms",
+)
 
 KEYPOINTS = 6
 SCORE_CLIP = 80.0  # MediaPipe clips at 100; exp(100) overflows float32, and the sigmoid is 1 either way
 
 
-def ssd_anchors(input_size: int, layers: tuple[tuple[int, int], ...]) -> npt.NDArray[np.float32]:
-    """Anchor centres (N, 2) for (stride, anchors per cell) layers, row-major; w = h = 1."""
+@cache
+def ssd_anchors(height: int, width: int, layers: tuple[tuple[int, int], ...]) -> npt.NDArray[np.float32]:
+    """Anchor centres (N, 2), normalised to the input, for (stride, anchors per cell) layers,
+    row-major; w = h = 1."""
     centres = []
     for stride, per_cell in layers:
-        cells = input_size // stride
-        grid = (np.arange(cells, dtype=np.float32) + 0.5) / cells
-        xs, ys = np.meshgrid(grid, grid)
+        rows, columns = height // stride, width // stride
+        xs, ys = np.meshgrid(
+            (np.arange(columns, dtype=np.float32) + 0.5) / columns,
+            (np.arange(rows, dtype=np.float32) + 0.5) / rows,
+        )
         layer = np.stack([xs.ravel(), ys.ravel()], axis=1)
         centres.append(np.repeat(layer, per_cell, axis=0))
-    return np.concatenate(centres).astype(np.float32)
+    anchors = np.concatenate(centres).astype(np.float32)
+    anchors.setflags(write=False)
+    return anchors
 
 
 @dataclass(frozen=True)
 class DetectorSpec:
-    """One BlazeFace variant: input size, anchor layers and score threshold."""
+    """One BlazeFace variant run at one input size: the model ("short_range" or "full_range"),
+    the input's side, anchor layers and score threshold. fit_to_frame: the input takes the
+    frame's shape, input_size its long side and the other side rounded up to a multiple of 32,
+    instead of a square (a 4:3 frame then costs 3/4 of the square's pixels)."""
 
+    model: str
     input_size: int
     layers: tuple[tuple[int, int], ...]
     score_threshold: float
     iou_threshold: float = 0.3
-    anchors: npt.NDArray[np.float32] = field(init=False, repr=False, compare=False)
+    fit_to_frame: bool = False
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "anchors", ssd_anchors(self.input_size, self.layers))
+    @property
+    def anchors(self) -> npt.NDArray[np.float32]:
+        """The square input's anchors."""
+        return ssd_anchors(self.input_size, self.input_size, self.layers)
+
+    def input_shape(self, width: int, height: int) -> tuple[int, int]:
+        """(height, width) of the model input for a width x height frame."""
+        if not self.fit_to_frame:
+            return self.input_size, self.input_size
+        longest = max(width, height)
+
+        def side(length: int) -> int:
+            return min(self.input_size, max(32, math.ceil(self.input_size * length / longest / 32) * 32))
+
+        return side(height), side(width)
 
 
 # Short range: 16x16 x 2 anchors (stride 8) then 8x8 x 6 (stride 16) = 896.
-SHORT_RANGE = DetectorSpec(input_size=128, layers=((8, 2), (16, 6)), score_threshold=0.5)
+SHORT_RANGE = DetectorSpec("short_range", input_size=128, layers=((8, 2), (16, 6)), score_threshold=0.5)
 # Full range: one 48x48 layer (stride 4), one anchor per cell = 2304.
-FULL_RANGE = DetectorSpec(input_size=192, layers=((4, 1),), score_threshold=0.6)
+FULL_RANGE = DetectorSpec("full_range", input_size=192, layers=((4, 1),), score_threshold=0.6)
+
+
+@cache
+def room_scan_spec(input_size: int, score_threshold: float) -> DetectorSpec:
+    """The full-range model run at a larger input, shaped like the frame (sides multiples of
+    32): it is fully convolutional, so the same weights see a face of 30 px in a 640x480 frame
+    as 18 px at 384 instead of 9 px at its native 192, where it misses them. Its regressors are
+    in input pixels, so decoding only needs the anchors of the larger grid."""
+    if input_size % 32:
+        raise ValueError(f"the room scan's input size must be a multiple of 32, not {input_size}")
+    return DetectorSpec("full_range", input_size, FULL_RANGE.layers, score_threshold, fit_to_frame=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,15 +105,21 @@ class Detection:
 
 
 def decode(
-    regressors: npt.NDArray[np.float32], logits: npt.NDArray[np.float32], spec: DetectorSpec
+    regressors: npt.NDArray[np.float32],
+    logits: npt.NDArray[np.float32],
+    spec: DetectorSpec,
+    shape: tuple[int, int] | None = None,
 ) -> list[Detection]:
-    """One frame's raw outputs (N, 16) and (N, 1) -> faces after weighted NMS."""
+    """One frame's raw outputs (N, 16) and (N, 1) -> faces after weighted NMS, for an input of
+    shape (height, width) (the square input_size by default)."""
+    height, width = shape or (spec.input_size, spec.input_size)
     scores = 1.0 / (1.0 + np.exp(-np.clip(logits[:, 0], -SCORE_CLIP, SCORE_CLIP)))
     keep = np.flatnonzero(scores >= spec.score_threshold)
     if keep.size == 0:
         return []
-    raw = regressors[keep] / spec.input_size
-    centres = spec.anchors[keep]
+    # Regressors are in input pixels: x's over the width, y's over the height.
+    raw = regressors[keep] / np.array([width, height] * (2 + KEYPOINTS), dtype=np.float32)
+    centres = ssd_anchors(height, width, spec.layers)[keep]
     cx = raw[:, 0] + centres[:, 0]
     cy = raw[:, 1] + centres[:, 1]
     half_w, half_h = raw[:, 2] / 2, raw[:, 3] / 2

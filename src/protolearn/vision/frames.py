@@ -25,15 +25,17 @@ BRIGHTNESS_STEP = 8
 
 @dataclass(frozen=True, slots=True)
 class Letterbox:
-    """How a frame was fitted into a square model input: input = frame * scale + pad."""
+    """How a frame was fitted into a model input of width x height: input = frame * scale + pad."""
 
     scale: float
     pad_x: float
     pad_y: float
+    width: int
+    height: int
 
-    def to_frame(self, points: npt.NDArray[np.float32], size: int) -> npt.NDArray[np.float32]:
+    def to_frame(self, points: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """Normalised model coordinates ([0, 1] of the input) -> frame pixels."""
-        result = points * size
+        result = points * np.array([self.width, self.height], dtype=np.float32)
         result[..., 0] -= self.pad_x
         result[..., 1] -= self.pad_y
         result /= self.scale
@@ -106,15 +108,15 @@ class FrameView:
         return self.pixels[y0:y1, x0:x1], x0, y0
 
     def letterbox_into(self, target: npt.NDArray[np.float32], gain: float = 1.0) -> Letterbox:
-        """Fit the frame into a (3, S, S) model input in [-1, 1], padded with black.
+        """Fit the frame into a (3, H, W) model input in [-1, 1], centred, padded with black.
 
         gain > 1 brightens a dark frame first, so a face in a dim room is still found.
         """
-        size = target.shape[-1]
-        scale = size / max(self.width, self.height)
-        width = max(1, round(self.width * scale))
-        height = max(1, round(self.height * scale))
-        pad_x, pad_y = (size - width) // 2, (size - height) // 2
+        input_h, input_w = target.shape[-2:]
+        scale = min(input_w / self.width, input_h / self.height)
+        width = max(1, min(input_w, round(self.width * scale)))
+        height = max(1, min(input_h, round(self.height * scale)))
+        pad_x, pad_y = (input_w - width) // 2, (input_h - height) // 2
         rgb = self.resized_rgb(width, height)
         target.fill(-1.0)
         content = target[:, pad_y : pad_y + height, pad_x : pad_x + width]
@@ -122,7 +124,7 @@ class FrameView:
         content -= 1.0
         if gain > 1.0:
             np.minimum(content, 1.0, out=content)
-        return Letterbox(scale=scale, pad_x=float(pad_x), pad_y=float(pad_y))
+        return Letterbox(scale=scale, pad_x=float(pad_x), pad_y=float(pad_y), width=input_w, height=input_h)
 
     def _planes(self) -> tuple[Frame, Frame, Frame]:
         h, w = self.height, self.width

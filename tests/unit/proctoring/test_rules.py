@@ -27,12 +27,12 @@ def face(yaw: float = 0.0, pitch: float = 0.0, gaze_yaw: float | None = 0.0) -> 
     )
 
 
-def seen(*faces: Face, dark: bool = False) -> Observation:
+def seen(*faces: Face, dark: bool = False, room_scanned: bool = True) -> Observation:
     return Observation(
         faces=faces,
         brightness=5.0 if dark else 110.0,
         dark=dark,
-        room_scanned=True,
+        room_scanned=room_scanned,
         latency_ms=5.0,
         width=640,
         height=480,
@@ -81,6 +81,22 @@ def test_darkness_is_an_obstructed_camera_not_an_empty_seat() -> None:
     rules = Recorder()
     rules.play(20, lambda at: seen(dark=True) if 5 <= at < 12 else seen(face()))
     assert [v.type for v in rules.ended] == ["camera_obstructed"]
+
+
+def test_a_far_face_only_the_room_scan_sees_is_multiple_faces_between_scans() -> None:
+    # The room scan runs on one frame in three; the other frames see the student alone.
+    rules = Recorder(RuleThresholds(release_seconds=0.5))
+    rules.play(
+        30,
+        lambda at: (
+            seen(face(), face())
+            if 5 <= at < 20 and round(at / STEP) % 3 == 0
+            else seen(face(), room_scanned=round(at / STEP) % 3 == 0)
+        ),
+    )
+    [violation] = rules.ended
+    assert violation.type == "multiple_faces"
+    assert violation.started == 6.0 and violation.ended == 19.5
 
 
 def test_a_second_face_for_two_seconds_is_multiple_faces() -> None:

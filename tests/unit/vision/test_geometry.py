@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from protolearn.vision.blazeface import room_scan_spec
 from protolearn.vision.errors import FrameFormatError
 from protolearn.vision.frames import view_of
 from protolearn.vision.gaze import EYEBALL_PER_EYE_WIDTH, RESTING_IRIS_OFFSET, read_gaze
@@ -107,8 +108,26 @@ def test_letterbox_maps_model_coordinates_back_to_frame_pixels() -> None:
     corners = np.array(
         [[white[:, 1].min(), white[:, 0].min()], [white[:, 1].max() + 1, white[:, 0].max() + 1]]
     )
-    mapped = letterbox.to_frame(corners.astype(np.float32) / 128, 128)
+    mapped = letterbox.to_frame(corners.astype(np.float32) / 128)
     np.testing.assert_allclose(mapped, [[300, 100], [400, 200]], atol=5)
+
+
+def test_a_frame_shaped_input_fills_with_picture_and_maps_back() -> None:
+    frame = np.zeros((480, 640, 3), np.uint8)
+    frame[100:200, 300:400] = 255
+    spec = room_scan_spec(384, 0.5)
+    assert spec.input_shape(640, 480) == (288, 384)
+    assert spec.input_shape(1280, 720) == (224, 384)  # 216 rounded up to a multiple of 32
+    assert spec.input_shape(480, 640) == (384, 288)
+    target = np.empty((3, *spec.input_shape(640, 480)), np.float32)
+    letterbox = view_of(frame).letterbox_into(target)
+    assert (letterbox.scale, letterbox.pad_x, letterbox.pad_y) == (0.6, 0.0, 0.0)
+    white = np.argwhere(target[0] > 0.9)
+    corners = np.array(
+        [[white[:, 1].min(), white[:, 0].min()], [white[:, 1].max() + 1, white[:, 0].max() + 1]]
+    )
+    mapped = letterbox.to_frame(corners.astype(np.float32) / np.array([384, 288], np.float32))
+    np.testing.assert_allclose(mapped, [[300, 100], [400, 200]], atol=3)
 
 
 def test_dark_gain_brightens_dim_frames_but_not_a_lit_face_in_the_dark() -> None:
