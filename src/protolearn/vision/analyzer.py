@@ -25,7 +25,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from protolearn.vision.blazeface import SHORT_RANGE, Detection, DetectorSpec, iou, room_scan_spec
+from protolearn.vision.blazeface import Detection, DetectorSpec, iou, near_spec, room_scan_spec
 from protolearn.vision.errors import AnalysisFailed, VisionError
 from protolearn.vision.face_mesh import cut_face, mesh_pose, presence
 from protolearn.vision.frames import Frame, FrameView, view_of
@@ -48,6 +48,12 @@ class AnalyzerOptions(msgspec.Struct, frozen=True, kw_only=True):
     # (presence at least min_presence); at or above it, the detector's word is enough.
     confirm_below_score: float = 0.7
     min_presence: float = 0.5
+    # The short-range detector's score threshold (its native one is 0.5: lower finds more
+    # faces, and the second stage removes what else that lets through).
+    near_threshold: float = 0.4
+    # A mesh of at least this presence gives the head pose (a masked or half-hidden face, too
+    # unsure to count on the mesh's word alone, still has a mesh that fits it).
+    pose_min_presence: float = 0.1
     # The room scan: the full-range detector with this long side of its input (a multiple of
     # 32; at its native 192 a face of 30 px in a 640x480 frame is 9 px and missed) and score
     # threshold (under the native 0.6: the second stage removes what that lets through).
@@ -154,7 +160,7 @@ class FaceAnalyzer:
             view.dark_gain() if level < self.options.dark_threshold else 1.0
             for view, level in zip(views, brightness, strict=True)
         ]
-        near = self.runtime.detect(views, gains, SHORT_RANGE)
+        near = self.runtime.detect(views, gains, near_spec(self.options.near_threshold))
         far: list[list[Detection]] = [[] for _ in views]
         scanned = [i for i, scan in enumerate(scans) if scan]
         if scanned:
@@ -242,8 +248,9 @@ class _Candidates:
     def pose(self, face: Detection) -> HeadPose:
         """From the mesh where it ran and saw a face, else from the detector's keypoints."""
         width, height = self.view.width, self.view.height
-        if self._confirmed(face):
-            return mesh_pose(self.meshes[id(face)][1], width, height)
+        mesh = self.meshes.get(id(face))
+        if mesh is not None and mesh[0] >= self.options.pose_min_presence:
+            return mesh_pose(mesh[1], width, height)
         return head_pose(face.keypoints, width, height)
 
 

@@ -7,7 +7,7 @@ MediaPipe's own on the same model file. Pure numpy; coordinates are normalised t
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 import numpy as np
@@ -20,6 +20,7 @@ __all__ = (
     "DetectorSpec",
     "decode",
     "merge",
+    "near_spec",
     "room_scan_spec",
     "weighted_nms",
 )
@@ -81,6 +82,12 @@ class DetectorSpec:
 SHORT_RANGE = DetectorSpec("short_range", input_size=128, layers=((8, 2), (16, 6)), score_threshold=0.5)
 # Full range: one 48x48 layer (stride 4), one anchor per cell = 2304.
 FULL_RANGE = DetectorSpec("full_range", input_size=192, layers=((4, 1),), score_threshold=0.6)
+
+
+@cache
+def near_spec(score_threshold: float) -> DetectorSpec:
+    """The short-range detector at another score threshold."""
+    return replace(SHORT_RANGE, score_threshold=score_threshold)
 
 
 @cache
