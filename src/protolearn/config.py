@@ -85,9 +85,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     inference_workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 2
     vision_max_batch: Annotated[int, msgspec.Meta(ge=1, le=256)] = 8
     vision_max_wait_ms: Annotated[float, msgspec.Meta(ge=0, le=1000)] = 0.0
-    # Seconds between a stream's room scans (the search for small, far faces: 24 ms of one core
-    # each on a 640x480 frame, so 12 ms per stream-second at the default).
-    vision_room_scan_interval_s: Annotated[float, msgspec.Meta(ge=0.1, le=60)] = 2.0
+    # Seconds between a stream's room scans: the search for other faces, far ones too (24 ms of
+    # one core each on a 640x480 frame, 8 ms per stream-second at the default); the frames
+    # between follow the student's face.
+    vision_room_scan_interval_s: Annotated[float, msgspec.Meta(ge=0.1, le=60)] = 3.0
     tap_capacity: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 256
     ring_buffer_seconds: Annotated[float, msgspec.Meta(ge=5, le=600)] = 30.0
     # Evidence clips under <data dir>/clips stay within this many bytes, the oldest deleted first

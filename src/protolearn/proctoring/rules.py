@@ -76,6 +76,8 @@ class RuleEngine:
         self._on_start = on_start
         self._on_end = on_end
         t = thresholds
+        self._last_observed: float | None = None
+        self._stalled_since_count = False  # frames stalled since multiple_faces' last sample
         self._rules = {
             rule.name: rule
             for rule in (
@@ -104,10 +106,22 @@ class RuleEngine:
                 away = f"eyes turned {main.gaze.yaw:+.0f} deg"
         self._sample("no_face", at, not faces and not observation.dark, "no face in view")
         self._sample("camera_obstructed", at, not faces and observation.dark, "too dark to see")
-        # A far face (someone behind the student) is only seen by the room scan, which runs on
-        # some frames: the others can confirm a second face but never deny one.
+        # Other faces are looked for on room scans, seconds apart (a far face, someone behind
+        # the student, only they see; the frames between follow the student's face alone):
+        # the frames between can confirm a second face but never deny one, and the run is
+        # broken by a stall of the frames, not by the time between scans.
+        stalled = self._last_observed is not None and at - self._last_observed > t.max_gap_seconds
+        self._stalled_since_count |= stalled
+        self._last_observed = at
         if observation.room_scanned or len(faces) >= 2:
-            self._sample("multiple_faces", at, len(faces) >= 2, f"{len(faces)} faces in view")
+            self._sample(
+                "multiple_faces",
+                at,
+                len(faces) >= 2,
+                f"{len(faces)} faces in view",
+                stalled=self._stalled_since_count,
+            )
+            self._stalled_since_count = False
         self._sample("looking_away", at, bool(away), away)
 
     def hear(self, at: float, level: int | None) -> None:
@@ -142,10 +156,24 @@ class RuleEngine:
     def open_violations(self) -> list[ViolationSpan]:
         return [rule.open for rule in self._rules.values() if rule.open is not None]
 
-    def _sample(self, name: str, at: float, condition: bool, detail: str, since: float | None = None) -> None:
-        """since: when the condition began, where the caller knows it better than the samples."""
+    def _sample(
+        self,
+        name: str,
+        at: float,
+        condition: bool,
+        detail: str,
+        since: float | None = None,
+        stalled: bool | None = None,
+    ) -> None:
+        """since: when the condition began, where the caller knows it better than the samples;
+        stalled: whether the input stalled since the rule's last sample, where the caller knows
+        it better than the time between samples."""
         rule = self._rules[name]
-        gap = rule.last_sample is not None and at - rule.last_sample > self.thresholds.max_gap_seconds
+        gap = (
+            stalled
+            if stalled is not None
+            else (rule.last_sample is not None and at - rule.last_sample > self.thresholds.max_gap_seconds)
+        )
         rule.last_sample = at
         if gap:
             rule.since = None  # a stall breaks the run: the condition must hold again

@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from protolearn.vision.blazeface import Detection, DetectorSpec, iou, near_spec, room_scan_spec
 from protolearn.vision.errors import AnalysisFailed, VisionError
-from protolearn.vision.face_mesh import cut_face, mesh_pose, presence
+from protolearn.vision.face_mesh import MeshCrop, cut_face, detection_from_mesh, mesh_pose, presence
 from protolearn.vision.frames import Frame, FrameView, view_of
 from protolearn.vision.gaze import cut_eye, read_gaze
 from protolearn.vision.memory import HeapTrimmer
@@ -91,10 +91,21 @@ class FaceAnalyzer:
         self.runtime = runtime  # the backend's model runs, e.g. the detector alone for benchmarks
         self._heap = HeapTrimmer()
 
-    def analyze(self, frames: Sequence[Frame], room_scan: bool | Sequence[bool] = True) -> list[Observation]:
+    def analyze(
+        self,
+        frames: Sequence[Frame],
+        room_scan: bool | Sequence[bool] = True,
+        follow: Sequence[Face | None] | None = None,
+    ) -> list[Observation]:
         """One Observation per frame (RGB (H, W, 3) or I420 (H*3/2, W) uint8 arrays, any size).
 
         room_scan: whether to run the full-range detector too, for all frames or per frame.
+        follow: per frame, the main face of the same stream's previous observation, or None.
+        A frame that is not room-scanned looks for that face where it was with the face mesh
+        alone, as MediaPipe's face landmarker does in a video; only when the mesh does not find
+        it there does the detector run. A stream's camera moves little between two analysed
+        frames, so this saves the detector on most frames; other faces near the camera are
+        then seen on the room scans.
         Raises FrameFormatError for a frame that is neither, AnalysisFailed when a model run or
         an image operation fails (never a library's own exception).
         """
@@ -102,20 +113,36 @@ class FaceAnalyzer:
         if not views:
             return []
         scans = [room_scan] * len(views) if isinstance(room_scan, bool) else list(room_scan)
-        if len(scans) != len(views):
-            raise ValueError("room_scan must be a bool or one bool per frame")
+        follows: list[Face | None] = list(follow) if follow is not None else [None] * len(views)
+        if len(scans) != len(views) or len(follows) != len(views):
+            raise ValueError("room_scan and follow must have one entry per frame")
         try:
-            return self._analyze(views, scans)
+            return self._analyze(views, scans, follows)
         except VisionError:
             raise
         except Exception as error:  # ONNX Runtime, OpenCV and MediaPipe raise their own types
             raise AnalysisFailed(f"analysis of {len(views)} frame(s) failed: {error!r}") from error
 
-    def _analyze(self, views: list[FrameView], scans: list[bool]) -> list[Observation]:
+    def _analyze(
+        self, views: list[FrameView], scans: list[bool], follows: list[Face | None]
+    ) -> list[Observation]:
         started = time.perf_counter()
         brightness = [view.brightness() for view in views]
-        candidates = self._find_faces(views, brightness, scans)
-        found, poses = self._confirm(views, candidates)
+        gains = [
+            view.dark_gain() if level < self.options.dark_threshold else 1.0
+            for view, level in zip(views, brightness, strict=True)
+        ]
+        found: list[list[Detection]] = [[] for _ in views]
+        poses: list[list[HeadPose]] = [[] for _ in views]
+        followed = self._follow(views, gains, scans, follows)
+        for i, (face, pose) in followed.items():
+            found[i], poses[i] = [face], [pose]
+        searched = [i for i in range(len(views)) if i not in followed]
+        if searched:
+            pick = [views[i] for i in searched], [gains[i] for i in searched]
+            candidates = self._find_faces(*pick, [scans[i] for i in searched])
+            for i, faces, face_poses in zip(searched, *self._confirm(*pick, candidates), strict=True):
+                found[i], poses[i] = faces, face_poses
         # Gaze: one eye of each frame's main face, all crops in one model run.
         crops: list[Frame] = []
         crop_of: dict[int, tuple[int, bool]] = {}  # frame -> (crop index, mirrored)
@@ -143,6 +170,7 @@ class FaceAnalyzer:
                     brightness=round(brightness[i], 1),
                     dark=brightness[i] < self.options.dark_threshold,
                     room_scanned=scans[i],
+                    followed=i in followed,
                     latency_ms=elapsed_ms,
                     width=view.width,
                     height=view.height,
@@ -151,15 +179,40 @@ class FaceAnalyzer:
         self._heap.maybe_trim()
         return observations
 
+    def _follow(
+        self, views: list[FrameView], gains: list[float], scans: list[bool], follows: list[Face | None]
+    ) -> dict[int, tuple[Detection, HeadPose]]:
+        """The frames whose previous main face the mesh finds where it was: frame -> the face
+        (its box and keypoints from the mesh) and its pose."""
+        jobs: list[tuple[int, MeshCrop, float]] = []
+        for i, (view, scan, previous) in enumerate(zip(views, scans, follows, strict=True)):
+            if previous is None or scan:
+                continue
+            x, y, w, h = previous.box
+            if not (0 <= x + w / 2 < view.width and 0 <= y + h / 2 < view.height):
+                continue  # not this frame's geometry (the stream changed size)
+            where = Detection(
+                box=np.array([x, y, x + w, y + h], dtype=np.float32),
+                score=previous.score,
+                keypoints=np.array(previous.keypoints, dtype=np.float32),
+            )
+            jobs.append((i, cut_face(view, where, gains[i]), previous.score))
+        if not jobs:
+            return {}
+        points, flags = self.runtime.face_mesh([crop.pixels for _, crop, _ in jobs])
+        followed: dict[int, tuple[Detection, HeadPose]] = {}
+        for (i, crop, score), mesh, flag in zip(jobs, points, flags, strict=True):
+            if presence(float(flag)) >= self.options.min_presence:
+                frame_points = crop.to_frame(mesh)
+                pose = mesh_pose(frame_points, views[i].width, views[i].height)
+                followed[i] = (detection_from_mesh(frame_points, score), pose)
+        return followed
+
     def _find_faces(
-        self, views: list[FrameView], brightness: list[float], scans: list[bool]
+        self, views: list[FrameView], gains: list[float], scans: list[bool]
     ) -> list[tuple[list[Detection], list[Detection]]]:
         """Candidate faces per frame: the short-range detector's and, where scanned, the room
         scan's; dark frames brightened for the detectors."""
-        gains = [
-            view.dark_gain() if level < self.options.dark_threshold else 1.0
-            for view, level in zip(views, brightness, strict=True)
-        ]
         near = self.runtime.detect(views, gains, near_spec(self.options.near_threshold))
         far: list[list[Detection]] = [[] for _ in views]
         scanned = [i for i, scan in enumerate(scans) if scan]
@@ -171,7 +224,10 @@ class FaceAnalyzer:
         return list(zip(near, far, strict=True))
 
     def _confirm(
-        self, views: list[FrameView], candidates: list[tuple[list[Detection], list[Detection]]]
+        self,
+        views: list[FrameView],
+        gains: list[float],
+        candidates: list[tuple[list[Detection], list[Detection]]],
     ) -> tuple[list[list[Detection]], list[list[HeadPose]]]:
         """The faces that count, largest first and at most max_faces per frame, with their
         poses. A candidate the detector scores under confirm_below_score counts only if the
@@ -179,9 +235,9 @@ class FaceAnalyzer:
         are dropped (the short-range box is the tighter one near the camera), unless that face
         was not confirmed. The main face's pose comes from the mesh. All mesh runs of a batch
         go in one model run (a second only for a main face that had none)."""
-        options = self.options
         frames = [
-            _Candidates(options, view, near, far) for view, (near, far) in zip(views, candidates, strict=True)
+            _Candidates(self.options, view, gain, near, far)
+            for view, gain, (near, far) in zip(views, gains, candidates, strict=True)
         ]
         self._run_mesh([(frame, face) for frame in frames for face in frame.to_confirm()])
         for frame in frames:
@@ -199,7 +255,7 @@ class FaceAnalyzer:
         """One face mesh run over some candidates of some frames; results kept by the frame."""
         if not jobs:
             return
-        crops = [cut_face(frame.view, face) for frame, face in jobs]
+        crops = [cut_face(frame.view, face, frame.gain) for frame, face in jobs]
         points, flags = self.runtime.face_mesh([crop.pixels for crop in crops])
         for (frame, face), crop, mesh, flag in zip(jobs, crops, points, flags, strict=True):
             frame.meshes[id(face)] = (presence(float(flag)), crop.to_frame(mesh))
@@ -212,10 +268,16 @@ class _Candidates:
     """One frame's candidate faces on their way to the faces that count."""
 
     def __init__(
-        self, options: AnalyzerOptions, view: FrameView, near: list[Detection], far: list[Detection]
+        self,
+        options: AnalyzerOptions,
+        view: FrameView,
+        gain: float,
+        near: list[Detection],
+        far: list[Detection],
     ) -> None:
         self.options = options
         self.view = view
+        self.gain = gain
         self.near = sorted(near, key=_area, reverse=True)
         # Room scan candidates that are a confidently found short-range face are that face.
         trusted = [face for face in self.near if self._trusted(face)]

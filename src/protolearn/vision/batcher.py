@@ -8,7 +8,8 @@ wait, at most 8 frames); an accelerator wants max_wait_ms > 0 and bigger batches
 at most `stream_backlog` frames waiting; beyond that its oldest waiting frame is dropped (its
 future resolves to None), so an overloaded server degrades to a lower frame rate, never to
 unbounded memory. A stream has at most one batch in flight, so its results arrive in order.
-Each stream gets a room scan (full-range detector) at most once per room_scan_interval_s.
+Each stream gets a room scan (full-range detector) at most once per room_scan_interval_s; its
+other frames follow its last main face (FaceAnalyzer.analyze's follow).
 A batch that fails is analysed again frame by frame, so one frame that breaks the analysis
 costs only its own observation (its future raises AnalysisFailed; counted per stream), never
 its batch-mates'. The dispatcher runs under supervision: it is restarted if it ever fails.
@@ -30,7 +31,7 @@ from protolearn.supervision import FaultCounter, TaskFailures, supervise
 from protolearn.vision.analyzer import FaceAnalyzer
 from protolearn.vision.errors import VisionError
 from protolearn.vision.frames import Frame, view_of
-from protolearn.vision.schemas import Observation
+from protolearn.vision.schemas import Face, Observation
 
 __all__ = ("BatcherStats", "FrameBatcher")
 
@@ -44,6 +45,7 @@ class _Pending:
     future: asyncio.Future[Observation | None]
     queued_at: float
     room_scan: bool = False
+    follow: Face | None = None
 
 
 @dataclass(slots=True)
@@ -51,6 +53,7 @@ class _Stream:
     waiting: deque[_Pending] = field(default_factory=deque)
     in_flight: bool = False
     last_scan: float = float("-inf")
+    main_face: Face | None = None  # of the last observation: the next frames follow it
 
 
 class BatcherStats(msgspec.Struct, kw_only=True):
@@ -59,6 +62,7 @@ class BatcherStats(msgspec.Struct, kw_only=True):
     dropped: int = 0
     failed: int = 0
     batches: int = 0
+    followed: int = 0  # frames whose main face was followed from the last one, no detector run
 
 
 class FrameBatcher:
@@ -72,7 +76,7 @@ class FrameBatcher:
         max_wait_ms: float = 0.0,
         workers: int = 2,
         stream_backlog: int = 4,
-        room_scan_interval_s: float = 2.0,
+        room_scan_interval_s: float = 3.0,
     ) -> None:
         if max_batch < 1 or workers < 1 or stream_backlog < 1 or max_wait_ms < 0:
             raise ValueError("max_batch, workers and stream_backlog must be >= 1, max_wait_ms >= 0")
@@ -207,6 +211,7 @@ class FrameBatcher:
                 if now - stream.last_scan >= self.room_scan_interval:
                     pending.room_scan = True
                     stream.last_scan = now
+                pending.follow = stream.main_face
                 batch.append(pending)
         return batch, taken
 
@@ -228,6 +233,10 @@ class FrameBatcher:
                         pending.future.set_exception(result)
                     continue
                 self.stats.analysed += 1
+                self.stats.followed += result.followed
+                stream = self._streams.get(pending.stream_id)
+                if stream is not None:
+                    stream.main_face = result.faces[0] if result.faces else None
                 latency = round((done - pending.queued_at) * 1000, 3)
                 self._resolve(pending, msgspec.structs.replace(result, latency_ms=latency))
             self.stats.batches += 1
@@ -244,14 +253,18 @@ class FrameBatcher:
     def _analyze(self, batch: list[_Pending]) -> list[Observation | VisionError]:
         """On a worker thread: the batch at once, or frame by frame when the batch fails."""
         try:
-            return list(self.analyzer.analyze([p.frame for p in batch], [p.room_scan for p in batch]))
+            return list(
+                self.analyzer.analyze(
+                    [p.frame for p in batch], [p.room_scan for p in batch], [p.follow for p in batch]
+                )
+            )
         except VisionError as error:
             if len(batch) == 1:
                 return [error]
         results: list[Observation | VisionError] = []
         for pending in batch:
             try:
-                results += self.analyzer.analyze([pending.frame], [pending.room_scan])
+                results += self.analyzer.analyze([pending.frame], [pending.room_scan], [pending.follow])
             except VisionError as error:
                 results.append(error)
         return results

@@ -25,7 +25,7 @@ from protolearn.vision.blazeface import Detection
 from protolearn.vision.errors import VisionError
 from protolearn.vision.frames import Frame, FrameView
 
-__all__ = ("MESH_INPUT", "MeshCrop", "cut_face", "mesh_pose", "presence")
+__all__ = ("MESH_INPUT", "MeshCrop", "cut_face", "detection_from_mesh", "mesh_pose", "presence")
 
 MESH_INPUT = 192
 MESH_POINTS = 468
@@ -49,6 +49,9 @@ RIGID_POINTS = (
     33, 133, 263, 362, 70, 300, 10, 151, 9, 67, 297, 109, 338, 54, 284,
     1, 4, 5, 6, 168, 197, 195, 234, 454, 93, 323, 127, 356, 116, 345, 50, 280, 123, 352,
 )  # fmt: skip
+# BlazeFace's six keypoints as mesh points: the eyes' centres (corners and lids), the nose tip,
+# the mouth's centre, the tragions.
+KEYPOINT_POINTS = ((33, 133, 159, 145), (263, 362, 386, 374), (1,), (13, 14), (234,), (454,))
 TEMPLATE_PATH = Path(__file__).with_name("face_template.npy")
 # The camera pose is measured in: MediaPipe's face geometry uses a 63 degree vertical field of
 # view, so angles here are comparable with its FaceLandmarker's transformation matrices.
@@ -72,9 +75,10 @@ class MeshCrop:
         return out
 
 
-def cut_face(view: FrameView, face: Detection) -> MeshCrop:
+def cut_face(view: FrameView, face: Detection, gain: float = 1.0) -> MeshCrop:
     """The upright 192x192 RGB crop of a candidate: square, CROP_SCALE times its box's long
-    side, centred on the box, rotated so that the eye keypoints are level."""
+    side, centred on the box, rotated so that the eye keypoints are level; brightened by gain
+    (a dark frame's, as the detectors saw it)."""
     x0, y0, x1, y1 = (float(v) for v in face.box)
     right_eye, left_eye = face.keypoints[0], face.keypoints[1]
     angle = math.atan2(float(left_eye[1] - right_eye[1]), float(left_eye[0] - right_eye[0]))
@@ -103,7 +107,23 @@ def cut_face(view: FrameView, face: Detection) -> MeshCrop:
                 borderMode=cv2.BORDER_CONSTANT,
             ),
         )
+    if gain > 1.0:
+        pixels = cast("Frame", cv2.convertScaleAbs(pixels, alpha=gain))
     return MeshCrop(pixels=pixels, matrix=matrix, scale=scale)
+
+
+def detection_from_mesh(points: npt.NDArray[np.float32], score: float) -> Detection:
+    """The detector's view of a face the mesh found (frame pixels): its box and six keypoints,
+    for following the face into the next frame without running the detector. BlazeFace's box
+    is a square 0.97 times the mesh's extent, 0.03 of it lower (medians over the accuracy set's
+    faces, spread 0.07 and 0.04)."""
+    x0, y0 = points[:, :2].min(axis=0)
+    x1, y1 = points[:, :2].max(axis=0)
+    half = 0.97 * max(float(x1 - x0), float(y1 - y0)) / 2
+    cx, cy = float(x0 + x1) / 2, float(y0 + y1) / 2 + 0.06 * half
+    keypoints = np.stack([points[list(group), :2].mean(axis=0) for group in KEYPOINT_POINTS])
+    box = np.array([cx - half, cy - half, cx + half, cy + half], dtype=np.float32)
+    return Detection(box=box, score=score, keypoints=keypoints.astype(np.float32))
 
 
 def presence(logit: float) -> float:

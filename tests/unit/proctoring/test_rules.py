@@ -99,6 +99,27 @@ def test_a_far_face_only_the_room_scan_sees_is_multiple_faces_between_scans() ->
     assert violation.started == 6.0 and violation.ended == 19.5
 
 
+def test_room_scans_seconds_apart_still_hold_multiple_faces_and_a_stall_breaks_the_run() -> None:
+    # Scans every 3 s (one frame in six), longer than the 2 s stall limit between samples.
+    def frame(at: float) -> Observation:
+        scanned = round(at / STEP) % 6 == 0
+        if 3 <= at < 20 and scanned:
+            return seen(face(), face())
+        return seen(face(), room_scanned=scanned)
+
+    rules = Recorder()
+    rules.play(30, frame)
+    [violation] = rules.ended
+    assert (violation.type, violation.started, violation.ended) == ("multiple_faces", 3.0, 18.0)
+
+    # The same, but the frames stop for 2.5 s after the first sighting: the run starts again.
+    stalled = Recorder()
+    stalled.play(3.5, frame)
+    stalled.play(30, frame, start=6.0)
+    [violation] = stalled.ended
+    assert violation.started == 6.0
+
+
 def test_a_second_face_for_two_seconds_is_multiple_faces() -> None:
     rules = Recorder()
     rules.play(20, lambda at: seen(face(), face()) if 5 <= at < 8 else seen(face()))

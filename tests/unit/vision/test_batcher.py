@@ -13,7 +13,7 @@ from protolearn.vision.analyzer import FaceAnalyzer
 from protolearn.vision.batcher import FrameBatcher
 from protolearn.vision.errors import FrameFormatError
 from protolearn.vision.frames import Frame
-from protolearn.vision.schemas import Observation
+from protolearn.vision.schemas import Face, Observation
 from tests.support.images import astronaut
 
 
@@ -29,13 +29,20 @@ class RecordingAnalyzer:
         self.analyzer = analyzer
         self.hold = hold
         self.batches: list[tuple[int, list[bool], str]] = []
+        self.follows: list[list[Face | None]] = []
 
-    def analyze(self, frames: Sequence[Frame], room_scan: bool | Sequence[bool] = True) -> list[Observation]:
+    def analyze(
+        self,
+        frames: Sequence[Frame],
+        room_scan: bool | Sequence[bool] = True,
+        follow: Sequence[Face | None] | None = None,
+    ) -> list[Observation]:
         if self.hold is not None:
             self.hold.wait(timeout=10)
         scans = [room_scan] * len(frames) if isinstance(room_scan, bool) else list(room_scan)
         self.batches.append((len(frames), scans, threading.current_thread().name))
-        return self.analyzer.analyze(frames, room_scan)
+        self.follows.append(list(follow) if follow is not None else [None] * len(frames))
+        return self.analyzer.analyze(frames, room_scan, follow)
 
 
 async def test_frames_of_many_streams_share_batches_and_come_back_in_order(
@@ -88,6 +95,28 @@ async def test_room_scans_are_rationed_per_stream(onnx_analyzer: FaceAnalyzer) -
     assert other.room_scanned
     assert all(o is not None and len(o.faces) == 1 for o in [*observations, other])
     assert all(o is not None and o.latency_ms > 0 for o in observations)
+
+
+async def test_frames_between_room_scans_follow_the_streams_last_face(onnx_analyzer: FaceAnalyzer) -> None:
+    recorder = RecordingAnalyzer(onnx_analyzer)
+    async with FrameBatcher(
+        recorder, max_batch=1, max_wait_ms=0, workers=1, room_scan_interval_s=60
+    ) as batcher:  # type: ignore[arg-type]
+        seen = [await batcher.analyze("cam", astronaut()) for _ in range(3)]
+        gone = await batcher.analyze("cam", _grey(90))
+        after = await batcher.analyze("cam", astronaut())
+
+    assert all(o is not None for o in [*seen, gone, after])
+    # The scanned first frame searched; the next two followed the face it found.
+    assert [o.followed for o in seen if o] == [False, True, True]
+    assert recorder.follows[1] == [seen[0].faces[0]] if seen[0] else False
+    assert all(len(o.faces) == 1 for o in seen if o)
+    # The face left: following failed, the detector searched and found nobody; the frame after
+    # that had nothing to follow and searched again.
+    assert gone is not None and not gone.followed and gone.faces == ()
+    assert recorder.follows[4] == [None]
+    assert after is not None and not after.followed and len(after.faces) == 1
+    assert batcher.stats.followed == 2
 
 
 async def test_bad_frames_are_refused_at_once_and_closing_resolves_waiters(
