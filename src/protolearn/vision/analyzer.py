@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal, Protocol
 
 import msgspec
@@ -27,7 +28,14 @@ import numpy.typing as npt
 
 from protolearn.vision.blazeface import Detection, DetectorSpec, iou, near_spec, room_scan_spec
 from protolearn.vision.errors import AnalysisFailed, VisionError
-from protolearn.vision.face_mesh import MeshCrop, cut_face, detection_from_mesh, mesh_pose, presence
+from protolearn.vision.face_mesh import (
+    MIN_PRESENCE,
+    MeshCrop,
+    cut_face,
+    detection_from_mesh,
+    mesh_pose,
+    presence,
+)
 from protolearn.vision.frames import Frame, FrameView, view_of
 from protolearn.vision.gaze import cut_eye, read_gaze
 from protolearn.vision.memory import HeapTrimmer
@@ -35,6 +43,10 @@ from protolearn.vision.pose import HeadPose, head_pose
 from protolearn.vision.schemas import Face, Gaze, Observation
 
 __all__ = ("AnalyzerOptions", "Backend", "FaceAnalyzer", "ModelRuntime")
+
+# A frame follows at most this many faces; with more it is searched (following costs a mesh
+# run per face, searching a detector run and the mesh on the main face and the unsure ones).
+MAX_FOLLOWED = 2
 
 Backend = Literal["onnx", "mediapipe"]
 
@@ -47,13 +59,18 @@ class AnalyzerOptions(msgspec.Struct, frozen=True, kw_only=True):
     # A candidate the detector scores under this counts only if the face mesh confirms it
     # (presence at least min_presence); at or above it, the detector's word is enough.
     confirm_below_score: float = 0.7
-    min_presence: float = 0.5
+    min_presence: float = MIN_PRESENCE
     # The short-range detector's score threshold (its native one is 0.5: lower finds more
     # faces, and the second stage removes what else that lets through).
     near_threshold: float = 0.4
     # A mesh of at least this presence gives the head pose (a masked or half-hidden face, too
     # unsure to count on the mesh's word alone, still has a mesh that fits it).
     pose_min_presence: float = 0.1
+    # A face followed from the stream's previous frame stays found down to this presence
+    # (MediaPipe's face landmarker's); on a searched frame, under min_presence it stays only
+    # where the detector has a candidate too, so that nothing face-like in the background can
+    # stand in for a student who left.
+    follow_min_presence: float = 0.5
     # The room scan: the full-range detector with this long side of its input (a multiple of
     # 32; at its native 192 a face of 30 px in a 640x480 frame is 9 px and missed) and score
     # threshold (under the native 0.6: the second stage removes what that lets through).
@@ -95,17 +112,21 @@ class FaceAnalyzer:
         self,
         frames: Sequence[Frame],
         room_scan: bool | Sequence[bool] = True,
-        follow: Sequence[Face | None] | None = None,
+        follow: Sequence[Sequence[Face]] | None = None,
+        search: bool | Sequence[bool] = True,
     ) -> list[Observation]:
         """One Observation per frame (RGB (H, W, 3) or I420 (H*3/2, W) uint8 arrays, any size).
 
         room_scan: whether to run the full-range detector too, for all frames or per frame.
-        follow: per frame, the main face of the same stream's previous observation, or None.
-        A frame that is not room-scanned looks for that face where it was with the face mesh
-        alone, as MediaPipe's face landmarker does in a video; only when the mesh does not find
-        it there does the detector run. A stream's camera moves little between two analysed
-        frames, so this saves the detector on most frames; other faces near the camera are
-        then seen on the room scans.
+        follow: per frame, the faces of the same stream's previous observation (or none): the
+        face mesh looks for them where they were, as MediaPipe's face landmarker does in a
+        video, and those it finds stand (a face the detector cannot box well stays found).
+        search: per frame, whether to run the detector for other faces too; a frame that is not
+        searched is searched all the same when the mesh misses a face it follows, or has none. A stream's
+        camera moves little between two analysed frames, so following saves the detector on
+        most frames; a face that newly came is seen on the next frame that is searched (the
+        caller decides how often: FrameBatcher searches each stream at least once a second).
+        A room-scanned frame is always searched.
         Raises FrameFormatError for a frame that is neither, AnalysisFailed when a model run or
         an image operation fails (never a library's own exception).
         """
@@ -113,18 +134,19 @@ class FaceAnalyzer:
         if not views:
             return []
         scans = [room_scan] * len(views) if isinstance(room_scan, bool) else list(room_scan)
-        follows: list[Face | None] = list(follow) if follow is not None else [None] * len(views)
-        if len(scans) != len(views) or len(follows) != len(views):
-            raise ValueError("room_scan and follow must have one entry per frame")
+        follows: list[Sequence[Face]] = list(follow) if follow is not None else [()] * len(views)
+        searches = [search] * len(views) if isinstance(search, bool) else list(search)
+        if not len(scans) == len(follows) == len(searches) == len(views):
+            raise ValueError("room_scan, follow and search must have one entry per frame")
         try:
-            return self._analyze(views, scans, follows)
+            return self._analyze(views, scans, follows, searches)
         except VisionError:
             raise
         except Exception as error:  # ONNX Runtime, OpenCV and MediaPipe raise their own types
             raise AnalysisFailed(f"analysis of {len(views)} frame(s) failed: {error!r}") from error
 
     def _analyze(
-        self, views: list[FrameView], scans: list[bool], follows: list[Face | None]
+        self, views: list[FrameView], scans: list[bool], follows: list[Sequence[Face]], searches: list[bool]
     ) -> list[Observation]:
         started = time.perf_counter()
         brightness = [view.brightness() for view in views]
@@ -134,14 +156,17 @@ class FaceAnalyzer:
         ]
         found: list[list[Detection]] = [[] for _ in views]
         poses: list[list[HeadPose]] = [[] for _ in views]
-        followed = self._follow(views, gains, scans, follows)
-        for i, (face, pose) in followed.items():
-            found[i], poses[i] = [face], [pose]
-        searched = [i for i in range(len(views)) if i not in followed]
+        known, missed = self._follow(views, gains, follows)
+        # Searched: when asked, on a room scan, when a followed face was missed, or with none.
+        searched = [i for i in range(len(views)) if searches[i] or scans[i] or i in missed or not follows[i]]
+        for i in set(range(len(views))) - set(searched):
+            ordered = sorted(known[i], key=lambda item: _area(item.face), reverse=True)
+            found[i], poses[i] = [item.face for item in ordered], [item.pose for item in ordered]
         if searched:
             pick = [views[i] for i in searched], [gains[i] for i in searched]
             candidates = self._find_faces(*pick, [scans[i] for i in searched])
-            for i, faces, face_poses in zip(searched, *self._confirm(*pick, candidates), strict=True):
+            confirmed = self._confirm(*pick, candidates, [known[i] for i in searched])
+            for i, faces, face_poses in zip(searched, *confirmed, strict=True):
                 found[i], poses[i] = faces, face_poses
         # Gaze: one eye of each frame's main face, all crops in one model run.
         crops: list[Frame] = []
@@ -170,7 +195,7 @@ class FaceAnalyzer:
                     brightness=round(brightness[i], 1),
                     dark=brightness[i] < self.options.dark_threshold,
                     room_scanned=scans[i],
-                    followed=i in followed,
+                    followed=i not in searched,
                     latency_ms=elapsed_ms,
                     width=view.width,
                     height=view.height,
@@ -180,33 +205,42 @@ class FaceAnalyzer:
         return observations
 
     def _follow(
-        self, views: list[FrameView], gains: list[float], scans: list[bool], follows: list[Face | None]
-    ) -> dict[int, tuple[Detection, HeadPose]]:
-        """The frames whose previous main face the mesh finds where it was: frame -> the face
-        (its box and keypoints from the mesh) and its pose."""
+        self, views: list[FrameView], gains: list[float], follows: list[Sequence[Face]]
+    ) -> tuple[list[list[_Followed]], set[int]]:
+        """The previous faces the mesh finds where they were, per frame (box and keypoints from
+        the mesh, with their poses and presence), and the frames where it missed one of them
+        (or had more than MAX_FOLLOWED to follow, or a face outside the frame: its size
+        changed)."""
         jobs: list[tuple[int, MeshCrop, float]] = []
-        for i, (view, scan, previous) in enumerate(zip(views, scans, follows, strict=True)):
-            if previous is None or scan:
-                continue
-            x, y, w, h = previous.box
-            if not (0 <= x + w / 2 < view.width and 0 <= y + h / 2 < view.height):
-                continue  # not this frame's geometry (the stream changed size)
-            where = Detection(
-                box=np.array([x, y, x + w, y + h], dtype=np.float32),
-                score=previous.score,
-                keypoints=np.array(previous.keypoints, dtype=np.float32),
+        missed: set[int] = set()
+        for i, (view, previous) in enumerate(zip(views, follows, strict=True)):
+            inside = all(
+                0 <= x + w / 2 < view.width and 0 <= y + h / 2 < view.height
+                for x, y, w, h in (f.box for f in previous)
             )
-            jobs.append((i, cut_face(view, where, gains[i]), previous.score))
-        if not jobs:
-            return {}
-        points, flags = self.runtime.face_mesh([crop.pixels for _, crop, _ in jobs])
-        followed: dict[int, tuple[Detection, HeadPose]] = {}
-        for (i, crop, score), mesh, flag in zip(jobs, points, flags, strict=True):
-            if presence(float(flag)) >= self.options.min_presence:
+            if len(previous) > MAX_FOLLOWED or not inside:
+                missed.add(i)
+                continue
+            for face in previous:
+                x, y, w, h = face.box
+                where = Detection(
+                    box=np.array([x, y, x + w, y + h], dtype=np.float32),
+                    score=face.score,
+                    keypoints=np.array(face.keypoints, dtype=np.float32),
+                )
+                jobs.append((i, cut_face(view, where, gains[i]), face.score))
+        found: list[list[_Followed]] = [[] for _ in views]
+        if jobs:
+            points, flags = self.runtime.face_mesh([crop.pixels for _, crop, _ in jobs])
+            for (i, crop, score), mesh, flag in zip(jobs, points, flags, strict=True):
+                seen = presence(float(flag))
+                if seen < self.options.follow_min_presence:
+                    missed.add(i)  # gone, or moved: the frame is searched
+                    continue
                 frame_points = crop.to_frame(mesh)
                 pose = mesh_pose(frame_points, views[i].width, views[i].height)
-                followed[i] = (detection_from_mesh(frame_points, score), pose)
-        return followed
+                found[i].append(_Followed(detection_from_mesh(frame_points, score), pose, seen))
+        return found, missed
 
     def _find_faces(
         self, views: list[FrameView], gains: list[float], scans: list[bool]
@@ -228,6 +262,7 @@ class FaceAnalyzer:
         views: list[FrameView],
         gains: list[float],
         candidates: list[tuple[list[Detection], list[Detection]]],
+        known: list[list[_Followed]],
     ) -> tuple[list[list[Detection]], list[list[HeadPose]]]:
         """The faces that count, largest first and at most max_faces per frame, with their
         poses. A candidate the detector scores under confirm_below_score counts only if the
@@ -236,8 +271,8 @@ class FaceAnalyzer:
         was not confirmed. The main face's pose comes from the mesh. All mesh runs of a batch
         go in one model run (a second only for a main face that had none)."""
         frames = [
-            _Candidates(self.options, view, gain, near, far)
-            for view, gain, (near, far) in zip(views, gains, candidates, strict=True)
+            _Candidates(self.options, view, gain, near, far, followed)
+            for view, gain, (near, far), followed in zip(views, gains, candidates, known, strict=True)
         ]
         self._run_mesh([(frame, face) for frame in frames for face in frame.to_confirm()])
         for frame in frames:
@@ -264,6 +299,15 @@ class FaceAnalyzer:
         self.runtime.close()
 
 
+@dataclass(frozen=True, slots=True)
+class _Followed:
+    """A face found again where it was in the stream's previous frame."""
+
+    face: Detection
+    pose: HeadPose
+    presence: float
+
+
 class _Candidates:
     """One frame's candidate faces on their way to the faces that count."""
 
@@ -274,16 +318,27 @@ class _Candidates:
         gain: float,
         near: list[Detection],
         far: list[Detection],
+        known: list[_Followed],
     ) -> None:
         self.options = options
         self.view = view
         self.gain = gain
-        self.near = sorted(near, key=_area, reverse=True)
+        # Faces followed from the stream's previous frame stand (when sure, or where the
+        # detector sees a face too); candidates on them are them.
+        detected = [*near, *far]
+        standing = [
+            item for item in known if item.presence >= options.min_presence or _overlaps(item.face, detected)
+        ]
+        self.known = {id(item.face): item.pose for item in standing}
+        known_faces = [item.face for item in standing]
+        self.near = sorted(
+            (face for face in near if not _overlaps(face, known_faces)), key=_area, reverse=True
+        )
         # Room scan candidates that are a confidently found short-range face are that face.
-        trusted = [face for face in self.near if self._trusted(face)]
+        trusted = [*known_faces, *(face for face in self.near if self._trusted(face))]
         self.far = [face for face in far if not _overlaps(face, trusted)]
         self.meshes: dict[int, tuple[float, npt.NDArray[np.float32]]] = {}
-        self.kept: list[Detection] = []
+        self.kept: list[Detection] = known_faces
 
     def _trusted(self, face: Detection) -> bool:
         return face.score >= self.options.confirm_below_score
@@ -293,22 +348,26 @@ class _Candidates:
         return mesh is not None and mesh[0] >= self.options.min_presence
 
     def to_confirm(self) -> list[Detection]:
-        """The candidates the mesh must look at: the unsure ones, and the main one (its pose)."""
+        """The candidates the mesh must look at: the unsure ones, and the main one (its pose)
+        unless a followed face is larger."""
         unsure = [face for face in [*self.near, *self.far] if not self._trusted(face)]
+        largest_known = max((_area(face) for face in self.kept), default=0.0)
         main = self.near[:1] if self.near and self._trusted(self.near[0]) else []
-        return [*main, *unsure]
+        return [*(face for face in main if _area(face) > largest_known), *unsure]
 
     def decide(self) -> None:
         near = [face for face in self.near if self._trusted(face) or self._confirmed(face)]
         far = [face for face in self.far if self._trusted(face) or self._confirmed(face)]
         far = [face for face in far if not _overlaps(face, near)]
-        self.kept = sorted([*near, *far], key=_area, reverse=True)
+        self.kept = sorted([*self.kept, *near, *far], key=_area, reverse=True)
 
     def needs_main_mesh(self) -> bool:
-        return bool(self.kept) and id(self.kept[0]) not in self.meshes
+        return bool(self.kept) and id(self.kept[0]) not in self.meshes and id(self.kept[0]) not in self.known
 
     def pose(self, face: Detection) -> HeadPose:
         """From the mesh where it ran and saw a face, else from the detector's keypoints."""
+        if id(face) in self.known:
+            return self.known[id(face)]
         width, height = self.view.width, self.view.height
         mesh = self.meshes.get(id(face))
         if mesh is not None and mesh[0] >= self.options.pose_min_presence:

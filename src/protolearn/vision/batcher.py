@@ -8,8 +8,9 @@ wait, at most 8 frames); an accelerator wants max_wait_ms > 0 and bigger batches
 at most `stream_backlog` frames waiting; beyond that its oldest waiting frame is dropped (its
 future resolves to None), so an overloaded server degrades to a lower frame rate, never to
 unbounded memory. A stream has at most one batch in flight, so its results arrive in order.
-Each stream gets a room scan (full-range detector) at most once per room_scan_interval_s; its
-other frames follow its last main face (FaceAnalyzer.analyze's follow).
+Each stream gets a room scan (full-range detector) at most once per room_scan_interval_s, and
+its faces are searched for (short-range detector) at least once per search_interval_s; its
+other frames follow the faces it had (FaceAnalyzer.analyze's follow).
 A batch that fails is analysed again frame by frame, so one frame that breaks the analysis
 costs only its own observation (its future raises AnalysisFailed; counted per stream), never
 its batch-mates'. The dispatcher runs under supervision: it is restarted if it ever fails.
@@ -45,7 +46,8 @@ class _Pending:
     future: asyncio.Future[Observation | None]
     queued_at: float
     room_scan: bool = False
-    follow: Face | None = None
+    follow: tuple[Face, ...] = ()
+    search: bool = True
 
 
 @dataclass(slots=True)
@@ -53,7 +55,8 @@ class _Stream:
     waiting: deque[_Pending] = field(default_factory=deque)
     in_flight: bool = False
     last_scan: float = float("-inf")
-    main_face: Face | None = None  # of the last observation: the next frames follow it
+    last_search: float = float("-inf")
+    faces: tuple[Face, ...] = ()  # of the last observation: the next frames follow them
 
 
 class BatcherStats(msgspec.Struct, kw_only=True):
@@ -77,6 +80,7 @@ class FrameBatcher:
         workers: int = 2,
         stream_backlog: int = 4,
         room_scan_interval_s: float = 3.0,
+        search_interval_s: float = 1.0,
     ) -> None:
         if max_batch < 1 or workers < 1 or stream_backlog < 1 or max_wait_ms < 0:
             raise ValueError("max_batch, workers and stream_backlog must be >= 1, max_wait_ms >= 0")
@@ -85,6 +89,7 @@ class FrameBatcher:
         self.max_wait = max_wait_ms / 1000
         self.stream_backlog = stream_backlog
         self.room_scan_interval = room_scan_interval_s
+        self.search_interval = search_interval_s
         self.stats = BatcherStats()
         self.faults = FaultCounter(log)  # frames the analysis failed on, by (stream, "analysis")
         self.task_failures: TaskFailures = Counter()
@@ -210,8 +215,12 @@ class FrameBatcher:
                 self._waiting -= 1
                 if now - stream.last_scan >= self.room_scan_interval:
                     pending.room_scan = True
-                    stream.last_scan = now
-                pending.follow = stream.main_face
+                    stream.last_scan = stream.last_search = now
+                elif now - stream.last_search >= self.search_interval:
+                    stream.last_search = now
+                else:
+                    pending.search = False
+                pending.follow = stream.faces
                 batch.append(pending)
         return batch, taken
 
@@ -236,7 +245,7 @@ class FrameBatcher:
                 self.stats.followed += result.followed
                 stream = self._streams.get(pending.stream_id)
                 if stream is not None:
-                    stream.main_face = result.faces[0] if result.faces else None
+                    stream.faces = result.faces
                 latency = round((done - pending.queued_at) * 1000, 3)
                 self._resolve(pending, msgspec.structs.replace(result, latency_ms=latency))
             self.stats.batches += 1
@@ -255,7 +264,10 @@ class FrameBatcher:
         try:
             return list(
                 self.analyzer.analyze(
-                    [p.frame for p in batch], [p.room_scan for p in batch], [p.follow for p in batch]
+                    [p.frame for p in batch],
+                    [p.room_scan for p in batch],
+                    [p.follow for p in batch],
+                    [p.search for p in batch],
                 )
             )
         except VisionError as error:
@@ -264,7 +276,9 @@ class FrameBatcher:
         results: list[Observation | VisionError] = []
         for pending in batch:
             try:
-                results += self.analyzer.analyze([pending.frame], [pending.room_scan], [pending.follow])
+                results += self.analyzer.analyze(
+                    [pending.frame], [pending.room_scan], [pending.follow], [pending.search]
+                )
             except VisionError as error:
                 results.append(error)
         return results

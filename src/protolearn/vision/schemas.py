@@ -45,8 +45,8 @@ class Observation(msgspec.Struct, frozen=True, kw_only=True):
     brightness is the mean luma (0-255); dark is brightness under the analyzer's threshold, so
     an empty face list on a dark frame reads "too dark to tell", not "nobody there".
     room_scanned says whether the full-range detector looked for small (distant) faces too.
-    followed says the main face was found by following the stream's previous one with the face
-    mesh, without the detector (so other faces were not looked for in this frame).
+    followed says the faces were found by following the stream's previous ones with the face
+    mesh, without the detector (so no other face was looked for in this frame).
     latency_ms is the time from the frame's arrival at the analyzer (or its queue) to the result.
     """
 

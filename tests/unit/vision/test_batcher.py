@@ -29,20 +29,23 @@ class RecordingAnalyzer:
         self.analyzer = analyzer
         self.hold = hold
         self.batches: list[tuple[int, list[bool], str]] = []
-        self.follows: list[list[Face | None]] = []
+        self.follows: list[list[tuple[Face, ...]]] = []
+        self.searches: list[list[bool]] = []
 
     def analyze(
         self,
         frames: Sequence[Frame],
         room_scan: bool | Sequence[bool] = True,
-        follow: Sequence[Face | None] | None = None,
+        follow: Sequence[Sequence[Face]] | None = None,
+        search: bool | Sequence[bool] = True,
     ) -> list[Observation]:
         if self.hold is not None:
             self.hold.wait(timeout=10)
         scans = [room_scan] * len(frames) if isinstance(room_scan, bool) else list(room_scan)
         self.batches.append((len(frames), scans, threading.current_thread().name))
-        self.follows.append(list(follow) if follow is not None else [None] * len(frames))
-        return self.analyzer.analyze(frames, room_scan, follow)
+        self.follows.append([tuple(faces) for faces in follow] if follow is not None else [()] * len(frames))
+        self.searches.append([search] * len(frames) if isinstance(search, bool) else list(search))
+        return self.analyzer.analyze(frames, room_scan, follow, search)
 
 
 async def test_frames_of_many_streams_share_batches_and_come_back_in_order(
@@ -97,26 +100,41 @@ async def test_room_scans_are_rationed_per_stream(onnx_analyzer: FaceAnalyzer) -
     assert all(o is not None and o.latency_ms > 0 for o in observations)
 
 
-async def test_frames_between_room_scans_follow_the_streams_last_face(onnx_analyzer: FaceAnalyzer) -> None:
+async def test_frames_between_searches_follow_the_streams_last_faces(onnx_analyzer: FaceAnalyzer) -> None:
     recorder = RecordingAnalyzer(onnx_analyzer)
     async with FrameBatcher(
-        recorder, max_batch=1, max_wait_ms=0, workers=1, room_scan_interval_s=60
+        recorder, max_batch=1, max_wait_ms=0, workers=1, room_scan_interval_s=60, search_interval_s=60
     ) as batcher:  # type: ignore[arg-type]
         seen = [await batcher.analyze("cam", astronaut()) for _ in range(3)]
         gone = await batcher.analyze("cam", _grey(90))
         after = await batcher.analyze("cam", astronaut())
-
-    assert all(o is not None for o in [*seen, gone, after])
-    # The scanned first frame searched; the next two followed the face it found.
-    assert [o.followed for o in seen if o] == [False, True, True]
-    assert recorder.follows[1] == [seen[0].faces[0]] if seen[0] else False
-    assert all(len(o.faces) == 1 for o in seen if o)
-    # The face left: following failed, the detector searched and found nobody; the frame after
-    # that had nothing to follow and searched again.
-    assert gone is not None and not gone.followed and gone.faces == ()
-    assert recorder.follows[4] == [None]
-    assert after is not None and not after.followed and len(after.faces) == 1
+    observations = [o for o in [*seen, gone, after] if o is not None]
+    assert len(observations) == 5
+    first, *followed = observations[:3]
+    # The scanned first frame searched; the next two only followed the face it found.
+    assert recorder.searches == [[True], [False], [False], [False], [False]]
+    assert (first.followed, [o.followed for o in followed]) == (False, [True, True])
+    assert recorder.follows[1] == [first.faces]
+    assert all(len(o.faces) == 1 for o in observations[:3])
+    # The face left: following it failed, so the detector searched and found nobody; the next
+    # frame had nothing to follow and was searched too.
+    assert not observations[3].followed and observations[3].faces == ()
+    assert recorder.follows[4] == [()]
+    assert not observations[4].followed and len(observations[4].faces) == 1
     assert batcher.stats.followed == 2
+
+
+async def test_a_stream_is_searched_at_least_once_per_search_interval(onnx_analyzer: FaceAnalyzer) -> None:
+    recorder = RecordingAnalyzer(onnx_analyzer)
+    async with FrameBatcher(
+        recorder, max_batch=1, max_wait_ms=0, workers=1, room_scan_interval_s=60, search_interval_s=0
+    ) as batcher:  # type: ignore[arg-type]
+        observations = [await batcher.analyze("cam", astronaut()) for _ in range(3)]
+    assert recorder.searches == [[True], [True], [True]]
+    assert [o.followed for o in observations if o] == [False, False, False]
+    # Searched frames follow the last faces too: a face the detector boxes badly stays found.
+    first, second, _ = (o.faces if o else () for o in observations)
+    assert recorder.follows == [[()], [first], [second]]
 
 
 async def test_bad_frames_are_refused_at_once_and_closing_resolves_waiters(
