@@ -37,6 +37,8 @@ lint: $(STAMP)
 bench: $(STAMP) models
 	$(BIN)/python benchmarks/autosave_latency.py
 	$(BIN)/python benchmarks/inference_throughput.py
+	$(BIN)/python benchmarks/face_accuracy.py
+	$(BIN)/python benchmarks/analysis_cost.py
 	$(BIN)/python benchmarks/relay_capacity.py
 	$(BIN)/python benchmarks/proctoring_latency.py
 	$(BIN)/python benchmarks/ai_authoring.py

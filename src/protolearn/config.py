@@ -86,9 +86,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     vision_max_batch: Annotated[int, msgspec.Meta(ge=1, le=256)] = 8
     vision_max_wait_ms: Annotated[float, msgspec.Meta(ge=0, le=1000)] = 0.0
     # Seconds between a stream's room scans: the search for other faces, far ones too (24 ms of
-    # one core each on a 640x480 frame, 8 ms per stream-second at the default); the frames
+    # one core each on a 640x480 frame, 5 ms per stream-second at the default); the frames
     # between follow the student's face.
-    vision_room_scan_interval_s: Annotated[float, msgspec.Meta(ge=0.1, le=60)] = 3.0
+    vision_room_scan_interval_s: Annotated[float, msgspec.Meta(ge=0.1, le=60)] = 5.0
     tap_capacity: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 256
     ring_buffer_seconds: Annotated[float, msgspec.Meta(ge=5, le=600)] = 30.0
     # Evidence clips under <data dir>/clips stay within this many bytes, the oldest deleted first

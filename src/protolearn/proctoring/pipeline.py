@@ -44,7 +44,7 @@ class PipelineOptions:
     max_batch: int = 8
     max_wait_ms: float = 0.0
     tap_capacity: int = 256
-    room_scan_interval_s: float = 3.0
+    room_scan_interval_s: float = 5.0
 
 
 @dataclass(slots=True)

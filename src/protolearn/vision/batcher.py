@@ -79,7 +79,7 @@ class FrameBatcher:
         max_wait_ms: float = 0.0,
         workers: int = 2,
         stream_backlog: int = 4,
-        room_scan_interval_s: float = 3.0,
+        room_scan_interval_s: float = 5.0,
         search_interval_s: float = 1.0,
     ) -> None:
         if max_batch < 1 or workers < 1 or stream_backlog < 1 or max_wait_ms < 0:
