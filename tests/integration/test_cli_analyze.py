@@ -109,7 +109,12 @@ def test_models_come_from_the_models_dir_setting_with_the_packages_hashes(
 ) -> None:
     models = tmp_path / "models"
     models.mkdir()
-    for file in ("face_detection_short_range.onnx", "face_detection_full_range.onnx", "iris_landmark.onnx"):
+    for file in (
+        "face_detection_short_range.onnx",
+        "face_detection_full_range.onnx",
+        "iris_landmark.onnx",
+        "face_landmark.onnx",
+    ):
         shutil.copy2(DEFAULT_MODELS_DIR / file, models / file)
     env = os.environ | {"PROTOLEARN_MODELS_DIR": str(models)}
 
