@@ -1,17 +1,19 @@
 """FaceAnalyzer: frames in, one Observation per frame out, on either backend.
 
-The pipeline is the same for both backends; only the two model runs differ (see runtimes.py):
-  1. brightness; a dark frame is brightened for the detector (and reported as dark);
-  2. short-range BlazeFace on every frame; full-range BlazeFace too where a room scan is asked
-     for (the caller decides how often: small faces, i.e. someone else in the room, are rare and
-     the several-faces rule needs seconds of evidence anyway);
-  3. the face mesh as a second stage (face_mesh.py): a candidate the detector is not sure of
-     counts only when the mesh's face flag confirms it (an animal, a hand or a cushion scores
-     like a small real face on the detector, not on the mesh); the main face always goes
-     through the mesh, for a head pose that holds near profile and when looking down;
-  4. head pose from the mesh points where the mesh ran, else from the detector's six keypoints
-     (pose.py);
-  5. gaze only for the main (largest) face, only when the head faces the camera closely enough
+The pipeline is the same for both backends; only the model runs differ (see runtimes.py):
+  1. brightness; a dark frame is brightened for the models (and reported as dark);
+  2. following (where the caller passes a stream's previous faces): the face mesh looks for
+     them where they were, and those it finds stand;
+  3. searching (where asked, on room scans, and where following missed a face): short-range
+     BlazeFace, and on room scans the full-range BlazeFace at a larger input for small, far
+     faces (the caller decides how often: someone else in the room is rare, and the
+     several-faces rule needs seconds of evidence anyway);
+  4. the face mesh as a second stage (face_mesh.py): a candidate the detector is not sure of
+     counts only when the mesh's face flag confirms it (a cat's head, a cup or a cushion
+     scores like a small real face on the detector, not on the mesh);
+  5. head pose from the mesh (the main face's from a second run on the crop the first gives),
+     else from the detector's six keypoints (pose.py);
+  6. gaze only for the main (largest) face, only when the head faces the camera closely enough
      for the eyes to matter, and from one eye: the one the head turns towards the camera.
 """
 
@@ -47,6 +49,10 @@ __all__ = ("AnalyzerOptions", "Backend", "FaceAnalyzer", "ModelRuntime")
 # A frame follows at most this many faces; with more it is searched (following costs a mesh
 # run per face, searching a detector run and the mesh on the main face and the unsure ones).
 MAX_FOLLOWED = 2
+# An unsure candidate scored at least this (the short-range detector's native threshold) gets
+# a second look from the mesh when the first one doubts it; the faceless candidates of the
+# accuracy set and the coffee cup of a VP8 stream score under it or read far under the bar twice.
+SECOND_LOOK_SCORE = 0.5
 
 Backend = Literal["onnx", "mediapipe"]
 
@@ -156,6 +162,7 @@ class FaceAnalyzer:
         ]
         found: list[list[Detection]] = [[] for _ in views]
         poses: list[list[HeadPose]] = [[] for _ in views]
+        doubtful = [0] * len(views)
         known, missed = self._follow(views, gains, follows)
         # Searched: when asked, on a room scan, when a followed face was missed, or with none.
         searched = [i for i in range(len(views)) if searches[i] or scans[i] or i in missed or not follows[i]]
@@ -166,8 +173,8 @@ class FaceAnalyzer:
             pick = [views[i] for i in searched], [gains[i] for i in searched]
             candidates = self._find_faces(*pick, [scans[i] for i in searched])
             confirmed = self._confirm(*pick, candidates, [known[i] for i in searched])
-            for i, faces, face_poses in zip(searched, *confirmed, strict=True):
-                found[i], poses[i] = faces, face_poses
+            for i, faces, face_poses, left_out in zip(searched, *confirmed, strict=True):
+                found[i], poses[i], doubtful[i] = faces, face_poses, left_out
         # Gaze: one eye of each frame's main face, all crops in one model run.
         crops: list[Frame] = []
         crop_of: dict[int, tuple[int, bool]] = {}  # frame -> (crop index, mirrored)
@@ -196,6 +203,7 @@ class FaceAnalyzer:
                     dark=brightness[i] < self.options.dark_threshold,
                     room_scanned=scans[i],
                     followed=i not in searched,
+                    doubtful=doubtful[i],
                     latency_ms=elapsed_ms,
                     width=view.width,
                     height=view.height,
@@ -263,21 +271,22 @@ class FaceAnalyzer:
         gains: list[float],
         candidates: list[tuple[list[Detection], list[Detection]]],
         known: list[list[_Followed]],
-    ) -> tuple[list[list[Detection]], list[list[HeadPose]]]:
+    ) -> tuple[list[list[Detection]], list[list[HeadPose]], list[int]]:
         """The faces that count, largest first and at most max_faces per frame, with their
-        poses. A candidate the detector scores under confirm_below_score counts only if the
-        face mesh confirms it; the room scan's candidates that are a short-range face already
-        are dropped (the short-range box is the tighter one near the camera), unless that face
-        was not confirmed. The main face's pose comes from a second mesh run on the crop its
-        first mesh gives (as following does, and MediaPipe's tracking): the detector's box
-        of a turned head is off-centre, and the pose of a mirrored face read from it differed
-        by up to 9.5 degrees, from the refined crop 3.6. Mesh runs of a batch go in one model
-        run per step."""
+        poses, and how many doubtful candidates were left out. A candidate the detector scores
+        under confirm_below_score counts only if the face mesh confirms it; the room scan's
+        candidates that are a short-range face already are dropped (the short-range box is the
+        tighter one near the camera), unless that face was not confirmed. The main face's pose
+        comes from a second mesh run on the crop its first mesh gives (as following does, and
+        MediaPipe's tracking): the detector's box of a turned head is off-centre, and the pose of
+        a mirrored face read from it differed by up to 9.5 degrees, from the refined crop 3.6.
+        Mesh runs of a batch go in one model run per step."""
         frames = [
             _Candidates(self.options, view, gain, near, far, followed)
             for view, gain, (near, far), followed in zip(views, gains, candidates, known, strict=True)
         ]
         self._run_mesh([(frame, face) for frame in frames for face in frame.to_confirm()])
+        self._second_look([(frame, face) for frame in frames for face in frame.doubtful()])
         for frame in frames:
             frame.decide()
         self._run_mesh([(frame, frame.kept[0]) for frame in frames if frame.needs_main_mesh()])
@@ -288,7 +297,7 @@ class FaceAnalyzer:
             faces = frame.kept[: self.options.max_faces]
             found.append(faces)
             poses.append([frame.pose(face) for face in faces])
-        return found, poses
+        return found, poses, [len(frame.doubtful()) for frame in frames]
 
     def _run_mesh(self, jobs: list[tuple[_Candidates, Detection]]) -> None:
         """One face mesh run over some candidates of some frames; results kept by the frame."""
@@ -298,6 +307,23 @@ class FaceAnalyzer:
         points, flags = self.runtime.face_mesh([crop.pixels for crop in crops])
         for (frame, face), crop, mesh, flag in zip(jobs, crops, points, flags, strict=True):
             frame.meshes[id(face)] = (presence(float(flag)), crop.to_frame(mesh))
+
+    def _second_look(self, jobs: list[tuple[_Candidates, Detection]]) -> None:
+        """The mesh again for doubtful candidates, on the crop their first mesh gives: a turned
+        or half-hidden face that the detector boxed off-centre (the cameraman behind his camera,
+        in a VP8 stream: 0.02-0.5 from the detector's box, 0.998 from the mesh's; the faceless
+        candidates of the accuracy set at most 0.34). Where the mesh reads higher, that stands."""
+        if not jobs:
+            return
+        crops = [
+            cut_face(frame.view, detection_from_mesh(frame.meshes[id(face)][1], face.score), frame.gain)
+            for frame, face in jobs
+        ]
+        points, flags = self.runtime.face_mesh([crop.pixels for crop in crops])
+        for (frame, face), crop, mesh, flag in zip(jobs, crops, points, flags, strict=True):
+            seen = presence(float(flag))
+            if seen > frame.meshes[id(face)][0]:
+                frame.meshes[id(face)] = (seen, crop.to_frame(mesh))
 
     def _refine(self, frames: list[_Candidates]) -> None:
         """The main face's mesh again, on the crop its first mesh gives."""
@@ -374,6 +400,17 @@ class _Candidates:
         largest_known = max((_area(face) for face in self.kept), default=0.0)
         main = self.near[:1] if self.near and self._trusted(self.near[0]) else []
         return [*(face for face in main if _area(face) > largest_known), *unsure]
+
+    def doubtful(self) -> list[Detection]:
+        """Unsure candidates that the detector scored at its native threshold or over and the
+        mesh did not confirm at their box (a cat's head or a cup reads far under the bar twice)."""
+        return [
+            face
+            for face in [*self.near, *self.far]
+            if not self._trusted(face)
+            and face.score >= SECOND_LOOK_SCORE
+            and self.meshes[id(face)][0] < self.options.min_presence
+        ]
 
     def decide(self) -> None:
         near = [face for face in self.near if self._trusted(face) or self._confirmed(face)]

@@ -10,7 +10,9 @@ future resolves to None), so an overloaded server degrades to a lower frame rate
 unbounded memory. A stream has at most one batch in flight, so its results arrive in order.
 Each stream gets a room scan (full-range detector) at most once per room_scan_interval_s, and
 its faces are searched for (short-range detector) at least once per search_interval_s; its
-other frames follow the faces it had (FaceAnalyzer.analyze's follow).
+other frames follow the faces it had (FaceAnalyzer.analyze's follow). A stream whose last
+observation had doubtful candidates (a face the mesh could not read at the detector's box) gets
+its next room scan after doubt_scan_interval_s instead: the room scan's boxes read better.
 A batch that fails is analysed again frame by frame, so one frame that breaks the analysis
 costs only its own observation (its future raises AnalysisFailed; counted per stream), never
 its batch-mates'. The dispatcher runs under supervision: it is restarted if it ever fails.
@@ -57,6 +59,7 @@ class _Stream:
     last_scan: float = float("-inf")
     last_search: float = float("-inf")
     faces: tuple[Face, ...] = ()  # of the last observation: the next frames follow them
+    doubted: bool = False  # the last observation had doubtful candidates: scan soon
 
 
 class BatcherStats(msgspec.Struct, kw_only=True):
@@ -81,6 +84,7 @@ class FrameBatcher:
         stream_backlog: int = 4,
         room_scan_interval_s: float = 5.0,
         search_interval_s: float = 1.0,
+        doubt_scan_interval_s: float = 1.0,
     ) -> None:
         if max_batch < 1 or workers < 1 or stream_backlog < 1 or max_wait_ms < 0:
             raise ValueError("max_batch, workers and stream_backlog must be >= 1, max_wait_ms >= 0")
@@ -90,6 +94,7 @@ class FrameBatcher:
         self.stream_backlog = stream_backlog
         self.room_scan_interval = room_scan_interval_s
         self.search_interval = search_interval_s
+        self.doubt_scan_interval = doubt_scan_interval_s
         self.stats = BatcherStats()
         self.faults = FaultCounter(log)  # frames the analysis failed on, by (stream, "analysis")
         self.task_failures: TaskFailures = Counter()
@@ -213,7 +218,8 @@ class FrameBatcher:
             while stream.waiting and len(batch) < self.max_batch:
                 pending = stream.waiting.popleft()
                 self._waiting -= 1
-                if now - stream.last_scan >= self.room_scan_interval:
+                due = self.doubt_scan_interval if stream.doubted else self.room_scan_interval
+                if now - stream.last_scan >= due:
                     pending.room_scan = True
                     stream.last_scan = stream.last_search = now
                 elif now - stream.last_search >= self.search_interval:
@@ -245,7 +251,7 @@ class FrameBatcher:
                 self.stats.followed += result.followed
                 stream = self._streams.get(pending.stream_id)
                 if stream is not None:
-                    stream.faces = result.faces
+                    stream.faces, stream.doubted = result.faces, result.doubtful > 0
                 latency = round((done - pending.queued_at) * 1000, 3)
                 self._resolve(pending, msgspec.structs.replace(result, latency_ms=latency))
             self.stats.batches += 1

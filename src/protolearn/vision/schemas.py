@@ -46,7 +46,10 @@ class Observation(msgspec.Struct, frozen=True, kw_only=True):
     an empty face list on a dark frame reads "too dark to tell", not "nobody there".
     room_scanned says whether the full-range detector looked for small (distant) faces too.
     followed says the faces were found by following the stream's previous ones with the face
-    mesh, without the detector (so no other face was looked for in this frame).
+    mesh, without the detector (so no other face was looked for in this frame). doubtful counts
+    the candidates the detector scored at its native threshold or over that the mesh did not
+    confirm (not faces, or faces it cannot read from the detector's box: FrameBatcher then
+    gives the stream a room scan soon, whose boxes are better).
     latency_ms is the time from the frame's arrival at the analyzer (or its queue) to the result.
     """
 
@@ -58,3 +61,4 @@ class Observation(msgspec.Struct, frozen=True, kw_only=True):
     width: int
     height: int
     followed: bool = False
+    doubtful: int = 0

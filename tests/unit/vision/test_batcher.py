@@ -14,6 +14,7 @@ from protolearn.vision.batcher import FrameBatcher
 from protolearn.vision.errors import FrameFormatError
 from protolearn.vision.frames import Frame
 from protolearn.vision.schemas import Face, Observation
+from tests.support.face_set import case
 from tests.support.images import astronaut
 
 
@@ -135,6 +136,30 @@ async def test_a_stream_is_searched_at_least_once_per_search_interval(onnx_analy
     # Searched frames follow the last faces too: a face the detector boxes badly stays found.
     first, second, _ = (o.faces if o else () for o in observations)
     assert recorder.follows == [[()], [first], [second]]
+
+
+async def test_a_doubtful_candidate_brings_the_next_room_scan_forward(onnx_analyzer: FaceAnalyzer) -> None:
+    # The cat's head scores over the short-range detector's native threshold and is not
+    # confirmed by the mesh: a doubtful candidate, so the next frame is a room scan.
+    recorder = RecordingAnalyzer(onnx_analyzer)
+    async with FrameBatcher(
+        recorder,
+        max_batch=1,
+        max_wait_ms=0,
+        workers=1,
+        room_scan_interval_s=60,
+        search_interval_s=0,
+        doubt_scan_interval_s=0,
+    ) as batcher:  # type: ignore[arg-type]
+        observations = [
+            await batcher.analyze("cam", frame())
+            for frame in (astronaut, case("chelsea").build, case("chelsea").build)
+        ]
+    first, doubted, scanned = (o for o in observations if o is not None)
+    assert first.room_scanned and not doubted.room_scanned
+    assert doubted.doubtful >= 1 and doubted.faces == ()
+    assert scanned.room_scanned and scanned.faces == ()
+    assert recorder.batches[2][1] == [True]
 
 
 async def test_bad_frames_are_refused_at_once_and_closing_resolves_waiters(
