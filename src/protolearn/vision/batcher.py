@@ -12,7 +12,8 @@ Each stream gets a room scan (full-range detector) at most once per room_scan_in
 its faces are searched for (short-range detector) at least once per search_interval_s; its
 other frames follow the faces it had (FaceAnalyzer.analyze's follow). A stream whose last
 observation had doubtful candidates (a face the mesh could not read at the detector's box) gets
-its next room scan after doubt_scan_interval_s instead: the room scan's boxes read better.
+its next room scan after doubt_scan_interval_s instead, as the room scan's boxes read better;
+when that scan leaves them doubtful too (a cat's head), the stream waits for its next regular one.
 A batch that fails is analysed again frame by frame, so one frame that breaks the analysis
 costs only its own observation (its future raises AnalysisFailed; counted per stream), never
 its batch-mates'. The dispatcher runs under supervision: it is restarted if it ever fails.
@@ -60,6 +61,7 @@ class _Stream:
     last_search: float = float("-inf")
     faces: tuple[Face, ...] = ()  # of the last observation: the next frames follow them
     doubted: bool = False  # the last observation had doubtful candidates: scan soon
+    doubt_unresolved: bool = False  # the last room scan had them too: wait for the next one
 
 
 class BatcherStats(msgspec.Struct, kw_only=True):
@@ -251,7 +253,10 @@ class FrameBatcher:
                 self.stats.followed += result.followed
                 stream = self._streams.get(pending.stream_id)
                 if stream is not None:
-                    stream.faces, stream.doubted = result.faces, result.doubtful > 0
+                    stream.faces = result.faces
+                    if result.room_scanned:
+                        stream.doubt_unresolved = result.doubtful > 0
+                    stream.doubted = result.doubtful > 0 and not stream.doubt_unresolved
                 latency = round((done - pending.queued_at) * 1000, 3)
                 self._resolve(pending, msgspec.structs.replace(result, latency_ms=latency))
             self.stats.batches += 1
