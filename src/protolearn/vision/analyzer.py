@@ -28,7 +28,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from protolearn.vision.blazeface import Detection, DetectorSpec, iou, near_spec, room_scan_spec
+from protolearn.vision.blazeface import Detection, DetectorSpec, near_spec, room_scan_spec, same_face
 from protolearn.vision.errors import AnalysisFailed, VisionError
 from protolearn.vision.face_mesh import (
     MIN_PRESENCE,
@@ -373,16 +373,16 @@ class _Candidates:
         # detector sees a face too); candidates on them are them.
         detected = [*near, *far]
         standing = [
-            item for item in known if item.presence >= options.min_presence or _overlaps(item.face, detected)
+            item for item in known if item.presence >= options.min_presence or same_face(item.face, detected)
         ]
         self.known = {id(item.face): item.pose for item in standing}
         known_faces = [item.face for item in standing]
         self.near = sorted(
-            (face for face in near if not _overlaps(face, known_faces)), key=_area, reverse=True
+            (face for face in near if not same_face(face, known_faces)), key=_area, reverse=True
         )
         # Room scan candidates that are a confidently found short-range face are that face.
         trusted = [*known_faces, *(face for face in self.near if self._trusted(face))]
-        self.far = [face for face in far if not _overlaps(face, trusted)]
+        self.far = [face for face in far if not same_face(face, trusted)]
         self.meshes: dict[int, tuple[float, npt.NDArray[np.float32]]] = {}
         self.kept: list[Detection] = known_faces
 
@@ -415,7 +415,7 @@ class _Candidates:
     def decide(self) -> None:
         near = [face for face in self.near if self._trusted(face) or self._confirmed(face)]
         far = [face for face in self.far if self._trusted(face) or self._confirmed(face)]
-        far = [face for face in far if not _overlaps(face, near)]
+        far = [face for face in far if not same_face(face, near)]
         self.kept = sorted([*self.kept, *near, *far], key=_area, reverse=True)
 
     def refinable(self) -> bool:
@@ -437,21 +437,6 @@ class _Candidates:
         if mesh is not None and mesh[0] >= self.options.pose_min_presence:
             return mesh_pose(mesh[1], width, height)
         return head_pose(face.keypoints, width, height)
-
-
-def _overlaps(face: Detection, others: list[Detection]) -> bool:
-    """Whether face is one of others: boxes overlapping by IoU over 0.3, or half of the smaller
-    box inside the other (the room scan's tiles can cut a near face into a part of one)."""
-    if not others:
-        return False
-    boxes = np.stack([other.box for other in others])
-    if float(iou(face.box, boxes).max()) > 0.3:
-        return True
-    x0, y0 = np.maximum(face.box[0], boxes[:, 0]), np.maximum(face.box[1], boxes[:, 1])
-    x1, y1 = np.minimum(face.box[2], boxes[:, 2]), np.minimum(face.box[3], boxes[:, 3])
-    inside = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    smaller = np.minimum(_area(face), (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]))
-    return bool((inside > 0.5 * np.maximum(smaller, 1e-6)).any())
 
 
 def _eye_crop(view: FrameView, face: Detection, yaw: float) -> tuple[Frame, bool]:

@@ -7,6 +7,7 @@ MediaPipe's own on the same model file. Pure numpy; coordinates are normalised t
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -19,9 +20,9 @@ __all__ = (
     "Detection",
     "DetectorSpec",
     "decode",
-    "merge",
     "near_spec",
     "room_scan_spec",
+    "same_face",
     "weighted_nms",
 )
 
@@ -140,8 +141,10 @@ def decode(
     )
 
 
-def iou(box: npt.NDArray[np.float32], boxes: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    """Intersection over union of one (x0, y0, x1, y1) box with each of boxes."""
+def _intersections(
+    box: npt.NDArray[np.float32], boxes: npt.NDArray[np.float32]
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """Intersection areas of one (x0, y0, x1, y1) box with each of boxes, its area, theirs."""
     x0 = np.maximum(box[0], boxes[:, 0])
     y0 = np.maximum(box[1], boxes[:, 1])
     x1 = np.minimum(box[2], boxes[:, 2])
@@ -149,8 +152,27 @@ def iou(box: npt.NDArray[np.float32], boxes: npt.NDArray[np.float32]) -> npt.NDA
     inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
     area = (box[2] - box[0]) * (box[3] - box[1])
     areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return inter, area, areas
+
+
+def iou(box: npt.NDArray[np.float32], boxes: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Intersection over union of one (x0, y0, x1, y1) box with each of boxes."""
+    inter, area, areas = _intersections(box, boxes)
     union = area + areas - inter
     return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0).astype(np.float32)
+
+
+def same_face(face: Detection, others: Sequence[Detection]) -> bool:
+    """Whether face is one of others: boxes overlapping by IoU over 0.3, or half of the smaller
+    box inside the other (one detector's box can be a part of another's: the room scan's tiles
+    cut a near face)."""
+    if not others:
+        return False
+    boxes = np.stack([other.box for other in others])
+    if float(iou(face.box, boxes).max()) > 0.3:
+        return True
+    inter, area, areas = _intersections(face.box, boxes)
+    return bool((inter > 0.5 * np.maximum(np.minimum(area, areas), 1e-6)).any())
 
 
 def weighted_nms(
@@ -181,12 +203,3 @@ def weighted_nms(
         )
         remaining &= ~cluster
     return faces
-
-
-def merge(near: list[Detection], far: list[Detection], iou_threshold: float = 0.3) -> list[Detection]:
-    """Short-range faces plus the full-range faces that are not one of them (pixel
-    coordinates): the short-range box is the tighter one for a face near the camera."""
-    if not near:
-        return list(far)
-    near_boxes = np.stack([face.box for face in near])
-    return [*near, *(face for face in far if float(iou(face.box, near_boxes).max()) <= iou_threshold)]

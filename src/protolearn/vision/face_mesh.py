@@ -143,9 +143,8 @@ def mesh_pose(points: npt.NDArray[np.float32], width: int, height: int) -> tuple
     sight to the face; turning it into the camera's axes keeps a face at the image's edge that
     looks into the lens from reading as turned less than it is (or more).
     """
-    template = _template()[list(RIGID_POINTS)]
     observed = points[list(RIGID_POINTS)].astype(np.float64)
-    a, b = template - template.mean(axis=0), observed - observed.mean(axis=0)
+    a, b = _rigid_template(), observed - observed.mean(axis=0)
     u, _, vt = np.linalg.svd(a.T @ b)
     d = 1.0 if np.linalg.det(vt.T @ u.T) >= 0 else -1.0
     rotation = vt.T @ np.diag([1.0, 1.0, d]) @ u.T
@@ -154,6 +153,14 @@ def mesh_pose(points: npt.NDArray[np.float32], width: int, height: int) -> tuple
     pitch = math.degrees(math.asin(max(-1.0, min(1.0, float(rotation[1, 2])))))
     roll = math.degrees(math.atan2(rotation[1, 0], rotation[1, 1]))
     return yaw, pitch, roll
+
+
+@cache
+def _rigid_template() -> npt.NDArray[np.float64]:
+    """The template's rigid points about their centre (made once: pose is per frame)."""
+    rigid = _template()[list(RIGID_POINTS)]
+    centred: npt.NDArray[np.float64] = rigid - rigid.mean(axis=0)
+    return centred
 
 
 @cache

@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 from skimage import data
 
-from protolearn.vision.blazeface import FULL_RANGE, SHORT_RANGE, Detection, decode, iou, merge, weighted_nms
+from protolearn.vision.blazeface import (
+    FULL_RANGE,
+    SHORT_RANGE,
+    Detection,
+    decode,
+    iou,
+    same_face,
+    weighted_nms,
+)
 from protolearn.vision.frames import view_of
 from protolearn.vision.models import DEFAULT_MODELS_DIR
 from protolearn.vision.runtimes import MediaPipeRuntime, OnnxRuntime
@@ -78,15 +86,19 @@ def test_weighted_nms_averages_a_cluster_by_score_and_keeps_separate_faces() -> 
     np.testing.assert_allclose(faces[1].box, boxes[2])
 
 
-def test_merge_keeps_near_faces_and_adds_only_new_far_ones() -> None:
-    def face(x: float, score: float) -> Detection:
+def test_same_face_is_an_overlapping_box_or_one_inside_another() -> None:
+    def face(x: float, size: float = 10) -> Detection:
         return Detection(
-            box=np.array([x, 0, x + 10, 10], np.float32), score=score, keypoints=np.zeros((6, 2))
+            box=np.array([x, 0, x + size, size], np.float32), score=0.9, keypoints=np.zeros((6, 2))
         )
 
-    merged = merge([face(0, 0.6)], [face(1, 0.9), face(100, 0.7)])
-    assert [(float(f.box[0]), f.score) for f in merged] == [(0.0, 0.6), (100.0, 0.7)]
-    assert len(merge([], [face(5, 0.8)])) == 1
+    near = [face(0)]
+    assert same_face(face(1), near)  # IoU 0.82
+    assert not same_face(face(100), near)
+    assert not same_face(face(5), [])
+    # A quarter of a large box, inside it: IoU 0.25, yet the same face.
+    assert same_face(face(0, 5), [face(0, 10)])
+    assert not same_face(face(8, 5), [face(0, 10)])  # a corner overlap only
 
 
 @pytest.fixture(scope="module")
