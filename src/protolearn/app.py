@@ -13,6 +13,7 @@ from litestar.datastructures import State
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from prometheus_client import CollectorRegistry
 
 from protolearn import __version__
 from protolearn.accounts.passwords import PasswordHasher
@@ -32,6 +33,7 @@ from protolearn.api.dependencies import DEPENDENCIES
 from protolearn.api.errors import EXCEPTION_HANDLERS, ProblemResponses
 from protolearn.api.exchange import ExchangeController
 from protolearn.api.headers import add_security_headers
+from protolearn.api.metrics import AppStateCollector, metrics, request_metrics
 from protolearn.api.operations import AuditLogController, HealthController
 from protolearn.api.proctor_ws import proctor_socket
 from protolearn.api.questions import QuestionsController
@@ -130,8 +132,11 @@ def create_app(settings: Settings) -> Litestar:
             "media": media,
             "proctoring": proctoring,
             "ai_tools": ai_tools,
+            "metrics_registry": CollectorRegistry(auto_describe=True),
+            "cluster": None,
         }
     )
+    state.metrics_registry.register(AppStateCollector(state))
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
@@ -179,12 +184,14 @@ def create_app(settings: Settings) -> Litestar:
                 request_max_body_size=settings.ai_max_upload_bytes,
             ),
             proctor_socket,
+            metrics,
             *web_app_routes(settings.web_dir),
         ],
         state=state,
         dependencies=DEPENDENCIES,
         before_send=[add_security_headers],
         middleware=[
+            request_metrics().middleware,
             DefineMiddleware(SlowBodyMiddleware, pause_seconds=settings.http_body_timeout_seconds),
             DefineMiddleware(BearerAuthMiddleware, exclude=["^/schema"]),
         ],

@@ -213,4 +213,6 @@ async def test_pages_and_models_come_from_their_settings(settings: Settings, tmp
     assert ready.headers["content-type"].startswith("application/problem+json")
     assert "models unavailable" in ready.json()["detail"]
     assert "PROTOLEARN_MODELS_DIR" in ready.json()["detail"]
+    checks = ready.json()["checks"]
+    assert checks["database"] == "ok" and checks["models"].startswith("unavailable")
     assert live.status_code == 200

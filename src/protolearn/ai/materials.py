@@ -28,6 +28,7 @@ from protolearn.ai.extraction import Extraction, MaterialKind
 from protolearn.ai.extraction_queue import UploaderQueue
 from protolearn.ai.extraction_worker import ExtractionProcess, WorkerDied, WorkerOutOfMemory, WorkerTimedOut
 from protolearn.errors import InvalidInput
+from protolearn.metrics import BACKGROUND_JOBS
 from protolearn.store.materials import LearningMaterial, MaterialStatus
 from protolearn.supervision import TaskFailures, supervise
 
@@ -77,6 +78,11 @@ class MaterialExtractor:
         self._progress: dict[int, float] = {}
         self._worker: asyncio.Task[None] | None = None
         self.failures: TaskFailures = TaskFailures()
+
+    @property
+    def queued(self) -> int:
+        """Extractions queued or running in this process."""
+        return len(self._jobs)
 
     def progress(self, material_id: int) -> float | None:
         """Live progress (0..1) of a queued or running extraction in this process."""
@@ -241,6 +247,8 @@ class MaterialExtractor:
             material.progress = 1.0
             await session.commit()
             log.info("material %d: %s", material_id, material.status)
+            outcome = "done" if material.status == MaterialStatus.READY else "failed"
+            BACKGROUND_JOBS.labels("extraction", outcome).inc()
 
     async def _store_failure(self, material_id: int, error: str) -> None:
         async with self._sessionmaker() as session:
@@ -252,3 +260,4 @@ class MaterialExtractor:
             material.progress = 1.0
             await session.commit()
         log.info("material %d: failed: %s", material_id, error)
+        BACKGROUND_JOBS.labels("extraction", "failed").inc()

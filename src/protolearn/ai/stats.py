@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from protolearn.ai.schemas import ProviderStatsOut
+from protolearn.metrics import LLM_ERRORS, LLM_SECONDS
 
 __all__ = ("ProviderStats",)
 
@@ -42,11 +43,14 @@ class ProviderStats:
             yield
         except Exception as exc:
             counters.errors += 1
+            LLM_ERRORS.labels(provider, operation).inc()
             counters.last_error = f"{operation}: {type(exc).__name__}: {exc}"[:500]
             counters.last_error_at = datetime.now(UTC)
             raise
         finally:
-            counters.latencies_ms.append((time.perf_counter() - started) * 1000)
+            elapsed = time.perf_counter() - started
+            counters.latencies_ms.append(elapsed * 1000)
+            LLM_SECONDS.labels(provider, operation).observe(elapsed)
 
     def snapshot(self) -> dict[str, ProviderStatsOut]:
         found = {}

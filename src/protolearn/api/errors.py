@@ -154,7 +154,8 @@ def _describe(error: Any) -> str:
 def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
     status = HTTPStatus(exc.status_code)
     detail = exc.detail if exc.detail and exc.detail != status.phrase else status.description
-    return problem(request, status, detail, headers=exc.headers)
+    extensions = exc.extra if isinstance(exc.extra, dict) else None
+    return problem(request, status, detail, headers=exc.headers, extensions=extensions)
 
 
 def _recursion_error(request: Request[Any, Any, Any], exc: RecursionError) -> Response[dict[str, Any]]:

@@ -29,6 +29,7 @@ class Health(Response, frozen=True):
     database: str | None = None
     models: str | None = None
     schema_revision: str | None = None
+    redis: str | None = None  # only where several nodes share one (PROTOLEARN_REDIS_URL)
 
 
 class HealthController(Controller):
@@ -41,23 +42,32 @@ class HealthController(Controller):
 
     @get("/readyz", exclude_from_auth=True)
     async def readyz(self, db_session: DbSession, state: State) -> Health:
-        """The database answers, its schema is current and the model files are the manifest's."""
+        """Every dependency answers: the database (its schema current), the model files (the
+        manifest's), and Redis where one is configured. A 503 names each that does not, with why
+        (``checks``)."""
+        checks: dict[str, str] = {}
+        revision: str | None = None
         try:
             revision = await db_session.run_sync(lambda session: revision_of(session.connection()))
-        except Exception as exc:
-            raise HTTPException(
-                status_code=503, detail=f"database unavailable: {type(exc).__name__}"
-            ) from exc
-        if revision != head_revision():
-            raise HTTPException(
-                status_code=503, detail=f"database schema at {revision}, expected {head_revision()}"
-            )
+        except Exception as exc:  # any driver's failure: reported, not raised
+            checks["database"] = f"unavailable: {type(exc).__name__}"
+        else:
+            head = head_revision()
+            checks["database"] = "ok" if revision == head else f"schema at {revision}, expected {head}"
         try:
             # Hashed once per process (a few MB), off the event loop.
             await asyncio.to_thread(verify_models, state.settings.models_dir)
+            checks["models"] = "ok"
         except ModelFilesMissing as exc:
-            raise HTTPException(status_code=503, detail=f"models unavailable: {exc}") from exc
-        return Health(status="ready", database="ok", models="ok", schema_revision=revision)
+            checks["models"] = f"unavailable: {exc}"
+        cluster = state.cluster
+        if cluster is not None:
+            checks["redis"] = await cluster.check()
+        down = {name: why for name, why in checks.items() if why != "ok"}
+        if down:
+            detail = "; ".join(f"{name} {why}" for name, why in down.items())
+            raise HTTPException(status_code=503, detail=detail, extra={"checks": checks})
+        return Health(status="ready", schema_revision=revision, **checks)
 
 
 class AuditLogController(Controller):

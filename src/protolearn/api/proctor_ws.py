@@ -72,6 +72,7 @@ from protolearn.events.messages import (
 )
 from protolearn.media.errors import MediaError, NegotiationFailed, UnknownViewer
 from protolearn.media.relay import ForwardingUnit
+from protolearn.metrics import NEGOTIATIONS
 from protolearn.proctoring.live import publishable_attempt, watchable_attempt, watchable_attempts_of_test
 from protolearn.proctoring.supervisor import ProctoringSupervisor
 from protolearn.store.attempts import AttemptStatus
@@ -86,6 +87,9 @@ log = logging.getLogger(__name__)
 CLOSE_SIGNED_OUT = 4401  # sign in again (a page whose login still holds refreshes and reconnects)
 CLOSE_FORBIDDEN = 4403  # the account may no longer do this: deactivated, or another role
 CLOSE_FLOODING = 4429
+
+# The messages that negotiate a WebRTC connection, by the role of the peer they are for.
+_NEGOTIATIONS: dict[type, str] = {WebrtcOffer: "publisher", WebrtcAnswer: "viewer"}
 
 _CLOSES: dict[str, tuple[int, str]] = {
     SessionEnd.SIGNED_OUT: (CLOSE_SIGNED_OUT, "signed out everywhere: sign in again"),
@@ -218,9 +222,12 @@ class _LiveSession:
             return [
                 _error(422, "Invalid message", "messages are JSON objects with a 'type'", "InvalidMessage")
             ]
+        negotiating = _NEGOTIATIONS.get(type(message))
         try:
-            return await self._dispatch(message)
+            replies = await self._dispatch(message)
         except (ProtoLearnError, NegotiationFailed, UnknownViewer, MediaError, VisionError) as error:
+            if negotiating and isinstance(error, NegotiationFailed | UnknownViewer | MediaError):
+                NEGOTIATIONS.labels(negotiating, "failed").inc()
             refusal = self._refusal(error)
             # Which request this answers, so a page with several in flight knows which one failed.
             answers = msgspec.structs.replace(
@@ -229,6 +236,9 @@ class _LiveSession:
                 attempt_id=getattr(message, "attempt_id", None),
             )
             return [answers]
+        if negotiating:
+            NEGOTIATIONS.labels(negotiating, "ok").inc()
+        return replies
 
     def _refusal(self, error: Exception) -> ErrorMessage:
         if isinstance(error, ProtoLearnError):

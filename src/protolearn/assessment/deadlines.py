@@ -15,6 +15,7 @@ import logging
 from datetime import datetime
 
 from protolearn.assessment.lifecycle import AttemptLifecycle
+from protolearn.metrics import BACKGROUND_JOBS
 from protolearn.store.base import utcnow
 
 __all__ = ("DeadlineEnforcer",)
@@ -42,6 +43,7 @@ class DeadlineEnforcer:
             closed = await service.close_expired(now)
             if closed:
                 log.info("auto-submitted %d attempt(s) at their deadline: %s", len(closed), closed)
+                BACKGROUND_JOBS.labels("auto_submit", "done").inc(len(closed))
             return await service.next_deadline()
 
     async def run(self) -> None:
@@ -51,6 +53,7 @@ class DeadlineEnforcer:
                 next_deadline = await self.sweep()
             except Exception:
                 log.exception("deadline sweep failed; retrying in %.0f s", self._max_sleep)
+                BACKGROUND_JOBS.labels("auto_submit", "failed").inc()
                 next_deadline = None
             sleep = self._max_sleep
             if next_deadline is not None:

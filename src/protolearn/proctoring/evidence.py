@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from protolearn.media.recorder import Clip, ClipStore
+from protolearn.metrics import VIOLATIONS
 from protolearn.proctoring.rules import ViolationSpan
 from protolearn.proctoring.service import recount
 from protolearn.store.attempts import TestAttempt
@@ -47,6 +48,7 @@ async def open_violation(
         if attempt is not None:
             await recount(session, attempt)
         await session.commit()
+        VIOLATIONS.labels(span.type, ViolationSource.SERVER.value).inc()
         return violation.id
 
 

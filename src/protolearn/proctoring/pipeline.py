@@ -74,6 +74,10 @@ class FramePipeline:
     def tap(self) -> FrameTap | None:
         return self._tap
 
+    @property
+    def batcher(self) -> FrameBatcher | None:
+        return self._batcher
+
     async def attach(self, hub: StreamHub, analysis_fps: float) -> None:
         tap = await self._start()
         tap.attach(hub, analysis_fps)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from protolearn.accounts.schemas import Principal
 from protolearn.assessment.access import ensure_attempt_visible
 from protolearn.assessment.errors import AttemptClosed, AttemptNotFound
+from protolearn.metrics import VIOLATIONS
 from protolearn.proctoring.schemas import BrowserEvent, BrowserEventIn, ReviewOut, ViolationOut
 from protolearn.proctoring.suspicion import suspicion_score
 from protolearn.store.attempts import AttemptStatus, TestAttempt
@@ -77,6 +78,7 @@ class ProctoringService:
         await self._session.flush()
         await self._recount(attempt)
         await self._session.commit()
+        VIOLATIONS.labels(violation.type, ViolationSource.BROWSER.value).inc()
         return violation_out(violation, None)
 
     async def list_for_attempt(self, principal: Principal, attempt_id: int) -> list[ViolationOut]:

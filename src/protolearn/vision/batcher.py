@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import msgspec
 
+from protolearn.metrics import INFERENCE_BATCH_SIZE, INFERENCE_SECONDS
 from protolearn.supervision import FaultCounter, TaskFailures, supervise
 from protolearn.vision.analyzer import FaceAnalyzer
 from protolearn.vision.errors import VisionError
@@ -272,6 +273,11 @@ class FrameBatcher:
 
     def _analyze(self, batch: list[_Pending]) -> list[Observation | VisionError]:
         """On a worker thread: the batch at once, or frame by frame when the batch fails."""
+        INFERENCE_BATCH_SIZE.observe(len(batch))
+        with INFERENCE_SECONDS.time():
+            return self._analyze_batch(batch)
+
+    def _analyze_batch(self, batch: list[_Pending]) -> list[Observation | VisionError]:
         try:
             return list(
                 self.analyzer.analyze(
