@@ -72,7 +72,13 @@ def create_app(settings: Settings) -> Litestar:
     supervisors: list[ProctoringSupervisor] = []
 
     def on_stream_event(event: StreamEvent) -> None:
-        log.info("stream %s %s: %s", event.stream_id, event.state, event.reason)
+        log.info(
+            "stream %s %s: %s",
+            event.stream_id,
+            event.state,
+            event.reason,
+            extra={"event": f"stream_{event.state}", "attempt_id": event.stream_id, "reason": event.reason},
+        )
         for supervisor in supervisors:
             supervisor.on_stream_event(event)
 

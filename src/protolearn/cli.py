@@ -92,13 +92,15 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
     from protolearn.api.serving import server_config
     from protolearn.app import create_app
+    from protolearn.logs import logging_config
 
     host = args.host or settings.host
     port = settings.port if args.port is None else args.port
     _check_served_files(settings)
     _run_migrations(settings)
     print(f"ProtoLearn serving on http://{host}:{port} (API docs at http://{host}:{port}/schema)", flush=True)
-    config = server_config(create_app(settings), settings, host, port, log_level=settings.log_level)
+    log_config = logging_config(settings.log_format, settings.log_level)
+    config = server_config(create_app(settings), settings, host, port, log_config=log_config)
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the SIGINT it shut down on
         uvicorn.Server(config).run()
 

@@ -127,7 +127,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     groq_base_url: str = ""
     host: str = "127.0.0.1"
     port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8000
-    log_level: str = "info"
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    # "json": one JSON object per line (request, user and attempt ids as fields), for a shipper.
+    log_format: Literal["text", "json"] = "text"
 
     @property
     def private_key_path(self) -> Path:

@@ -20,6 +20,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from protolearn.accounts.schemas import Principal
 from protolearn.accounts.service import resolve_principal
 from protolearn.errors import PermissionDenied, Unauthenticated
+from protolearn.logs import USER_ID
 from protolearn.proctoring.links import EvidenceLinks
 from protolearn.store.users import Role
 
@@ -45,6 +46,7 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
         token = _bearer_token(connection)
         async with state.sessionmaker() as session:
             principal = await resolve_principal(session, state.token_codec, token)
+        USER_ID.set(principal.user_id)  # on every line logged for this request
         return AuthenticationResult(user=principal, auth=token)
 
 

@@ -19,16 +19,19 @@ from litestar.exceptions import HTTPException
 from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from protolearn.api.request_log import RequestLog
 from protolearn.config import Settings
 
 __all__ = ("SlowBodyMiddleware", "server_config")
 
 
 def server_config(app: ASGIApp, settings: Settings, host: str, port: int, **options: Any) -> uvicorn.Config:
+    """uvicorn's configuration for the app: its request log in place of uvicorn's access log."""
     return uvicorn.Config(
-        app,
+        RequestLog(app),
         host=host,
         port=port,
+        access_log=False,
         http=_with_header_deadline(settings.http_header_timeout_seconds),
         # A live-channel message past live_max_message_bytes is refused by the app (413); past
         # this one the socket is closed unread (1009), instead of uvicorn's 16 MiB.

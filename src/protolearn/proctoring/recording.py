@@ -133,6 +133,18 @@ class ViolationRecorder:
         row = await open_violation(self._sessionmaker, self.attempt_id, span, wall_time(span.started))
         self._open_rows[span.type] = row  # only once stored: a retried job cannot store it twice
         self.report.violations_opened += 1
+        log.info(
+            "attempt %s: %s violation %d opened",
+            self.attempt_id,
+            span.type,
+            row,
+            extra={
+                "event": "violation_opened",
+                "attempt_id": self.attempt_id,
+                "violation_id": row,
+                "violation_type": span.type,
+            },
+        )
         self._announcer.violation(self.attempt_id, row, span, None, None)
 
     async def _closed(self, span: ViolationSpan) -> None:
@@ -152,6 +164,20 @@ class ViolationRecorder:
         )
         del self._open_rows[span.type]  # only once stored: a failure above is tried again
         self.report.violations_closed += 1
+        log.info(
+            "attempt %s: %s violation %d closed%s",
+            self.attempt_id,
+            span.type,
+            opened,
+            "" if clip is None else " with its clip",
+            extra={
+                "event": "violation_closed",
+                "attempt_id": self.attempt_id,
+                "violation_id": opened,
+                "violation_type": span.type,
+                "evidence_id": evidence_id,
+            },
+        )
         self._announcer.violation(self.attempt_id, opened, span, ended, evidence_id)
         if span.severity is Severity.CRITICAL:
             self._critical += 1

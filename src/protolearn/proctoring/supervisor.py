@@ -130,6 +130,12 @@ class ProctoringSupervisor:
         session = _Session(attempt_id, analysis_fps, self.clock(), segments, recorder)
         session.rules = RuleEngine(thresholds or RuleThresholds(), recorder.opened, recorder.closed)
         self._sessions[attempt_id] = session  # first: a second offer meanwhile finds it
+        log.info(
+            "attempt %s: proctoring started at %g frames/s",
+            attempt_id,
+            analysis_fps,
+            extra={"event": "proctoring_started", "attempt_id": attempt_id},
+        )
         hub.add_listener(segments.on_frame)
         try:
             await self.pipeline.attach(hub, analysis_fps)
@@ -155,7 +161,15 @@ class ProctoringSupervisor:
         finally:
             hub.remove_listener(session.segments.on_frame)
             await self.unit.close_stream(str(attempt_id))
-        return session.recorder.report
+        report = session.recorder.report
+        log.info(
+            "attempt %s: proctoring stopped after %d frames, %d violations",
+            attempt_id,
+            report.frames_analysed,
+            report.violations_opened,
+            extra={"event": "proctoring_stopped", "attempt_id": attempt_id},
+        )
+        return report
 
     async def _in_progress(self, attempt_id: int) -> bool:
         async with self.sessionmaker() as db:
