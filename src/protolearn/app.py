@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry
 
 from protolearn import __version__
 from protolearn.accounts.passwords import PasswordHasher
-from protolearn.accounts.throttle import LoginLimits, LoginThrottle
+from protolearn.accounts.throttle import LoginLimits, LoginThrottle, RedisFailures
 from protolearn.accounts.tokens import AccessTokenCodec
 from protolearn.ai.extraction_worker import ExtractionProcess
 from protolearn.ai.limits import ExtractionLimits
@@ -46,8 +46,10 @@ from protolearn.api.violations import ViolationsController
 from protolearn.api.web_app import web_app_routes
 from protolearn.assessment.deadlines import DeadlineEnforcer
 from protolearn.assessment.lifecycle import AttemptLifecycle
+from protolearn.cluster.membership import Cluster
 from protolearn.config import Settings
 from protolearn.events.bus import EventBus
+from protolearn.events.redis_backend import RedisBackend
 from protolearn.media.recorder import ClipStore
 from protolearn.media.relay import ForwardingUnit
 from protolearn.media.streams import StreamEvent
@@ -66,7 +68,10 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings) -> Litestar:
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
-    bus = EventBus()
+    cluster = Cluster(settings) if settings.redis_url else None
+    bus = EventBus(
+        RedisBackend(cluster.client, settings.node_name, prefix=settings.redis_prefix) if cluster else None
+    )
     lifecycle = AttemptLifecycle(sessionmaker, bus, grace_seconds=settings.deadline_grace_seconds)
     deadline_enforcer = DeadlineEnforcer(lifecycle, max_sleep_seconds=settings.deadline_sweep_seconds)
     supervisors: list[ProctoringSupervisor] = []
@@ -123,6 +128,9 @@ def create_app(settings: Settings) -> Litestar:
         upload_wait_s=settings.ai_upload_wait_seconds,
         limits=extraction_limits,
     )
+    login_failures = (
+        RedisFailures(cluster.client, prefix=f"{settings.redis_prefix}:login:") if cluster else None
+    )
     state = State(
         {
             "settings": settings,
@@ -131,7 +139,7 @@ def create_app(settings: Settings) -> Litestar:
             "token_codec": AccessTokenCodec.from_settings(settings),
             "evidence_links": EvidenceLinks.from_settings(settings),
             "password_hasher": PasswordHasher.from_settings(settings),
-            "login_throttle": LoginThrottle(LoginLimits.from_settings(settings)),
+            "login_throttle": LoginThrottle(LoginLimits.from_settings(settings), store=login_failures),
             "bus": bus,
             "deadline_enforcer": deadline_enforcer,
             "lifecycle": lifecycle,
@@ -139,13 +147,14 @@ def create_app(settings: Settings) -> Litestar:
             "proctoring": proctoring,
             "ai_tools": ai_tools,
             "metrics_registry": CollectorRegistry(auto_describe=True),
-            "cluster": None,
+            "cluster": cluster,
         }
     )
     state.metrics_registry.register(AppStateCollector(state))
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
+        bus.start()
         tasks = [
             asyncio.create_task(
                 supervise("deadline-enforcer", deadline_enforcer.run, failures=proctoring.task_failures),
@@ -153,6 +162,14 @@ def create_app(settings: Settings) -> Litestar:
             ),
             asyncio.create_task(proctoring.run(), name="proctoring-sessions"),
         ]
+        if cluster is not None:
+            await cluster.nodes.beat()  # registered, and knowing the others, before serving
+            tasks.append(
+                asyncio.create_task(
+                    supervise("node-heartbeat", cluster.nodes.run, failures=proctoring.task_failures),
+                    name="node-heartbeat",
+                )
+            )
         await ai_tools.extractor.resume_pending()
         try:
             yield
@@ -166,6 +183,8 @@ def create_app(settings: Settings) -> Litestar:
             await proctoring.close()
             await media.close()
             await bus.close()
+            if cluster is not None:
+                await cluster.close()
             await engine.dispose()
 
     return Litestar(

@@ -125,11 +125,50 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     ai_extraction_max_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] = 3
     groq_api_key: str = ""
     groq_base_url: str = ""
+    # Several nodes: with a Redis URL, live events cross nodes over its pub/sub, login failures
+    # are counted for all nodes, and each node registers itself (a heartbeat) so that a test's
+    # live media meets on one node. node_url is this node's own address as browsers reach it
+    # (behind the proxy of docker-compose.yml: https://<domain>/nodes/a); pages are sent there.
+    # node_id names the node (default: its URL).
+    redis_url: str = ""
+    # Starts every Redis key and channel of the deployment (two deployments can share a Redis).
+    redis_prefix: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] = "protolearn"
+    node_url: str = ""
+    node_id: str = ""
+    node_heartbeat_seconds: Annotated[float, msgspec.Meta(ge=0.1, le=60)] = 2.0
+    node_expiry_seconds: Annotated[float, msgspec.Meta(ge=0.3, le=600)] = 6.0
+    # ICE servers the pages use (GET /api/rtc/ice-servers): STUN and TURN URLs, comma-separated
+    # (turn:turn.example.edu:3478?transport=udp,turns:turn.example.edu:443?transport=tcp), and
+    # the secret shared with coturn (static-auth-secret): each page gets credentials of its own
+    # that expire after turn_credential_ttl_seconds. media_relay_turn_url: the TURN server the
+    # SFU's own peer connections relay through, where browsers cannot reach the nodes directly.
+    stun_urls: str = ""
+    turn_urls: str = ""
+    turn_secret: str = ""
+    turn_credential_ttl_seconds: Annotated[int, msgspec.Meta(ge=60, le=7 * 24 * 3600)] = 12 * 3600
+    media_relay_turn_url: str = ""
+    # Origins allowed to call the API from another site (comma-separated); none by default.
+    cors_origins: str = ""
     host: str = "127.0.0.1"
     port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8000
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
     # "json": one JSON object per line (request, user and attempt ids as fields), for a shipper.
     log_format: Literal["text", "json"] = "text"
+
+    def __post_init__(self) -> None:
+        if self.redis_url and not self.node_url:
+            raise ValueError(
+                f"{ENV_PREFIX}NODE_URL is needed with {ENV_PREFIX}REDIS_URL: "
+                "the address browsers reach this node at"
+            )
+        if self.turn_urls and not self.turn_secret:
+            raise ValueError(
+                f"{ENV_PREFIX}TURN_URLS needs {ENV_PREFIX}TURN_SECRET (coturn's static-auth-secret)"
+            )
+
+    @property
+    def node_name(self) -> str:
+        return self.node_id or self.node_url or f"{self.host}:{self.port}"
 
     @property
     def private_key_path(self) -> Path:

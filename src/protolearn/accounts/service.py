@@ -127,16 +127,16 @@ class AccountService:
 
     async def login(self, request: LoginRequest, address: str) -> TokenPair:
         email = normalize_email(request.email)
-        self._throttle.check(email, address)
+        await self._throttle.check(email, address)
         user = await self._session.scalar(select(User).where(User.email == email))
         await self._release_connection()
         if not await self._hasher.verify(user.password_hash if user else None, request.password):
-            self._throttle.record_failure(email, address)
+            await self._throttle.record_failure(email, address)
             raise InvalidCredentials("wrong email or password")
         assert user is not None  # verify() is False without a hash  # noqa: S101
         if not user.is_active:
             raise AccountDisabled("this account is deactivated")
-        self._throttle.record_success(email, address)
+        await self._throttle.record_success(email, address)
         if self._hasher.needs_rehash(user.password_hash):
             user.password_hash = await self._hasher.hash(request.password)
         return await self._issue(user, family_id=uuid.uuid4().hex)

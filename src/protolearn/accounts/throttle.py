@@ -8,25 +8,33 @@ mistype). Reaching one limit refuses only what it counts: a student who mistypes
 locks their own account from their own address, never the class beside them. A refusal says
 when to try again.
 
-Kept in process memory: one node's view. Several nodes each count on their own, which still
-bounds guessing per node; a shared counter belongs with the Redis event bus when it comes.
+Counted in process memory on one node, or in Redis when several nodes serve a deployment
+(`RedisFailures`: one count for all of them, so guessing is bounded per deployment, not per
+node). When Redis does not answer, each node counts on its own until it does: sign-ins go on.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
+import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from protolearn.errors import RateLimited
 
 if TYPE_CHECKING:
     from protolearn.config import Settings
 
-__all__ = ("LoginLimits", "LoginThrottle")
+__all__ = ("FailureStore", "LocalFailures", "LoginLimits", "LoginThrottle", "RedisFailures")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,42 +54,144 @@ class LoginLimits:
         )
 
 
+class FailureStore(Protocol):
+    """Timestamps of failed sign-ins per key, within a sliding window."""
+
+    async def recent(self, keys: Sequence[str], now: float, window: float) -> list[list[float]]:
+        """Each key's failures after ``now - window``, oldest first."""
+
+    async def add(self, keys: Sequence[str], now: float, window: float) -> None: ...
+
+    async def forget(self, key: str) -> None: ...
+
+
+class LocalFailures:
+    """One process's counts, with at most ``max_keys`` keys (a spray of made-up addresses
+    cannot grow it without bound)."""
+
+    def __init__(self, max_keys: int = 100_000) -> None:
+        self._max_keys = max_keys
+        self._failures: dict[str, deque[float]] = {}
+
+    async def recent(self, keys: Sequence[str], now: float, window: float) -> list[list[float]]:
+        return [list(self._recent(key, now, window)) for key in keys]
+
+    async def add(self, keys: Sequence[str], now: float, window: float) -> None:
+        if len(self._failures) >= self._max_keys:
+            self._evict(now, window)
+        for key in keys:
+            self._failures.setdefault(key, deque()).append(now)
+
+    async def forget(self, key: str) -> None:
+        self._failures.pop(key, None)
+
+    def _recent(self, key: str, now: float, window: float) -> deque[float]:
+        failures = self._failures.get(key)
+        if failures is None:
+            return deque()
+        while failures and failures[0] <= now - window:
+            failures.popleft()
+        if not failures:
+            del self._failures[key]
+        return failures
+
+    def _evict(self, now: float, window: float) -> None:
+        for key in list(self._failures):
+            self._recent(key, now, window)
+        if len(self._failures) >= self._max_keys:  # still full of live keys: drop the oldest half
+            for key in list(self._failures)[: self._max_keys // 2]:
+                del self._failures[key]
+
+
+class RedisFailures:
+    """The deployment's counts in Redis: a sorted set of failure times per key, expiring with
+    the window; in this node's memory while Redis does not answer."""
+
+    def __init__(self, client: Redis, *, prefix: str = "protolearn:login:", keep: int = 1000) -> None:
+        self._client = client
+        self._prefix = prefix
+        self._keep = keep  # failures kept per key: more than any limit needs
+        self._fallback = LocalFailures()
+        self._down = False
+
+    async def recent(self, keys: Sequence[str], now: float, window: float) -> list[list[float]]:
+        try:
+            async with self._client.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.zremrangebyscore(self._prefix + key, "-inf", now - window)
+                    pipe.zrange(self._prefix + key, 0, -1, withscores=True)
+                replies = await pipe.execute()
+        except (RedisError, OSError) as error:
+            self._lost(error)
+            return await self._fallback.recent(keys, now, window)
+        self._back()
+        return [[score for _member, score in entries] for entries in replies[1::2]]
+
+    async def add(self, keys: Sequence[str], now: float, window: float) -> None:
+        member = f"{now:.6f}:{uuid.uuid4().hex[:8]}"
+        try:
+            async with self._client.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.zadd(self._prefix + key, {member: now})
+                    pipe.zremrangebyrank(self._prefix + key, 0, -self._keep - 1)
+                    pipe.expire(self._prefix + key, math.ceil(window) + 1)
+                await pipe.execute()
+        except (RedisError, OSError) as error:
+            self._lost(error)
+            await self._fallback.add(keys, now, window)
+
+    async def forget(self, key: str) -> None:
+        await self._fallback.forget(key)
+        try:
+            await self._client.delete(self._prefix + key)
+        except (RedisError, OSError) as error:
+            self._lost(error)
+
+    def _lost(self, error: Exception) -> None:
+        if not self._down:
+            log.warning("login throttling: Redis unreachable (%s); counting on this node meanwhile", error)
+        self._down = True
+
+    def _back(self) -> None:
+        if self._down:
+            log.info("login throttling: Redis answers again; counting for every node")
+        self._down = False
+
+
 class LoginThrottle:
     def __init__(
         self,
         limits: LoginLimits,
         *,
-        clock: Callable[[], float] = time.monotonic,
-        max_keys: int = 100_000,
+        clock: Callable[[], float] = time.time,
+        store: FailureStore | None = None,
     ) -> None:
         self._limits = limits
         self._clock = clock
-        self._max_keys = max_keys
-        self._failures: dict[str, deque[float]] = {}
+        self._store: FailureStore = store or LocalFailures()
 
-    def check(self, email: str, address: str) -> None:
+    async def check(self, email: str, address: str) -> None:
         """Raise ``RateLimited`` (with when to retry) if a count of this sign-in is used up."""
         now = self._clock()
-        for key, limit, whose in self._counts(email, address):
-            failures = self._recent(key, now)
-            if failures is not None and len(failures) >= limit:
-                retry_after = failures[len(failures) - limit] + self._limits.window_seconds - now
+        counts = self._counts(email, address)
+        window = self._limits.window_seconds
+        recent = await self._store.recent([key for key, _, _ in counts], now, window)
+        for (_key, limit, whose), failures in zip(counts, recent, strict=True):
+            if len(failures) >= limit:
+                retry_after = failures[len(failures) - limit] + window - now
                 raise RateLimited(
                     f"too many failed sign-ins {whose}; try again in {_duration(retry_after)}",
                     retry_after=retry_after,
                 )
 
-    def record_failure(self, email: str, address: str) -> None:
-        now = self._clock()
-        if len(self._failures) >= self._max_keys:
-            self._evict(now)
-        for key, _, _ in self._counts(email, address):
-            self._failures.setdefault(key, deque()).append(now)
+    async def record_failure(self, email: str, address: str) -> None:
+        keys = [key for key, _, _ in self._counts(email, address)]
+        await self._store.add(keys, self._clock(), self._limits.window_seconds)
 
-    def record_success(self, email: str, address: str) -> None:
+    async def record_success(self, email: str, address: str) -> None:
         """The right password from this address: its own mistakes are forgiven (not those made
         from elsewhere, nor the address's with other accounts)."""
-        self._failures.pop(_pair(email, address), None)
+        await self._store.forget(_pair(email, address))
 
     def _counts(self, email: str, address: str) -> tuple[tuple[str, int, str], ...]:
         limits = self._limits
@@ -90,24 +200,6 @@ class LoginThrottle:
             (f"account:{email}", limits.per_account, "for this account"),
             (f"address:{address}", limits.per_address, "from your network"),
         )
-
-    def _recent(self, key: str, now: float) -> deque[float] | None:
-        failures = self._failures.get(key)
-        if failures is None:
-            return None
-        while failures and failures[0] <= now - self._limits.window_seconds:
-            failures.popleft()
-        if not failures:
-            del self._failures[key]
-            return None
-        return failures
-
-    def _evict(self, now: float) -> None:
-        for key in list(self._failures):
-            self._recent(key, now)
-        if len(self._failures) >= self._max_keys:  # still full of live keys: drop the oldest half
-            for key in list(self._failures)[: self._max_keys // 2]:
-                del self._failures[key]
 
 
 def _pair(email: str, address: str) -> str:

@@ -68,6 +68,10 @@ class AppStateCollector(Collector):
             family.add_metric([task], count)
         yield family
         yield _counter("events_delivered", "Live events delivered to listeners here", state.bus.delivered)
+        if state.cluster is not None:
+            nodes = state.cluster.nodes
+            yield _gauge("live_nodes", "Nodes heard of at the last heartbeat, this one too", len(nodes.live))
+            yield _gauge("redis_reachable", "1 while Redis answers the heartbeat", int(nodes.reachable))
 
     @staticmethod
     def _frames(pipeline: Any) -> Iterator[Metric]:

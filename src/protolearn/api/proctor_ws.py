@@ -42,6 +42,7 @@ from protolearn.api.message_budget import MessageBudget, Verdict
 from protolearn.api.security import principal_of
 from protolearn.assessment.errors import AttemptClosed
 from protolearn.assessment.lifecycle import AttemptLifecycle
+from protolearn.cluster.membership import Cluster
 from protolearn.config import Settings
 from protolearn.errors import PermissionDenied, ProtoLearnError
 from protolearn.events.bus import student_topic, teachers_topic, user_topic
@@ -52,6 +53,7 @@ from protolearn.events.messages import (
     ForwardingChanged,
     IceCandidate,
     MonitoringStarted,
+    Moved,
     Pause,
     PeerConnected,
     Resume,
@@ -185,6 +187,7 @@ class _LiveSession:
         self.proctoring: ProctoringSupervisor = state.proctoring
         self.sessionmaker = state.sessionmaker
         self.lifecycle: AttemptLifecycle = state.lifecycle
+        self.cluster: Cluster | None = state.cluster
         # Names this socket's viewer connection and the stream it publishes, in the relay.
         self.socket_id = f"user-{principal.user_id}-{uuid.uuid4().hex[:12]}"
         self.watching: list[int] = []
@@ -264,7 +267,9 @@ class _LiveSession:
             case WebrtcOffer(attempt_id=attempt_id, sdp=sdp):
                 async with self.sessionmaker() as db:
                     await self._still_allowed(db)
-                    stream, proctoring = await publishable_attempt(db, self.principal, attempt_id)
+                    stream, test_id, proctoring = await publishable_attempt(db, self.principal, attempt_id)
+                if moved := await self._elsewhere(test_id, message):
+                    return [moved]
                 answer = await self.unit.publish(
                     str(stream), sdp, require_video=proctoring.camera_required, publisher=self.socket_id
                 )
@@ -280,12 +285,16 @@ class _LiveSession:
             case Watch(attempt_id=attempt_id):
                 async with self.sessionmaker() as db:
                     await self._still_allowed(db)
-                    attempts = [await watchable_attempt(db, self.principal, attempt_id)]
-                return await self._offer(attempts)
+                    watched = await watchable_attempt(db, self.principal, attempt_id)
+                if moved := await self._elsewhere(watched.test_id, message):
+                    return [moved]
+                return await self._offer([watched.attempt_id])
             case WatchTest(test_id=test_id):
                 async with self.sessionmaker() as db:
                     await self._still_allowed(db)
                     attempts = await watchable_attempts_of_test(db, self.principal, test_id)
+                if moved := await self._elsewhere(test_id, message):
+                    return [moved]
                 return await self._offer(attempts)
             case WebrtcAnswer(sdp=sdp):
                 if self.principal.role not in (Role.TEACHER, Role.ADMIN):
@@ -322,6 +331,28 @@ class _LiveSession:
         ended = await session_end(db, self.principal)
         if ended is not None:
             raise _Close.ended(ended)
+
+    async def _elsewhere(self, test_id: int, message: ClientMessage) -> Moved | None:
+        """Where several nodes serve, the test's live media meets on one (cluster.nodes): a
+        message for it reaching another node is answered with that node's address."""
+        if self.cluster is None:
+            return None
+        owner = await self.cluster.nodes.owner_of_test(test_id)
+        if owner.id == self.cluster.nodes.me.id:
+            return None
+        log.info(
+            "test %d meets on %s: socket %s sent there",
+            test_id,
+            owner.id,
+            self.socket_id,
+            extra={"event": "live_moved", "attempt_id": getattr(message, "attempt_id", None)},
+        )
+        return Moved(
+            node_url=owner.url,
+            in_reply_to=str(type(message).__struct_config__.tag),
+            attempt_id=getattr(message, "attempt_id", None),
+            test_id=test_id,
+        )
 
     async def _offer(self, attempts: list[int]) -> list[Event]:
         """The server's offer of these attempts' streams; their events replace the old ones'."""

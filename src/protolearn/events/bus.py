@@ -52,6 +52,9 @@ class EventBackend(Protocol):
 
     deliver: Deliver
 
+    def start(self) -> None:
+        """In the running event loop, before the app serves: a networked backend connects."""
+
     def publish(self, topic: str, event: Event) -> None:
         """Sends the event; never blocks the caller (a networked backend queues it)."""
 
@@ -69,6 +72,9 @@ class InProcessBackend:
     def __init__(self) -> None:
         self._topics: set[str] = set()
         self.deliver: Deliver = lambda _topic, _event: None
+
+    def start(self) -> None:
+        pass
 
     def publish(self, topic: str, event: Event) -> None:
         if topic in self._topics:
@@ -179,6 +185,9 @@ class EventBus:
         if not subscribers:
             del self._subscribers[topic]
             self.backend.unsubscribe(topic)
+
+    def start(self) -> None:
+        self.backend.start()
 
     async def close(self) -> None:
         await self.backend.close()

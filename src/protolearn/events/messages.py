@@ -25,6 +25,7 @@ __all__ = (
     "IceCandidate",
     "LastObservation",
     "MonitoringStarted",
+    "Moved",
     "Pause",
     "PeerConnected",
     "Resume",
@@ -252,6 +253,16 @@ class ErrorMessage(_Outbound, frozen=True, tag="error", omit_defaults=True):
     attempt_id: int | None = None  # the attempt that message named, if it named one
 
 
+class Moved(_Outbound, frozen=True, tag="moved", omit_defaults=True):
+    """The live media of this test meets on another node: open the live channel at
+    ``node_url`` + ``/ws/proctor`` and send the message again there. Nothing was done here."""
+
+    node_url: str
+    in_reply_to: str
+    attempt_id: int | None = None
+    test_id: int | None = None
+
+
 class AttemptEnded(_Outbound, frozen=True, tag="attempt-ended"):
     """Bus only: an attempt stopped being in progress (submitted, auto-submitted, terminated)."""
 
@@ -283,6 +294,7 @@ Event = (
     | ViolationReceived
     | StudentStatus
     | ErrorMessage
+    | Moved
     | AttemptEnded
     | SessionsEnded
 )

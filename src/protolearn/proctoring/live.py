@@ -7,6 +7,8 @@ found", so attempt ids cannot be probed.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,14 +23,24 @@ from protolearn.store.base import utcnow
 from protolearn.store.tests import Test
 from protolearn.store.users import Role
 
-__all__ = ("publishable_attempt", "watchable_attempt", "watchable_attempts_of_test")
+__all__ = (
+    "Publishable",
+    "Watchable",
+    "publishable_attempt",
+    "watchable_attempt",
+    "watchable_attempts_of_test",
+)
 
 
-async def publishable_attempt(
-    session: AsyncSession, principal: Principal, attempt_id: int
-) -> tuple[int, ProctoringSettings]:
-    """The attempt a student may stream (their own, in progress, before its deadline) and its
-    test's proctoring settings."""
+class Publishable(NamedTuple):
+    attempt_id: int
+    test_id: int
+    proctoring: ProctoringSettings
+
+
+async def publishable_attempt(session: AsyncSession, principal: Principal, attempt_id: int) -> Publishable:
+    """The attempt a student may stream (their own, in progress, before its deadline), its
+    test and the test's proctoring settings."""
     if principal.role is not Role.STUDENT:
         raise PermissionDenied("only the student taking an attempt publishes its camera")
     attempt = await session.get(TestAttempt, attempt_id)
@@ -37,7 +49,13 @@ async def publishable_attempt(
     if attempt.status != AttemptStatus.IN_PROGRESS or attempt.deadline <= utcnow():
         raise AttemptClosed(f"attempt {attempt_id} is not in progress", attempt_status=attempt.status)
     test = await session.get(Test, attempt.test_id)
-    return attempt.id, proctoring_settings(test) if test is not None else ProctoringSettings()
+    settings = proctoring_settings(test) if test is not None else ProctoringSettings()
+    return Publishable(attempt.id, attempt.test_id, settings)
+
+
+class Watchable(NamedTuple):
+    attempt_id: int
+    test_id: int
 
 
 def _ensure_teacher(principal: Principal) -> None:
@@ -45,8 +63,8 @@ def _ensure_teacher(principal: Principal) -> None:
         raise PermissionDenied("only teachers watch students")
 
 
-async def watchable_attempt(session: AsyncSession, principal: Principal, attempt_id: int) -> int:
-    """An attempt of one of the teacher's tests."""
+async def watchable_attempt(session: AsyncSession, principal: Principal, attempt_id: int) -> Watchable:
+    """An attempt of one of the teacher's tests, and that test."""
     _ensure_teacher(principal)
     row = (
         await session.execute(
@@ -62,7 +80,7 @@ async def watchable_attempt(session: AsyncSession, principal: Principal, attempt
         ensure_owns_test(principal, test, test.id)
     except Exception as error:
         raise AttemptNotFound(f"attempt {attempt_id} not found") from error
-    return int(attempt.id)
+    return Watchable(int(attempt.id), int(test.id))
 
 
 async def watchable_attempts_of_test(session: AsyncSession, principal: Principal, test_id: int) -> list[int]:

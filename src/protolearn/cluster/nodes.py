@@ -1,0 +1,139 @@
+"""The registry of live nodes, and the node a test's live media is pinned to.
+
+Each node writes a heartbeat to Redis (a sorted set of node ids scored by when they expire,
+and each node's URL) every ``heartbeat_s``; one not heard of for ``expiry_s`` is dead. A test's
+live media must meet on one node, the class and its teacher's monitor: the first lookup picks
+the node by rendezvous hashing over the live nodes (highest hash of node and test: every node
+picks the same one, and a node's death moves only its own tests) and pins it in Redis, so that
+a node joining later does not split a class that is already live. A pin to a dead node is
+replaced the same way.
+
+Without Redis (down, or not yet answered), every node serves what reaches it: an exam goes on,
+one node at a time, and pins are looked up again when Redis is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+__all__ = ("Node", "NodeRegistry", "rendezvous")
+
+log = logging.getLogger(__name__)
+
+# Keys, after the deployment's prefix: a sorted set of node ids scored by when their
+# registration expires (unix time), a hash of their URLs, and a pin per test.
+NODES = ":nodes"
+URLS = ":node-urls"
+PIN_TTL_S = 12 * 3600  # a pin outlives any exam; refreshed at each lookup
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    id: str
+    url: str
+
+
+def rendezvous(key: str, nodes: Sequence[Node]) -> Node:
+    """The node with the highest hash of (node, key): stable while the set of nodes is."""
+    if not nodes:
+        raise ValueError("no nodes")
+    return max(nodes, key=lambda node: hashlib.sha256(f"{node.id}\n{key}".encode()).digest())
+
+
+class NodeRegistry:
+    def __init__(
+        self,
+        client: Redis,
+        me: Node,
+        *,
+        heartbeat_s: float = 2.0,
+        expiry_s: float = 6.0,
+        clock: Callable[[], float] = time.time,
+        prefix: str = "protolearn",
+    ) -> None:
+        self._client = client
+        self._nodes, self._urls, self._pins = prefix + NODES, prefix + URLS, prefix + ":pin:test:"
+        self.me = me
+        self._heartbeat_s = heartbeat_s
+        self._expiry_s = expiry_s
+        self._clock = clock
+        self._live: dict[str, Node] = {}
+        self.reachable = False  # Redis answered the last heartbeat
+        self._outage_logged = False
+
+    @property
+    def live(self) -> list[Node]:
+        """The nodes alive at the last heartbeat (only this one while Redis is unreachable)."""
+        return list(self._live.values()) if self.reachable else [self.me]
+
+    async def beat(self) -> None:
+        """Register this node again and read which others are alive."""
+        now = self._clock()
+        try:
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.zadd(self._nodes, {self.me.id: now + self._expiry_s})
+                pipe.hset(self._urls, self.me.id, self.me.url)
+                pipe.zremrangebyscore(self._nodes, "-inf", now)
+                pipe.zrangebyscore(self._nodes, now, "+inf")
+                *_, ids = await pipe.execute()
+            urls = await self._client.hmget(self._urls, ids) if ids else []
+        except (RedisError, OSError) as error:
+            self._lost(error)
+            return
+        live = {_text(id_): Node(_text(id_), _text(url)) for id_, url in zip(ids, urls, strict=True) if url}
+        live[self.me.id] = self.me
+        if not self.reachable and self._outage_logged:
+            log.info("Redis answers again: %d live node(s)", len(live))
+        self._live, self.reachable, self._outage_logged = live, True, False
+
+    async def run(self) -> None:
+        while True:
+            await self.beat()
+            await asyncio.sleep(self._heartbeat_s)
+
+    async def leave(self) -> None:
+        """Deregister at shutdown, so that no page is sent here meanwhile."""
+        with contextlib.suppress(RedisError, OSError):
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.zrem(self._nodes, self.me.id)
+                pipe.hdel(self._urls, self.me.id)
+                await pipe.execute()
+
+    async def owner_of_test(self, test_id: int) -> Node:
+        """The node the test's live media meets on: its pin while that node lives, else a new
+        pin by rendezvous over the live nodes. This node when Redis cannot say."""
+        live = {node.id: node for node in self.live}
+        if not self.reachable or len(live) == 1:
+            return self.me
+        key = f"{self._pins}{test_id}"
+        try:
+            pinned = await self._client.get(key)
+            node = live.get(_text(pinned)) if pinned is not None else None
+            if node is None:
+                node = rendezvous(f"test:{test_id}", list(live.values()))
+                await self._client.set(key, node.id, ex=PIN_TTL_S)
+            else:
+                await self._client.expire(key, PIN_TTL_S)
+        except (RedisError, OSError) as error:
+            self._lost(error)
+            return self.me
+        return node
+
+    def _lost(self, error: Exception) -> None:
+        self.reachable = False
+        if not self._outage_logged:
+            log.warning("Redis unreachable (%s): this node serves what reaches it until it answers", error)
+            self._outage_logged = True
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
