@@ -38,6 +38,7 @@ from protolearn.api.operations import AuditLogController, HealthController
 from protolearn.api.proctor_ws import proctor_socket
 from protolearn.api.questions import QuestionsController
 from protolearn.api.reviews import EvidenceController, ReviewsController
+from protolearn.api.rtc import RtcController
 from protolearn.api.security import BearerAuthMiddleware
 from protolearn.api.serving import SlowBodyMiddleware
 from protolearn.api.tests import TestsController
@@ -50,6 +51,7 @@ from protolearn.cluster.membership import Cluster
 from protolearn.config import Settings
 from protolearn.events.bus import EventBus
 from protolearn.events.redis_backend import RedisBackend
+from protolearn.media.ice_servers import IceServers
 from protolearn.media.recorder import ClipStore
 from protolearn.media.relay import ForwardingUnit
 from protolearn.media.streams import StreamEvent
@@ -87,10 +89,18 @@ def create_app(settings: Settings) -> Litestar:
         for supervisor in supervisors:
             supervisor.on_stream_event(event)
 
+    ice_servers = IceServers.parse(
+        settings.stun_urls,
+        settings.turn_urls,
+        settings.turn_secret,
+        settings.turn_credential_ttl_seconds,
+        settings.media_relay_turn_url,
+    )
     media = ForwardingUnit(
         lost_after_s=settings.media_lost_after_seconds,
         keyframe_every_s=settings.media_keyframe_every_seconds,
         on_event=on_stream_event,
+        ice_servers=ice_servers.for_relay,
     )
     proctoring = ProctoringSupervisor(
         media,
@@ -148,6 +158,7 @@ def create_app(settings: Settings) -> Litestar:
             "ai_tools": ai_tools,
             "metrics_registry": CollectorRegistry(auto_describe=True),
             "cluster": cluster,
+            "ice_servers": ice_servers,
         }
     )
     state.metrics_registry.register(AppStateCollector(state))
@@ -202,6 +213,7 @@ def create_app(settings: Settings) -> Litestar:
             AuditLogController,
             HealthController,
             AdminController,
+            RtcController,
             AiController,
             Router(
                 path="/",

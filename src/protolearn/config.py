@@ -161,7 +161,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                 f"{ENV_PREFIX}NODE_URL is needed with {ENV_PREFIX}REDIS_URL: "
                 "the address browsers reach this node at"
             )
-        if self.turn_urls and not self.turn_secret:
+        if (self.turn_urls or self.media_relay_turn_url) and not self.turn_secret:
             raise ValueError(
                 f"{ENV_PREFIX}TURN_URLS needs {ENV_PREFIX}TURN_SECRET (coturn's static-auth-secret)"
             )

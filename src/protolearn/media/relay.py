@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from aiortc import (
+    RTCConfiguration,
+    RTCIceServer,
     RTCPeerConnection,
     RTCRtpCapabilities,
     RTCRtpReceiver,
@@ -59,8 +61,11 @@ class ForwardingUnit:
         keyframe_interval_s: float = 0.5,
         keyframe_every_s: float = 5.0,
         on_event: Callable[[StreamEvent], None] | None = None,
+        ice_servers: Callable[[], list[RTCIceServer]] | None = None,
     ) -> None:
         self.stats = ForwardingStats()
+        # The TURN server this side relays through, if any (fresh credentials per connection).
+        self._ice_servers = ice_servers or list
         self.lost_after_s = lost_after_s
         # Browsers send keyframes rarely; a clip can only start at one, and the ring buffer can
         # only drop whole groups of pictures: ask each publisher for one this often.
@@ -72,6 +77,9 @@ class ForwardingUnit:
         self._publishers: dict[str, str] = {}  # stream -> who offered its current connection
         self._watchdog: asyncio.Task[None] | None = None
         self.task_failures: TaskFailures = Counter()
+
+    def _connection(self) -> RTCPeerConnection:
+        return RTCPeerConnection(RTCConfiguration(iceServers=self._ice_servers()))
 
     # --- streams -------------------------------------------------------------------------------
 
@@ -94,7 +102,7 @@ class ForwardingUnit:
         _require_forwardable(offer_sdp, require_video=require_video)
         self._start_watchdog()
         hub = self.hub(stream_id)
-        connection = RTCPeerConnection()
+        connection = self._connection()
 
         @connection.on("track")
         def on_track(track: MediaStreamTrack) -> None:
@@ -168,7 +176,7 @@ class ForwardingUnit:
         """The server's offer of the streams' video and audio to a viewer (replaces what the
         viewer watched before)."""
         await self.stop_watching(viewer_id)
-        connection = RTCPeerConnection()
+        connection = self._connection()
         viewer = Viewer(connection)
         self._viewers[viewer_id] = viewer
         for stream_id in stream_ids:
