@@ -54,6 +54,7 @@ from protolearn.events.redis_backend import RedisBackend
 from protolearn.media.ice_servers import IceServers
 from protolearn.media.recorder import ClipStore
 from protolearn.media.relay import ForwardingUnit
+from protolearn.media.sealed import Sealer, load_or_create_key, parse_key
 from protolearn.media.streams import StreamEvent
 from protolearn.proctoring.links import EvidenceLinks
 from protolearn.proctoring.pipeline import PipelineOptions
@@ -77,6 +78,10 @@ def create_app(settings: Settings) -> Litestar:
     lifecycle = AttemptLifecycle(sessionmaker, bus, grace_seconds=settings.deadline_grace_seconds)
     deadline_enforcer = DeadlineEnforcer(lifecycle, max_sleep_seconds=settings.deadline_sweep_seconds)
     supervisors: list[ProctoringSupervisor] = []
+    sealer = Sealer(
+        load_or_create_key(settings.clip_encryption_key, settings.data_dir / "clip.key"),
+        old_keys=[parse_key(key) for key in settings.clip_encryption_old_keys.split(",") if key],
+    )
 
     def on_stream_event(event: StreamEvent) -> None:
         log.info(
@@ -118,6 +123,7 @@ def create_app(settings: Settings) -> Litestar:
         ),
         ring_buffer_seconds=settings.ring_buffer_seconds,
         clip_store=ClipStore(settings.data_dir / "clips", settings.clip_store_max_bytes),
+        sealer=sealer,
     )
     supervisors.append(proctoring)
     extraction_limits = ExtractionLimits.from_settings(settings)
@@ -159,6 +165,7 @@ def create_app(settings: Settings) -> Litestar:
             "metrics_registry": CollectorRegistry(auto_describe=True),
             "cluster": cluster,
             "ice_servers": ice_servers,
+            "sealer": sealer,
         }
     )
     state.metrics_registry.register(AppStateCollector(state))

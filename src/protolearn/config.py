@@ -25,6 +25,7 @@ _FOREIGN_SETTINGS = {"GROQ_API_KEY": "groq_api_key", "GROQ_BASE_URL": "groq_base
 Positive = Annotated[float, msgspec.Meta(gt=0)]
 PositiveInt = Annotated[int, msgspec.Meta(gt=0)]
 NonNegative = Annotated[float, msgspec.Meta(ge=0)]
+_HEX_KEY = "[0-9a-fA-F]{64}"
 
 
 class SettingsError(ValueError):
@@ -94,6 +95,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Evidence clips under <data dir>/clips stay within this many bytes, the oldest deleted first
     # (their rows and metadata stay; fetching one answers 410). A 30 s clip is ~1-3 MB.
     clip_store_max_bytes: PositiveInt = 2 * 1024**3
+    # Clips are sealed at rest (AES-GCM) with this key, 64 hex digits (openssl rand -hex 32);
+    # empty: a key made in the data dir on first start (clip.key). Nodes sharing a data volume
+    # must be given the same one. Keys used before (comma-separated) still open their clips.
+    clip_encryption_key: Annotated[str, msgspec.Meta(pattern=f"^({_HEX_KEY})?$")] = ""
+    clip_encryption_old_keys: Annotated[str, msgspec.Meta(pattern=f"^({_HEX_KEY}(,{_HEX_KEY})*)?$")] = ""
+    # Retention: clips and uploaded material are deleted this many days after they were made
+    # (0: kept for ever), by a sweep every retention_sweep_seconds; a clip whose violation an
+    # auditor confirmed stays until an admin releases it.
+    evidence_retention_days: Annotated[int, msgspec.Meta(ge=0, le=36500)] = 90
+    material_retention_days: Annotated[int, msgspec.Meta(ge=0, le=36500)] = 365
+    retention_sweep_seconds: Positive = 3600.0
     # AI authoring and tutoring. "auto" is groq when GROQ_API_KEY is set, else offline (no network).
     ai_provider: Literal["auto", "offline", "groq", "openai_compatible"] = "auto"
     ai_model: str = ""  # empty: the provider's default (groq: openai/gpt-oss-120b)

@@ -153,6 +153,11 @@ async def test_an_empty_seat_becomes_a_violation_with_evidence_the_teacher_sees(
     with av.open(io.BytesIO(clip)) as container:
         frames = sum(1 for _ in container.decode(container.streams.video[0]))
     assert frames >= 5 * 15 * 0.8  # the 5 s gap at 15 fps, and more
+    # On disk it is sealed: no WebM, no frame of the student's room, only AES-GCM chunks.
+    [stored] = (api.settings.data_dir / "clips").rglob("*.webm")
+    sealed = stored.read_bytes()
+    assert sealed.startswith(b"PLSEAL1\n") and b"\x1a\x45\xdf\xa3" not in sealed
+    assert clip[1024:5120] not in sealed
     dismissed = await auditor.post(
         f"/api/violations/{violation['id']}/review",
         json={"decision": "dismissed", "note": "went to get water"},

@@ -109,7 +109,7 @@ def provide_ai(db_session: DbSession, state: State) -> AiService:
 
 
 def provide_reviews(db_session: DbSession, state: State) -> ReviewService:
-    return ReviewService(db_session, state.settings.data_dir)
+    return ReviewService(db_session, state.settings.data_dir, state.sealer)
 
 
 DEPENDENCIES = {

@@ -4,6 +4,7 @@ elements) and auditors' verdicts."""
 
 from __future__ import annotations
 
+import logging
 import re
 from http import HTTPStatus
 from typing import Any
@@ -17,11 +18,13 @@ from protolearn.api.errors import problem
 from protolearn.api.params import PathId, QueryId
 from protolearn.api.security import client_address, requires
 from protolearn.proctoring.links import EvidenceLink, EvidenceLinks
-from protolearn.proctoring.review import EvidenceExpired, read_evidence
+from protolearn.proctoring.review import EvidenceExpired, EvidenceUnreadable, read_evidence
 from protolearn.proctoring.schemas import FlaggedAttempt, ReviewIn, ViolationOut
 from protolearn.store.users import Role
 
 __all__ = ("EvidenceController", "ReviewsController", "byte_range")
+
+log = logging.getLogger(__name__)
 
 REVIEWERS = (Role.AUDITOR, Role.TEACHER, Role.ADMIN)
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -122,6 +125,15 @@ class EvidenceController(Controller):
                 error.detail,
                 title="Clip expired",
                 extensions={"code": type(error).__name__, **error.extra},
+            )
+        except EvidenceUnreadable as error:
+            log.error("evidence %d cannot be opened: %s", evidence_id, error.detail)
+            return problem(
+                request,
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                f"{error.detail}; the operator has been told",
+                title="Clip unavailable",
+                extensions={"code": type(error).__name__},
             )
 
     async def _video(

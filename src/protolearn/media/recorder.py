@@ -26,6 +26,7 @@ import av
 
 from protolearn.media.errors import MediaError
 from protolearn.media.forwarding import AUDIO_CLOCK, VIDEO_CLOCK, EncodedFrame
+from protolearn.media.sealed import Sealer
 from protolearn.media.vp8 import keyframe_size
 
 __all__ = ("Clip", "ClipStore", "ClipUnavailable", "SegmentRecorder")
@@ -54,9 +55,12 @@ class SegmentRecorder:
     on_frame does O(1) work per packet (amortized over the packets it trims).
     """
 
-    def __init__(self, seconds: float = 30.0, max_bytes: int = 16 * 1024 * 1024) -> None:
+    def __init__(
+        self, seconds: float = 30.0, max_bytes: int = 16 * 1024 * 1024, sealer: Sealer | None = None
+    ) -> None:
         self.seconds = seconds
         self.max_bytes = max_bytes
+        self.sealer = sealer  # clips are written sealed (encrypted at rest) when set
         self._frames: deque[EncodedFrame] = deque()
         # (sequence number, frame) of every video keyframe in _frames; the first is _frames[0].
         self._keyframes: deque[tuple[int, EncodedFrame]] = deque()
@@ -128,7 +132,7 @@ class SegmentRecorder:
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(
-                executor, _write_webm, frames, path, time.time() - time.monotonic()
+                executor, _write_webm, frames, path, time.time() - time.monotonic(), self.sealer
             )
         except ClipUnavailable:
             raise
@@ -155,8 +159,9 @@ class SegmentRecorder:
         return chosen
 
 
-def _write_webm(frames: list[EncodedFrame], path: Path, wall_offset: float) -> Clip:
-    """On a worker thread: mux the packets, timestamps rebased to the clip's first packet."""
+def _write_webm(frames: list[EncodedFrame], path: Path, wall_offset: float, sealer: Sealer | None) -> Clip:
+    """On a worker thread: mux the packets, timestamps rebased to the clip's first packet; the
+    clip's size and hash are the plain file's, whether it is sealed on disk or not."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(path.suffix + ".part")
     video_start = next(f.timestamp for f in frames if f.kind == "video")
@@ -182,8 +187,12 @@ def _write_webm(frames: list[EncodedFrame], path: Path, wall_offset: float) -> C
             packet.time_base = Fraction(1, VIDEO_CLOCK if frame.kind == "video" else AUDIO_CLOCK)
             packet.is_keyframe = frame.keyframe or frame.kind == "audio"
             container.mux(packet)
-    partial.replace(path)
-    data = path.read_bytes()
+    data = partial.read_bytes()
+    if sealer is None:
+        partial.replace(path)
+    else:
+        sealer.seal(data, path)
+        partial.unlink()
     videos = [f for f in frames if f.kind == "video"]
     return Clip(
         path=path,

@@ -23,7 +23,8 @@ from protolearn.accounts import audit
 from protolearn.accounts.schemas import Principal
 from protolearn.assessment.access import ensure_owns_test
 from protolearn.assessment.errors import AttemptNotFound
-from protolearn.errors import NotFound, PermissionDenied
+from protolearn.errors import NotFound, PermissionDenied, ProtoLearnError
+from protolearn.media.sealed import Sealer, SealError
 from protolearn.proctoring.schemas import FlaggedAttempt, ReviewIn, ViolationOut
 from protolearn.proctoring.service import recount, violation_out
 from protolearn.store.attempts import TestAttempt
@@ -38,6 +39,7 @@ __all__ = (
     "VIEW_ACTION",
     "EvidenceExpired",
     "EvidenceFile",
+    "EvidenceUnreadable",
     "ReviewService",
     "read_evidence",
 )
@@ -62,42 +64,46 @@ class ViolationNotFound(NotFound):
     pass
 
 
+class EvidenceUnreadable(ProtoLearnError):
+    """The clip's file is there but cannot be opened: sealed with a key this server was not
+    given, or changed on disk. Nothing is served; an operator must look."""
+
+
 @dataclass(frozen=True)
 class EvidenceFile:
     evidence_id: int
     path: Path
     media_type: str
-    size_bytes: int
+    size_bytes: int  # of the plain clip, as served
+    sealer: Sealer
 
 
 async def read_evidence(evidence: EvidenceFile, first: int, last: int) -> bytes:
-    """Bytes first..last (inclusive) of the clip, read on a worker thread, and only those."""
+    """Bytes first..last (inclusive) of the clip, read on a worker thread, and only those (a
+    sealed clip's chunks that hold them are opened, nothing else)."""
     try:
-        data = await asyncio.to_thread(_read_range, evidence.path, first, last - first + 1)
+        data = await asyncio.to_thread(evidence.sealer.read, evidence.path, first, last - first + 1)
     except FileNotFoundError as error:  # deleted by the cap since it was looked at
         raise EvidenceExpired(f"the clip of evidence {evidence.evidence_id} has expired") from error
+    except SealError as error:
+        raise EvidenceUnreadable(str(error), evidence_id=evidence.evidence_id) from error
     if len(data) != last - first + 1:  # clips are written whole and renamed: it was replaced
         raise EvidenceExpired(f"the clip of evidence {evidence.evidence_id} has changed; fetch it again")
     return data
 
 
-def _read_range(path: Path, offset: int, length: int) -> bytes:
-    with path.open("rb") as clip:
-        clip.seek(offset)
-        return clip.read(length)
-
-
-def _clip_file(data_dir: Path, relative: str) -> tuple[Path, int | None] | None:
-    """The clip's path and size (None when its file is gone); None for a path outside the data
-    dir, which no row of ours holds."""
+def _clip_file(data_dir: Path, relative: str, sealer: Sealer) -> tuple[Path, int | None] | None:
+    """The clip's path and plain size (None when its file is gone); None for a path outside the
+    data dir, which no row of ours holds."""
     path = (data_dir / relative).resolve()
     if not path.is_relative_to(data_dir.resolve()):
         return None
     try:
-        status = path.stat()
+        if not stat.S_ISREG(path.stat().st_mode):
+            return path, None
+        return path, sealer.size(path)
     except FileNotFoundError:
         return path, None
-    return path, status.st_size if stat.S_ISREG(status.st_mode) else None
 
 
 def _expired(clip: EvidenceClip) -> EvidenceExpired:
@@ -111,9 +117,10 @@ def _expired(clip: EvidenceClip) -> EvidenceExpired:
 
 
 class ReviewService:
-    def __init__(self, session: AsyncSession, data_dir: Path) -> None:
+    def __init__(self, session: AsyncSession, data_dir: Path, sealer: Sealer) -> None:
         self._session = session
         self._data_dir = data_dir
+        self._sealer = sealer
 
     async def flagged(self, principal: Principal, test_id: int | None) -> list[FlaggedAttempt]:
         _ensure_reviewer(principal)
@@ -180,7 +187,7 @@ class ReviewService:
             await self._reviewable_attempt(principal, clip.attempt_id)
         except AttemptNotFound as error:
             raise EvidenceNotFound(f"evidence {evidence_id} not found") from error
-        found = await asyncio.to_thread(_clip_file, self._data_dir, clip.path)
+        found = await asyncio.to_thread(_clip_file, self._data_dir, clip.path, self._sealer)
         if found is None:
             raise EvidenceNotFound(f"evidence {evidence_id} not found")
         path, size = found
@@ -197,7 +204,7 @@ class ReviewService:
                 attempt_id=clip.attempt_id,
             )
             await self._session.commit()
-        return EvidenceFile(evidence_id=clip.id, path=path, media_type=clip.media_type, size_bytes=size)
+        return EvidenceFile(clip.id, path, clip.media_type, size, self._sealer)
 
     async def _viewing_recorded(self, viewer_id: int, evidence_id: int) -> bool:
         """Whether this viewer's viewing of this clip is already in the audit log."""

@@ -31,6 +31,7 @@ from protolearn.events.bus import ATTEMPTS_ENDED, EventBus
 from protolearn.events.messages import AttemptEnded
 from protolearn.media.recorder import ClipStore, SegmentRecorder
 from protolearn.media.relay import ForwardingUnit
+from protolearn.media.sealed import Sealer
 from protolearn.media.streams import StreamEvent
 from protolearn.media.tap import TappedFrame
 from protolearn.proctoring.announcements import Announcer
@@ -82,6 +83,7 @@ class ProctoringSupervisor:
         options: PipelineOptions | None = None,
         ring_buffer_seconds: float = 30.0,
         clip_store: ClipStore | None = None,
+        sealer: Sealer | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.unit = unit
@@ -91,6 +93,7 @@ class ProctoringSupervisor:
         self.data_dir = data_dir
         self.ring_buffer_seconds = ring_buffer_seconds
         self.clip_store = clip_store  # None: clips are not capped (tests)
+        self.sealer = sealer  # None: clips are written plain (tests)
         self.clock = clock
         self.task_failures: TaskFailures = Counter()
         self.analysis = AnalysisMeter(clock)
@@ -114,7 +117,7 @@ class ProctoringSupervisor:
         if attempt_id in self._sessions:
             return
         hub = self.unit.hub(str(attempt_id))
-        segments = SegmentRecorder(seconds=self.ring_buffer_seconds)
+        segments = SegmentRecorder(seconds=self.ring_buffer_seconds, sealer=self.sealer)
         recorder = ViolationRecorder(
             attempt_id,
             segments,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 from protolearn.media import relay
 from protolearn.media.errors import NegotiationFailed
@@ -20,8 +20,8 @@ class CountedConnection(RTCPeerConnection):
 
     made: list[RTCPeerConnection] = []
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, configuration: RTCConfiguration | None = None) -> None:
+        super().__init__(configuration)
         CountedConnection.made.append(self)
 
 
