@@ -19,6 +19,7 @@ from protolearn import __version__
 from protolearn.accounts.passwords import PasswordHasher
 from protolearn.accounts.throttle import LoginLimits, LoginThrottle, RedisFailures
 from protolearn.accounts.tokens import AccessTokenCodec
+from protolearn.admin.retention import RetentionSweeper
 from protolearn.ai.extraction_worker import ExtractionProcess
 from protolearn.ai.limits import ExtractionLimits
 from protolearn.ai.materials import MaterialExtractor
@@ -147,6 +148,13 @@ def create_app(settings: Settings) -> Litestar:
     login_failures = (
         RedisFailures(cluster.client, prefix=f"{settings.redis_prefix}:login:") if cluster else None
     )
+    retention = RetentionSweeper(
+        sessionmaker,
+        settings.data_dir,
+        evidence_days=settings.evidence_retention_days,
+        material_days=settings.material_retention_days,
+        interval_s=settings.retention_sweep_seconds,
+    )
     state = State(
         {
             "settings": settings,
@@ -188,6 +196,11 @@ def create_app(settings: Settings) -> Litestar:
                     name="node-heartbeat",
                 )
             )
+        tasks.append(
+            asyncio.create_task(
+                supervise("retention", retention.run, failures=proctoring.task_failures), name="retention"
+            )
+        )
         await ai_tools.extractor.resume_pending()
         try:
             yield

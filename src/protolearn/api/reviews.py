@@ -19,7 +19,7 @@ from protolearn.api.params import PathId, QueryId
 from protolearn.api.security import client_address, requires
 from protolearn.proctoring.links import EvidenceLink, EvidenceLinks
 from protolearn.proctoring.review import EvidenceExpired, EvidenceUnreadable, read_evidence
-from protolearn.proctoring.schemas import FlaggedAttempt, ReviewIn, ViolationOut
+from protolearn.proctoring.schemas import EvidenceRelease, FlaggedAttempt, ReviewIn, ViolationOut
 from protolearn.store.users import Role
 
 __all__ = ("EvidenceController", "ReviewsController", "byte_range")
@@ -109,6 +109,14 @@ class EvidenceController(Controller):
         await reviews.ensure_can_view(principal, evidence_id)
         links: EvidenceLinks = request.app.state.evidence_links
         return links.issue(evidence_id, principal.user_id)
+
+    @post("/{evidence_id:int}/release", status_code=HTTP_200_OK, guards=[requires(Role.ADMIN)])
+    async def release(
+        self, evidence_id: PathId, principal: Caller, reviews: Reviews, request: Request[Any, Any, Any]
+    ) -> EvidenceRelease:
+        """Let a confirmed violation's clip go: its retention period applies from now on (it is
+        kept until an admin does this). Audited."""
+        return await reviews.release(principal, evidence_id, client_address(request))
 
     @get("/{evidence_id:int}/video", guards=[requires(*REVIEWERS)], media_type="video/webm")
     async def video(

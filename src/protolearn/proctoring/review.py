@@ -25,7 +25,7 @@ from protolearn.assessment.access import ensure_owns_test
 from protolearn.assessment.errors import AttemptNotFound
 from protolearn.errors import NotFound, PermissionDenied, ProtoLearnError
 from protolearn.media.sealed import Sealer, SealError
-from protolearn.proctoring.schemas import FlaggedAttempt, ReviewIn, ViolationOut
+from protolearn.proctoring.schemas import EvidenceRelease, FlaggedAttempt, ReviewIn, ViolationOut
 from protolearn.proctoring.service import recount, violation_out
 from protolearn.store.attempts import TestAttempt
 from protolearn.store.audit import AuditEntry
@@ -107,9 +107,13 @@ def _clip_file(data_dir: Path, relative: str, sealer: Sealer) -> tuple[Path, int
 
 
 def _expired(clip: EvidenceClip) -> EvidenceExpired:
+    why = (
+        "it was deleted when its retention period ended"
+        if clip.deleted_at is not None
+        else "the clip store deleted it to make room for newer clips"
+    )
     return EvidenceExpired(
-        f"the clip of evidence {clip.id} has expired: the clip store deleted it to make room for"
-        " newer clips (its record stays)",
+        f"the clip of evidence {clip.id} has expired: {why} (its record stays)",
         evidence_id=clip.id,
         size_bytes=clip.size_bytes,
         sha256=clip.sha256,
@@ -254,6 +258,28 @@ class ReviewService:
         await self._session.commit()
         await self._session.refresh(review)
         return violation_out(violation, review)
+
+    async def release(self, principal: Principal, evidence_id: int, address: str) -> EvidenceRelease:
+        """An admin lets a confirmed violation's clip go: from now on the retention period applies
+        to it (a clip already older goes at the next sweep)."""
+        if principal.role is not Role.ADMIN:
+            raise PermissionDenied("only admins release evidence")
+        clip = await self._session.get(EvidenceClip, evidence_id)
+        if clip is None:
+            raise EvidenceNotFound(f"evidence {evidence_id} not found")
+        if clip.released_at is None:
+            clip.released_at = utcnow()
+            audit.record(
+                self._session,
+                actor_id=principal.user_id,
+                action="evidence.release",
+                object_type="evidence_clip",
+                object_id=clip.id,
+                address=address,
+                attempt_id=clip.attempt_id,
+            )
+            await self._session.commit()
+        return EvidenceRelease(evidence_id=clip.id, released_at=clip.released_at, deleted_at=clip.deleted_at)
 
     async def _reviewable_attempt(self, principal: Principal, attempt_id: int) -> TestAttempt:
         _ensure_reviewer(principal)

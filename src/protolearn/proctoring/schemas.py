@@ -12,7 +12,7 @@ from protolearn.assessment.schemas import AttemptOut
 from protolearn.store.violations import ReviewDecision, Severity, ViolationSource
 from protolearn.wire import RecordId, Request, Response
 
-__all__ = ("AttemptDetail", "BrowserEvent", "BrowserEventIn", "ReviewOut", "ViolationOut")
+__all__ = ("AttemptDetail", "BrowserEvent", "BrowserEventIn", "EvidenceRelease", "ReviewOut", "ViolationOut")
 
 
 class BrowserEvent(StrEnum):
@@ -77,3 +77,11 @@ class FlaggedAttempt(Response, frozen=True):
     violation_count: int
     suspicion_score: float
     unreviewed: int
+
+
+class EvidenceRelease(Response, frozen=True):
+    """A clip an admin let go: retention applies to it from ``released_at``."""
+
+    evidence_id: int
+    released_at: datetime
+    deleted_at: datetime | None

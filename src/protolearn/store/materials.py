@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
@@ -52,6 +53,10 @@ class LearningMaterial(CreatedAt, Base):
     # Starts of its extraction (a start the server did not live through counts): past the
     # limit, the material is marked failed instead of being read again at every start.
     extraction_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The node extracting it, until when (renewed while it works): another node takes over a
+    # material whose claim ran out (its node died), and never one claimed and alive.
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_until: Mapped[datetime | None]
 
 
 class AiGeneratedQuestion(CreatedAt, Base):

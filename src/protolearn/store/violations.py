@@ -42,6 +42,10 @@ class EvidenceClip(CreatedAt, Base):
     sha256: Mapped[str] = mapped_column(String(64))
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime]
+    # Retention: the file is deleted once the clip is older than the setting (deleted_at set, the
+    # row stays). A confirmed violation's clip is kept until an admin releases it.
+    deleted_at: Mapped[datetime | None]
+    released_at: Mapped[datetime | None]
 
 
 class Violation(CreatedAt, Base):
