@@ -140,6 +140,7 @@ def create_app(settings: Settings) -> Litestar:
                 timeout_s=settings.ai_extraction_timeout_seconds,
             ),
             max_attempts=settings.ai_extraction_max_attempts,
+            node=settings.node_name,
         ),
         data_dir=settings.data_dir,
         upload_wait_s=settings.ai_upload_wait_seconds,
@@ -196,11 +197,11 @@ def create_app(settings: Settings) -> Litestar:
                     name="node-heartbeat",
                 )
             )
-        tasks.append(
-            asyncio.create_task(
-                supervise("retention", retention.run, failures=proctoring.task_failures), name="retention"
+        background = {"retention": retention.run, "material-orphans": ai_tools.extractor.adopt_orphans}
+        for name, work in background.items():
+            tasks.append(
+                asyncio.create_task(supervise(name, work, failures=proctoring.task_failures), name=name)
             )
-        )
         await ai_tools.extractor.resume_pending()
         try:
             yield

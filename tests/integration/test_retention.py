@@ -10,7 +10,9 @@ from protolearn.admin.retention import RetentionSweeper
 from protolearn.config import Settings
 from protolearn.store.base import utcnow
 from protolearn.store.database import create_engine, create_sessionmaker
-from tests.support.ai_flows import ready_material
+from protolearn.store.materials import LearningMaterial
+from tests.support.ai_flows import read_upload, ready_material, upload
+from tests.support.ai_material import BIOLOGY, text_pdf
 from tests.support.api import Api, attach_evidence, published_test, started_attempt
 
 
@@ -105,3 +107,25 @@ async def test_two_nodes_sweeping_at_once_delete_each_clip_once(api: Api, settin
             await engine.dispose()
     assert sum(report.clips_deleted for report in reports) == 30
     assert not list((settings.data_dir / "clips").glob("violation-*.webm"))
+
+
+async def test_a_file_shared_with_a_newer_upload_of_it_stays(api: Api, settings: Settings) -> None:
+    teacher = await api.user("teacher")
+    pdf = text_pdf(BIOLOGY)
+    old, new = [await read_upload(teacher, await upload(teacher, pdf)) for _ in range(2)]  # one file
+    engine = create_engine(settings.database_url)
+    try:
+        sessionmaker = create_sessionmaker(engine)
+        async with sessionmaker() as session:
+            first = await session.get(LearningMaterial, old["material_id"])
+            assert first is not None
+            first.created_at = utcnow() - timedelta(days=400)
+            await session.commit()
+            path = settings.data_dir / first.path
+        report = await sweeper(settings, sessionmaker, days_later=0).sweep()
+    finally:
+        await engine.dispose()
+    assert report.materials_deleted == 1
+    assert path.exists()
+    assert (await teacher.get(f"/api/ai/materials/{old['material_id']}")).status_code == 404
+    assert (await teacher.get(f"/api/ai/materials/{new['material_id']}")).json()["status"] == "ready"

@@ -130,7 +130,11 @@ class RetentionSweeper:
                 delete(LearningMaterial).where(LearningMaterial.id.in_(ids)).returning(LearningMaterial.path)
             )
             paths = list(deleted.scalars())
-            for path in paths:
+            # Files are content-addressed: the same upload made again later shares its file.
+            shared = set(
+                await session.scalars(select(LearningMaterial.path).where(LearningMaterial.path.in_(paths)))
+            )
+            for path in set(paths) - shared:
                 await asyncio.to_thread(self._unlink, path)
             await session.commit()
         return len(paths) or -1

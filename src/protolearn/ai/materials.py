@@ -19,9 +19,10 @@ import hashlib
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from protolearn.ai.extraction import Extraction, MaterialKind
@@ -29,6 +30,7 @@ from protolearn.ai.extraction_queue import UploaderQueue
 from protolearn.ai.extraction_worker import ExtractionProcess, WorkerDied, WorkerOutOfMemory, WorkerTimedOut
 from protolearn.errors import InvalidInput
 from protolearn.metrics import BACKGROUND_JOBS
+from protolearn.store.base import utcnow
 from protolearn.store.materials import LearningMaterial, MaterialStatus
 from protolearn.supervision import TaskFailures, supervise
 
@@ -64,12 +66,17 @@ class MaterialExtractor:
         *,
         max_attempts: int = 3,
         restart_delay_s: float = 0.5,
+        node: str = "",
+        lease_s: float = 60.0,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._data_dir = data_dir
         self._process = process
         self._max_attempts = max_attempts
         self._restart_delay_s = restart_delay_s
+        # Several nodes: a material being read is claimed by its node for lease_s, renewed.
+        self._node = node or f"pid-{os.getpid()}"
+        self._lease_s = lease_s
         # One thread waits on the process while a job runs (the process does the work).
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="material-extraction")
         self._queue = UploaderQueue()
@@ -177,14 +184,12 @@ class MaterialExtractor:
     async def _extract(self, material_id: int) -> bool:
         async with self._sessionmaker() as session:
             material = await session.get(LearningMaterial, material_id)
-            if material is None:
-                return False  # deleted meanwhile
+            if material is None or material.status != MaterialStatus.PROCESSING:
+                return False  # deleted meanwhile, or read by another node
             attempts = material.extraction_attempts
-            if attempts < self._max_attempts:
-                # Counted before the work: a start that takes the server down still counts.
-                material.extraction_attempts = attempts + 1
-                await session.commit()
             kind, path = MaterialKind(material.content_type), self._data_dir / material.path
+            if attempts < self._max_attempts and not await self._claim(session, material_id, attempts):
+                return False  # another node is reading it
         if attempts >= self._max_attempts:
             await self._store_failure(
                 material_id,
@@ -197,6 +202,7 @@ class MaterialExtractor:
         def on_progress(fraction: float) -> None:
             self._progress[material_id] = round(fraction, 3)  # a float store: safe from the waiting thread
 
+        renewing = asyncio.create_task(self._keep_claim(material_id))
         try:
             result = await asyncio.get_running_loop().run_in_executor(
                 self._executor, self._process.run, kind, path, on_progress
@@ -227,8 +233,75 @@ class MaterialExtractor:
                 material_id, f"{exc.detail} ({attempts} times); upload a smaller or simpler copy"
             )
             return False
+        finally:
+            renewing.cancel()
         await self._store_result(material_id, result)
         return False
+
+    async def _claim(self, session: AsyncSession, material_id: int, attempts: int) -> bool:
+        """Take the material for this node, counting the start (before the work: a start that
+        takes the server down still counts). A conditional update, so of several nodes resuming
+        it one gets it; one whose claim is alive (its node extracting it) is left alone."""
+        now = utcnow()
+        taken = await session.execute(
+            update(LearningMaterial)
+            .where(
+                LearningMaterial.id == material_id,
+                LearningMaterial.status == MaterialStatus.PROCESSING,
+                LearningMaterial.extraction_attempts == attempts,
+                or_(
+                    LearningMaterial.claimed_until.is_(None),
+                    LearningMaterial.claimed_until < now,
+                    LearningMaterial.claimed_by == self._node,
+                ),
+            )
+            .values(
+                extraction_attempts=attempts + 1,
+                claimed_by=self._node,
+                claimed_until=now + timedelta(seconds=self._lease_s),
+            )
+        )
+        await session.commit()
+        return bool(taken.rowcount)  # type: ignore[attr-defined]
+
+    async def _keep_claim(self, material_id: int) -> None:
+        """While the job runs: its claim renewed, so no other node takes it over."""
+        while True:
+            await asyncio.sleep(self._lease_s / 3)
+            try:
+                async with self._sessionmaker() as session:
+                    await session.execute(
+                        update(LearningMaterial)
+                        .where(LearningMaterial.id == material_id, LearningMaterial.claimed_by == self._node)
+                        .values(claimed_until=utcnow() + timedelta(seconds=self._lease_s))
+                    )
+                    await session.commit()
+            except Exception:  # the database is away: the job goes on; it is renewed next time
+                log.warning("material %d: its claim could not be renewed", material_id, exc_info=True)
+
+    async def adopt_orphans(self) -> None:
+        """For ever, every lease: extractions another node began and stopped renewing (it died),
+        or queued and never began, are taken up here."""
+        while True:
+            await asyncio.sleep(self._lease_s)
+            now = utcnow()
+            async with self._sessionmaker() as session:
+                orphans = list(
+                    await session.execute(
+                        select(LearningMaterial.id, LearningMaterial.teacher_id).where(
+                            LearningMaterial.status == MaterialStatus.PROCESSING,
+                            or_(
+                                LearningMaterial.claimed_until < now,
+                                LearningMaterial.claimed_until.is_(None)
+                                & (LearningMaterial.created_at < now - timedelta(seconds=5 * self._lease_s)),
+                            ),
+                        )
+                    )
+                )
+            for material_id, teacher_id in orphans:
+                if material_id not in self._jobs:
+                    log.info("material %d: taken over from a node that stopped reading it", material_id)
+                    self.submit(material_id, teacher_id)
 
     async def _store_result(self, material_id: int, result: Extraction) -> None:
         async with self._sessionmaker() as session:
@@ -245,6 +318,7 @@ class MaterialExtractor:
                 material.status = MaterialStatus.FAILED
                 material.error = "no text was found in the material"
             material.progress = 1.0
+            material.claimed_by = material.claimed_until = None
             await session.commit()
             log.info("material %d: %s", material_id, material.status)
             outcome = "done" if material.status == MaterialStatus.READY else "failed"
@@ -258,6 +332,7 @@ class MaterialExtractor:
             material.status = MaterialStatus.FAILED
             material.error = error
             material.progress = 1.0
+            material.claimed_by = material.claimed_until = None
             await session.commit()
         log.info("material %d: failed: %s", material_id, error)
         BACKGROUND_JOBS.labels("extraction", "failed").inc()

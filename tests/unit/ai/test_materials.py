@@ -5,11 +5,13 @@ taken in turn by teacher."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ from protolearn.ai.extraction_worker import ExtractionProcess, ExtractText
 from protolearn.ai.limits import ExtractionLimits
 from protolearn.ai.materials import JOB_FAILED, PROCESS_DIED, WORKER, MaterialExtractor, store_material_file
 from protolearn.config import Settings
+from protolearn.store.base import utcnow
 from protolearn.store.database import create_engine, create_sessionmaker
 from protolearn.store.materials import LearningMaterial, MaterialStatus
 from protolearn.store.users import Role, User
@@ -30,7 +33,7 @@ LIMITS = ExtractionLimits.from_settings(Settings.from_env({}))
 
 
 def extractor_of(
-    sessions: Sessions, data_dir: Path, extract_text: ExtractText = extract, **options: float
+    sessions: Sessions, data_dir: Path, extract_text: ExtractText = extract, **options: float | str
 ) -> MaterialExtractor:
     process = ExtractionProcess(
         LIMITS, memory_limit_bytes=3 * 1024**3, timeout_s=120.0, extract_text=extract_text
@@ -265,3 +268,72 @@ async def test_teachers_take_turns(
         await extractor.close()
     done = [r.args[0] for r in caplog.records if r.getMessage().endswith(": ready")]  # type: ignore[index]
     assert done == [first, others, second, third]
+
+
+@dataclass(frozen=True)
+class Counted:
+    """The real extraction, each run counted in ``tally`` (a file: runs are in other processes)."""
+
+    tally: Path
+
+    def __call__(
+        self,
+        kind: MaterialKind,
+        data: bytes,
+        ocr: OcrEngine,
+        limits: ExtractionLimits,
+        on_progress: Callable[[float], None],
+    ) -> Extraction:
+        with self.tally.open("ab") as tally:
+            tally.write(b"x")
+        return extract(kind, data, ocr, limits, on_progress)
+
+
+async def test_two_nodes_resuming_the_same_uploads_read_each_once(
+    sessions: Sessions, teacher_id: int, tmp_path: Path
+) -> None:
+    tally = tmp_path / "tally"
+    materials = [await stored_material(sessions, tmp_path, teacher_id, pages) for pages in (BIOLOGY, HISTORY)]
+    nodes = [extractor_of(sessions, tmp_path, Counted(tally), node=name) for name in ("node-a", "node-b")]
+    try:
+        assert [await node.resume_pending() for node in nodes] == [2, 2]
+        for node in nodes:
+            for material_id in materials:
+                assert await node.wait(material_id, 120.0)
+    finally:
+        for node in nodes:
+            await node.close()
+    assert len(tally.read_bytes()) == 2  # each material read by one node only
+    for material_id in materials:
+        material = await row(sessions, material_id)
+        assert (material.status, material.extraction_attempts) == (MaterialStatus.READY.value, 1)
+        assert material.claimed_by is None and material.claimed_until is None
+
+
+async def test_a_node_that_died_reading_an_upload_has_it_taken_over_when_its_claim_runs_out(
+    sessions: Sessions, teacher_id: int, tmp_path: Path
+) -> None:
+    material_id = await stored_material(sessions, tmp_path, teacher_id, BIOLOGY)
+    async with sessions() as session:
+        material = await session.get(LearningMaterial, material_id)
+        assert material is not None
+        material.extraction_attempts, material.claimed_by = 1, "node-that-died"
+        material.claimed_until = utcnow() + timedelta(seconds=0.5)  # it stopped renewing
+        await session.commit()
+    survivor = extractor_of(sessions, tmp_path, node="node-b", lease_s=0.2)
+    try:
+        assert await survivor.resume_pending() == 1  # claimed and alive: left alone, for now
+        assert await survivor.wait(material_id, 120.0)
+        assert (await row(sessions, material_id)).status == MaterialStatus.PROCESSING.value
+        adopting = asyncio.create_task(survivor.adopt_orphans())
+        try:
+            for _ in range(1200):  # a bound of minutes, for an adoption that never comes
+                if (await row(sessions, material_id)).status != MaterialStatus.PROCESSING.value:
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            adopting.cancel()
+    finally:
+        await survivor.close()
+    material = await row(sessions, material_id)
+    assert (material.status, material.extraction_attempts) == (MaterialStatus.READY.value, 2)
