@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
+from protolearn.assessment.lifecycle import AttemptLifecycle
 from protolearn.config import Settings
+from protolearn.events.bus import ATTEMPTS_ENDED, EventBus
+from protolearn.store.base import utcnow
+from protolearn.store.database import create_engine, create_sessionmaker
 from tests.support.api import Actor, Api, new_test_payload, short_answer, started_attempt
 from tests.support.server import running_server
 
@@ -147,3 +151,32 @@ async def test_no_accepted_answer_is_lost_when_submit_races_autosave(api: Api) -
     assert stored == accepted  # nothing accepted went missing, nothing refused slipped in
     assert all(a["is_correct"] is True for a in detail["answers"] if a["question_id"] in accepted)
     assert detail["score"] == float(len(accepted))
+
+
+async def test_two_nodes_sweeping_at_once_auto_submit_each_attempt_once(api: Api, settings: Settings) -> None:
+    teacher = await api.user("teacher")
+    test = (await teacher.post("/api/tests", json=new_test_payload(is_published=True))).json()
+    attempts = {
+        (await started_attempt(await api.user("student"), test["id"]))["attempt_id"] for _ in range(6)
+    }
+    engines = [create_engine(settings.database_url) for _ in range(2)]
+    try:
+        nodes = [
+            AttemptLifecycle(create_sessionmaker(engine), EventBus(), grace_seconds=0) for engine in engines
+        ]
+        heard = [node.bus.subscribe([ATTEMPTS_ENDED]) for node in nodes]
+        later = utcnow() + timedelta(hours=3)  # past every deadline
+
+        async def sweep(node: AttemptLifecycle) -> list[int]:
+            async with node.sessionmaker() as session:
+                return await node.service(session).close_expired(later)
+
+        closed = await asyncio.gather(*(sweep(node) for node in nodes))
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    assert sorted(closed[0] + closed[1]) == sorted(attempts)  # all of them, none twice
+    ended = [event.attempt_id for subscription in heard for event in subscription.drain()]
+    assert sorted(ended) == sorted(attempts)
+    rows = (await teacher.get(f"/api/results/{test['id']}")).json()
+    assert {row["status"] for row in rows} == {"auto_submitted"}
