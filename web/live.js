@@ -1,14 +1,12 @@
 // The student's side of the live channel: publish camera and microphone for an attempt.
 // The server (/ws/proctor) relays the stream to the teacher and analyses it; the browser only
 // captures and sends. `publish()` resolves once the server says `monitoring-started`.
+// Where several nodes serve, the offer may be answered `moved`: the class meets on another
+// node, and the same offer goes there.
+import { MAX_MOVES, peerConnection, socketUrl } from "./api/rtc.js";
 
 const DEFAULT_VIDEO = { width: 640, height: 480, frameRate: 15 };
 const START_TIMEOUT_MS = 45000;
-
-function socketUrl(token) {
-  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  return `${scheme}//${location.host}/ws/proctor?token=${encodeURIComponent(token)}`;
-}
 
 function preferCodec(transceiver, kind, mimeType) {
   const codecs = RTCRtpReceiver.getCapabilities(kind)?.codecs || [];
@@ -46,69 +44,97 @@ export class LiveError extends Error {
   }
 }
 
+/** Resolves once the socket opens; rejects when it cannot. */
+function opened(socket) {
+  return new Promise((resolve, reject) => {
+    socket.addEventListener("open", resolve, { once: true });
+    socket.addEventListener("error", () => reject(new LiveError("cannot open the live channel")), { once: true });
+  });
+}
+
+/**
+ * What the server makes of the offer on this socket: resolves to null once monitoring started,
+ * or to a `moved` naming the node to offer to instead; rejects on an error or a close.
+ * Every message reaches `onMessage`, after the start too.
+ */
+function outcome(socket, connection, onMessage) {
+  let answerApplied = Promise.resolve();
+  const settled = new Promise((resolve, reject) => {
+    socket.addEventListener("message", (event) => {
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      if (message.type === "webrtc-answer") {
+        answerApplied = connection.setRemoteDescription({ type: "answer", sdp: message.sdp });
+      } else if (message.type === "monitoring-started") {
+        answerApplied.then(() => resolve(null), reject); // the server has the stream: the exam may begin
+      } else if (message.type === "moved") {
+        resolve(message); // nothing was done here
+      } else if (message.type === "error") {
+        reject(new LiveError(`${message.title}: ${message.detail}`, {
+          status: message.status, code: message.code, attemptStatus: message.attempt_status || null,
+        }));
+      }
+      onMessage(message);
+    });
+    socket.addEventListener("close", (event) => {
+      reject(new LiveError("the live channel closed", { closeCode: event.code }));
+    });
+  });
+  settled.catch(() => {}); // rejections after the start are the caller's socket events to watch
+  return settled;
+}
+
 /**
  * Publishes `media` (or a fresh getUserMedia of `video`/`audio`) for the attempt.
  * `onMessage` hears every message of the socket, before and after monitoring starts.
  * Resolves to `{connection, socket, media, stop()}`; `stop()` ends the tracks only when
  * publish() asked for them itself (a stream passed in stays with its owner).
+ * Each call starts at the page's own origin: a node remembered from an earlier `moved` may be
+ * the one that failed.
  */
 export async function publish({ token, attemptId, onMessage = () => {}, video = DEFAULT_VIDEO, audio = true, media = null }) {
   const owned = !media;
   const stream = media || (await navigator.mediaDevices.getUserMedia({ video, audio }));
-  const connection = new RTCPeerConnection();
+  let connection = null;
   let socket = null;
   let deadline = null;
   const stop = () => {
     if (owned) stream.getTracks().forEach((track) => track.stop());
-    connection.close();
+    if (connection) connection.close();
     if (socket && socket.readyState <= WebSocket.OPEN) socket.close();
   };
   try {
+    connection = await peerConnection(token);
     for (const track of stream.getTracks()) {
       const transceiver = connection.addTransceiver(track, { direction: "sendonly", streams: [stream] });
       preferCodec(transceiver, track.kind, track.kind === "video" ? "video/VP8" : "audio/opus");
     }
     await connection.setLocalDescription(await connection.createOffer());
     await waitForIceGathering(connection);
+    const offer = JSON.stringify({ type: "webrtc-offer", attempt_id: attemptId, sdp: connection.localDescription.sdp });
 
     // A server that never opens the socket or never confirms is treated as a lost channel, so
-    // the caller publishes again: one limit for the whole start, from before the socket opens.
+    // the caller publishes again: one limit for the whole start, moves included, from before
+    // the first socket opens.
     const timedOut = new Promise((_, reject) => {
       deadline = setTimeout(() => reject(new LiveError("the server did not start monitoring")), START_TIMEOUT_MS);
     });
-    socket = new WebSocket(socketUrl(token));
-    let answerApplied = Promise.resolve();
-    const started = new Promise((resolve, reject) => {
-      socket.addEventListener("message", (event) => {
-        let message;
-        try {
-          message = JSON.parse(event.data);
-        } catch {
-          return;
-        }
-        if (message.type === "webrtc-answer") {
-          answerApplied = connection.setRemoteDescription({ type: "answer", sdp: message.sdp });
-        } else if (message.type === "monitoring-started") {
-          answerApplied.then(resolve, reject); // the server has the stream: the exam may begin
-        } else if (message.type === "error") {
-          reject(new LiveError(`${message.title}: ${message.detail}`, {
-            status: message.status, code: message.code, attemptStatus: message.attempt_status || null,
-          }));
-        }
-        onMessage(message);
-      });
-      socket.addEventListener("close", (event) => {
-        reject(new LiveError("the live channel closed", { closeCode: event.code }));
-      });
-    });
-    started.catch(() => {}); // rejections after the start are the caller's socket events to watch
-    const opened = new Promise((resolve, reject) => {
-      socket.addEventListener("open", resolve, { once: true });
-      socket.addEventListener("error", () => reject(new LiveError("cannot open the live channel")), { once: true });
-    });
-    await Promise.race([opened, timedOut]);
-    socket.send(JSON.stringify({ type: "webrtc-offer", attempt_id: attemptId, sdp: connection.localDescription.sdp }));
-    await Promise.race([started, timedOut]);
+    let url = socketUrl(token);
+    for (let moves = 0; ; moves += 1) {
+      socket = new WebSocket(url);
+      const started = outcome(socket, connection, onMessage);
+      await Promise.race([opened(socket), timedOut]);
+      socket.send(offer);
+      const moved = await Promise.race([started, timedOut]);
+      if (!moved) break;
+      socket.close(); // its close no longer matters: `started` has settled
+      if (moves >= MAX_MOVES) throw new LiveError("the live channel kept moving between servers");
+      url = socketUrl(token, moved.node_url);
+    }
   } catch (error) {
     stop();
     throw error;

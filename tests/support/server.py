@@ -14,9 +14,12 @@ from protolearn.config import Settings
 
 
 @contextlib.asynccontextmanager
-async def running_server(settings: Settings) -> AsyncIterator[str]:
-    """Serve the app built from ``settings`` on a free port; yield its base URL."""
-    config = server_config(create_app(settings), settings, "127.0.0.1", 0, log_level="warning", lifespan="on")
+async def running_server(settings: Settings, port: int = 0) -> AsyncIterator[str]:
+    """Serve the app built from ``settings`` on ``port`` (a free one by default); yield its base URL.
+    A port chosen beforehand lets settings name the server's own address (``node_url``)."""
+    config = server_config(
+        create_app(settings), settings, "127.0.0.1", port, log_level="warning", lifespan="on"
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:

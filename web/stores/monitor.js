@@ -1,19 +1,17 @@
 // The teacher's live view of a test: the class now taking it (from the results list), one relayed
 // video per student over the live channel, what the server says about each student as it
 // happens, and the teacher's warnings and terminations. One test is watched at a time.
+// Where several nodes serve, `watch-test` may be answered `moved`: the class meets on another
+// node, and the monitor watches from there.
 import { defineStore } from "pinia";
 import { computed, ref, shallowRef } from "vue";
 import { api } from "../api/client.js";
+import { MAX_MOVES, peerConnection, socketUrl } from "../api/rtc.js";
 import { useAuthStore } from "./auth.js";
 
 const POLL_MS = 10000;
 const RETRY_MAX_MS = 15000;
 const HIGHLIGHT_MS = 8000;
-
-function socketUrl(token) {
-  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  return `${scheme}//${location.host}/ws/proctor?token=${encodeURIComponent(token)}`;
-}
 
 function emptyStudent(row) {
   return {
@@ -49,6 +47,8 @@ export const useMonitorStore = defineStore("monitor", () => {
   let pollTimer = null;
   let retryTimer = null;
   let failures = 0;
+  let moves = 0; // `moved` followed in a row since the socket at the page's own origin
+  let offers = 0; // the server's offers so far: an answer still fetching ICE servers may be stale
   let active = false;
   let pending = new Map(); // request kind + attempt id -> {resolve, reject}
   const highlightTimers = new Map();
@@ -105,6 +105,7 @@ export const useMonitorStore = defineStore("monitor", () => {
     watched = [];
     pendingPause = new Set();
     failures = 0;
+    moves = 0;
   }
 
   function closeConnection() {
@@ -144,7 +145,8 @@ export const useMonitorStore = defineStore("monitor", () => {
     send({ type: "watch-test", test_id: testId.value });
   }
 
-  function connect() {
+  /** Opens the live channel at the node `nodeUrl` (a `moved`'s), or at the page's own origin. */
+  function connect(nodeUrl) {
     if (!active || socket) return;
     status.value = failures ? "reconnecting" : "connecting";
     useAuthStore()
@@ -156,7 +158,7 @@ export const useMonitorStore = defineStore("monitor", () => {
           status.value = "off";
           return;
         }
-        const opened = new WebSocket(socketUrl(token));
+        const opened = new WebSocket(socketUrl(token, nodeUrl));
         socket = opened;
         opened.addEventListener("open", () => {
           if (socket !== opened) return;
@@ -189,17 +191,37 @@ export const useMonitorStore = defineStore("monitor", () => {
   function lost() {
     closeConnection();
     watched = [];
+    moves = 0; // the next socket starts at the origin: the node moved to may be the one that failed
     if (!active) return;
     failures += 1;
     status.value = "reconnecting";
     clearTimeout(retryTimer);
-    retryTimer = setTimeout(connect, Math.min(RETRY_MAX_MS, 1000 * 2 ** Math.min(failures, 4)));
+    retryTimer = setTimeout(() => connect(), Math.min(RETRY_MAX_MS, 1000 * 2 ** Math.min(failures, 4)));
+  }
+
+  /** The class meets on another node: this socket goes, and the one there asks again. */
+  function follow(nodeUrl) {
+    const old = socket;
+    socket = null; // its close is no loss
+    closeConnection();
+    watched = [];
+    if (old) old.close();
+    if (moves >= MAX_MOVES) {
+      console.warn("live view: the live channel kept moving between servers");
+      lost();
+      return;
+    }
+    moves += 1;
+    connect(nodeUrl);
   }
 
   async function onMessage(message) {
     switch (message.type) {
       case "webrtc-offer":
         await answer(message.attempt_ids, message.sdp);
+        break;
+      case "moved":
+        follow(message.node_url);
         break;
       case "peer-connected":
         failures = 0;
@@ -237,8 +259,15 @@ export const useMonitorStore = defineStore("monitor", () => {
   }
 
   async function answer(ids, sdp) {
+    const mine = (offers += 1);
+    const via = socket;
+    const token = await useAuthStore().freshToken().catch(() => ""); // offline: no TURN, still an answer
+    const peer = await peerConnection(token);
+    if (mine !== offers || via !== socket || !active) {
+      peer.close(); // a newer offer, or another socket, came meanwhile
+      return;
+    }
     closeConnection();
-    const peer = new RTCPeerConnection();
     connection = peer;
     watched = ids;
     await peer.setRemoteDescription({ type: "offer", sdp });
