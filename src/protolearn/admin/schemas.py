@@ -40,3 +40,13 @@ class AdminStats(Response, frozen=True):
     live: LiveStats
     database: str  # "ok" or "unavailable"
     ai: AiHealth
+
+
+class ErasureReport(Response, frozen=True):
+    """What erasing a user deleted; the account stays, anonymous and deactivated."""
+
+    user_id: int
+    attempts: int
+    answers: int
+    violations: int
+    clips: int

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, JSONBody, Parameter
-from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from protolearn.accounts.schemas import UserCreate, UserOut, UserUpdate
-from protolearn.api.dependencies import Accounts, Caller, WithPaging
+from protolearn.admin.personal_data import PersonalData
+from protolearn.admin.schemas import ErasureReport
+from protolearn.api.dependencies import Accounts, Caller, DbSession, WithPaging
 from protolearn.api.params import PathId
 from protolearn.api.security import client_address, requires
 from protolearn.pagination import Page
@@ -17,11 +21,18 @@ from protolearn.store.users import Role
 
 __all__ = ("UsersController",)
 
+PersonalDataOf = NamedDependency[PersonalData]
+
+
+def provide_personal_data(db_session: DbSession, state: State) -> PersonalData:
+    return PersonalData(db_session, state.settings.data_dir, state.sealer, state.bus)
+
 
 class UsersController(Controller):
     path = "/api/users"
     tags = ["users"]
     guards = [requires(Role.ADMIN)]
+    dependencies = {"personal_data": Provide(provide_personal_data, sync_to_thread=False)}
 
     @get("/")
     async def list_users(
@@ -62,6 +73,39 @@ class UsersController(Controller):
     ) -> None:
         """Sign the user out on every device: refresh tokens revoked, access tokens refused."""
         await accounts.end_sessions(principal, user_id, client_address(request))
+
+    @get(
+        "/{user_id:int}/export",
+        media_type="application/zip",
+        response_description="everything held about the user, as a zip (README.txt says what is where)",
+    )
+    async def export_user(
+        self,
+        user_id: PathId,
+        principal: Caller,
+        personal_data: PersonalDataOf,
+        request: Request[Any, Any, Any],
+    ) -> Response[bytes]:
+        """The user's data for a data-protection request: account, attempts with answers and
+        violations, evidence clips, uploads, audit entries. Audited."""
+        body = await personal_data.export(principal, user_id, client_address(request))
+        return Response(
+            body,
+            media_type="application/zip",
+            headers={"Content-Disposition": f'attachment; filename="protolearn-user-{user_id}.zip"'},
+        )
+
+    @post("/{user_id:int}/erase", status_code=HTTP_200_OK)
+    async def erase_user(
+        self,
+        user_id: PathId,
+        principal: Caller,
+        personal_data: PersonalDataOf,
+        request: Request[Any, Any, Any],
+    ) -> ErasureReport:
+        """Delete the user's attempts, answers, violations and clips and sign them out; the account
+        stays, anonymous and deactivated. 409 while they have an attempt in progress. Audited."""
+        return await personal_data.erase(principal, user_id, client_address(request))
 
     @delete("/{user_id:int}")
     async def delete_user(
