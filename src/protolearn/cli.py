@@ -73,6 +73,11 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--password", help="prompted for when omitted")
     create.set_defaults(run=_create_user)
 
+    rotate = commands.add_parser(
+        "jwt-rotate", help="a new access-token signing key; the old one verifies its tokens until they expire"
+    )
+    rotate.set_defaults(run=_rotate_jwt_key)
+
     seed = commands.add_parser("seed-demo", help="create demo accounts and a published demo test")
     seed.set_defaults(run=_seed_demo)
 
@@ -103,6 +108,18 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     config = server_config(create_app(settings), settings, host, port, log_config=log_config)
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the SIGINT it shut down on
         uvicorn.Server(config).run()
+
+
+def _rotate_jwt_key(settings: Settings, _args: argparse.Namespace) -> None:
+    from protolearn.accounts.tokens import previous_key_path, rotate_key_pair
+
+    try:
+        old, new = rotate_key_pair(settings.private_key_path, settings.public_key_path)
+    except OSError as exc:
+        raise CommandError(str(exc)) from exc
+    previous = previous_key_path(settings.public_key_path)
+    print(f"access tokens are now signed with key {new}; key {old} still verifies the tokens it signed")
+    print(f"restart every node now; after {settings.access_token_ttl_seconds} s more, delete {previous}")
 
 
 def _migrate(settings: Settings, _args: argparse.Namespace) -> None:

@@ -44,6 +44,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # RS256 key pair for access tokens; generated into ``data_dir`` on first start when unset.
     jwt_private_key_path: Path | None = None
     jwt_public_key_path: Path | None = None
+    # Public keys of earlier signing keys (comma-separated paths), kept until their tokens expired.
+    jwt_previous_public_key_paths: str = ""
     jwt_issuer: str = "protolearn"
     access_token_ttl_seconds: PositiveInt = 900
     refresh_token_ttl_seconds: PositiveInt = 14 * 24 * 3600

@@ -9,8 +9,15 @@ from pathlib import Path
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 
-from protolearn.accounts.tokens import AccessTokenCodec, load_or_create_key_pair
+from protolearn.accounts.tokens import (
+    AccessTokenCodec,
+    load_or_create_key_pair,
+    previous_key_path,
+    rotate_key_pair,
+)
+from protolearn.config import Settings
 from protolearn.errors import Unauthenticated
 
 
@@ -62,3 +69,39 @@ def _hs256_signed_with(secret: bytes) -> str:
         b"="
     )
     return (signing_input + b"." + signature).decode()
+
+
+def test_after_a_rotation_old_tokens_verify_until_the_old_key_is_dropped(tmp_path: Path) -> None:
+    private, public = tmp_path / "jwt_private.pem", tmp_path / "jwt_public.pem"
+    old_keys = load_or_create_key_pair(private, public)
+    before = AccessTokenCodec(*old_keys, ttl_seconds=900, issuer="protolearn")
+    old_token = before.issue(7, "student")
+    assert jwt.get_unverified_header(old_token)["kid"] == before.key_id
+
+    old_id, new_id = rotate_key_pair(private, public)
+    assert (old_id, private.stat().st_mode & 0o777) == (before.key_id, 0o600)
+    settings = Settings.from_env({}, data_dir=str(tmp_path))
+    after = AccessTokenCodec.from_settings(settings)  # reads the .previous.pem left beside
+    assert after.key_id == new_id != old_id
+    new_token = after.issue(8, "teacher")
+    assert jwt.get_unverified_header(new_token)["kid"] == new_id
+    assert after.decode(old_token).user_id == 7  # the old key still verifies what it signed
+    assert after.decode(new_token).user_id == 8
+    with pytest.raises(Unauthenticated):
+        before.decode(new_token)  # a node not restarted yet does not know the new key
+
+    previous_key_path(public).unlink()  # its tokens have expired: the old key goes
+    dropped = AccessTokenCodec.from_settings(settings)
+    with pytest.raises(Unauthenticated, match="retired key"):
+        dropped.decode(old_token)
+    assert dropped.decode(new_token).user_id == 8
+
+
+def test_a_token_from_before_key_ids_is_checked_against_the_current_key(keys: tuple[bytes, bytes]) -> None:
+    codec = AccessTokenCodec(*keys, ttl_seconds=900, issuer="protolearn")
+    now = time.time()
+    claims = {"sub": "7", "role": "student", "iat": now, "exp": now + 60, "iss": "protolearn", "jti": "x"}
+    private = serialization.load_pem_private_key(keys[0], password=None)
+    legacy = jwt.encode(claims, private, algorithm="RS256")  # type: ignore[arg-type]
+    assert "kid" not in jwt.get_unverified_header(legacy)
+    assert codec.decode(legacy).user_id == 7
