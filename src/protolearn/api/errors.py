@@ -1,5 +1,7 @@
 """Every error leaves as an RFC 9457 problem-details body; domain errors are mapped here, once,
-and the OpenAPI document lists those answers on every operation (``ProblemResponses``)."""
+and the OpenAPI document lists those answers on every operation (``ProblemResponses``). A
+database that cannot be reached (a restart, a failover) answers 503 with ``Retry-After``: the
+engine's pre-ping replaces dead pooled connections, so the next try succeeds once it is back."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg.exceptions
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -14,6 +17,7 @@ from litestar.openapi import ResponseSpec
 from litestar.plugins import ReceiveRoutePlugin
 from litestar.routes import BaseRoute, HTTPRoute
 from litestar.types import ExceptionHandlersMap
+from sqlalchemy import exc as sa
 
 from protolearn.ai.errors import ProviderBadOutput, ProviderError, ProviderUnavailable
 from protolearn.errors import (
@@ -25,6 +29,7 @@ from protolearn.errors import (
     RateLimited,
     Unauthenticated,
 )
+from protolearn.store.outage import database_unreachable
 from protolearn.wire import Response as ResponseBody
 
 __all__ = ("EXCEPTION_HANDLERS", "PROBLEM_JSON", "Problem", "ProblemResponses")
@@ -58,9 +63,11 @@ class Problem(ResponseBody, frozen=True):
 
 
 # What any operation may answer besides its own success: an invalid request (400), a body over
-# the size limit (413), and the statuses the domain errors map to. Not 500: that is a bug.
+# the size limit (413), the database out of reach (503), and the statuses the domain errors map
+# to. Not 500: that is a bug.
 _DOCUMENTED_ERRORS = sorted(
-    {HTTPStatus.BAD_REQUEST, HTTPStatus.REQUEST_ENTITY_TOO_LARGE} | {s for _, s in _STATUS_BY_ERROR}
+    {HTTPStatus.BAD_REQUEST, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, HTTPStatus.SERVICE_UNAVAILABLE}
+    | {s for _, s in _STATUS_BY_ERROR}
 )
 _PROBLEM_RESPONSES = {
     status.value: ResponseSpec(
@@ -167,6 +174,34 @@ def _recursion_error(request: Request[Any, Any, Any], exc: RecursionError) -> Re
     return _unexpected_error(request, exc)
 
 
+# Seconds a client is asked to wait before trying again while the database is out of reach.
+DATABASE_RETRY_AFTER_SECONDS = 2
+
+
+def _database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    if not database_unreachable(exc):
+        return _unexpected_error(request, exc)
+    root = exc
+    while isinstance(root.__cause__, Exception):
+        root = root.__cause__
+    # One line, no traceback: an outage is not a bug, and every request during it gets here.
+    log.warning(
+        "database unavailable on %s %s: %s: %s",
+        request.method,
+        request.url.path,
+        type(root).__name__,
+        str(root).splitlines()[0] if str(root) else "",
+    )
+    return problem(
+        request,
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "the database cannot be reached right now; try again shortly",
+        title="Database unavailable",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        extensions={"code": "DatabaseUnavailable"},
+    )
+
+
 def _unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(
@@ -179,5 +214,10 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ValidationException: _validation_error,
     HTTPException: _http_error,
     RecursionError: _recursion_error,
+    # Each checks that the database is out of reach; anything else goes on to _unexpected_error.
+    sa.SQLAlchemyError: _database_error,
+    asyncpg.exceptions.PostgresError: _database_error,
+    asyncpg.exceptions.InterfaceError: _database_error,
+    OSError: _database_error,
     Exception: _unexpected_error,
 }

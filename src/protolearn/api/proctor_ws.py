@@ -78,6 +78,7 @@ from protolearn.metrics import NEGOTIATIONS
 from protolearn.proctoring.live import publishable_attempt, watchable_attempt, watchable_attempts_of_test
 from protolearn.proctoring.supervisor import ProctoringSupervisor
 from protolearn.store.attempts import AttemptStatus
+from protolearn.store.outage import database_unreachable
 from protolearn.store.users import Role
 from protolearn.supervision import supervise
 from protolearn.vision.errors import VisionError
@@ -231,17 +232,27 @@ class _LiveSession:
         except (ProtoLearnError, NegotiationFailed, UnknownViewer, MediaError, VisionError) as error:
             if negotiating and isinstance(error, NegotiationFailed | UnknownViewer | MediaError):
                 NEGOTIATIONS.labels(negotiating, "failed").inc()
-            refusal = self._refusal(error)
-            # Which request this answers, so a page with several in flight knows which one failed.
-            answers = msgspec.structs.replace(
-                refusal,
-                in_reply_to=type(message).__struct_config__.tag,
-                attempt_id=getattr(message, "attempt_id", None),
-            )
-            return [answers]
+            return [self._answering(message, self._refusal(error))]
+        except Exception as error:
+            if not database_unreachable(error):
+                raise
+            log.warning("live channel: the database is out of reach for %s", self.socket_id)
+            detail = "the database cannot be reached right now; send it again shortly"
+            return [
+                self._answering(message, _error(503, "Database unavailable", detail, "DatabaseUnavailable"))
+            ]
         if negotiating:
             NEGOTIATIONS.labels(negotiating, "ok").inc()
         return replies
+
+    @staticmethod
+    def _answering(message: ClientMessage, refusal: ErrorMessage) -> ErrorMessage:
+        """Which request this answers, so a page with several in flight knows which one failed."""
+        return msgspec.structs.replace(
+            refusal,
+            in_reply_to=type(message).__struct_config__.tag,
+            attempt_id=getattr(message, "attempt_id", None),
+        )
 
     def _refusal(self, error: Exception) -> ErrorMessage:
         if isinstance(error, ProtoLearnError):

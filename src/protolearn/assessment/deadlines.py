@@ -17,11 +17,13 @@ from datetime import datetime
 from protolearn.assessment.lifecycle import AttemptLifecycle
 from protolearn.metrics import BACKGROUND_JOBS
 from protolearn.store.base import utcnow
+from protolearn.store.outage import database_unreachable
 
 __all__ = ("DeadlineEnforcer",)
 
 log = logging.getLogger(__name__)
 _MIN_SLEEP_SECONDS = 0.05
+_OUTAGE_RETRY_SECONDS = 2.0  # expired attempts close within this long of the database's return
 
 
 class DeadlineEnforcer:
@@ -49,13 +51,17 @@ class DeadlineEnforcer:
     async def run(self) -> None:
         while True:
             self._wake.clear()
+            sleep = self._max_sleep
             try:
                 next_deadline = await self.sweep()
-            except Exception:
-                log.exception("deadline sweep failed; retrying in %.0f s", self._max_sleep)
+            except Exception as error:
                 BACKGROUND_JOBS.labels("auto_submit", "failed").inc()
                 next_deadline = None
-            sleep = self._max_sleep
+                if database_unreachable(error):  # an outage, not a bug: one line, and soon again
+                    sleep = min(self._max_sleep, _OUTAGE_RETRY_SECONDS)
+                    log.warning("deadline sweep: the database is out of reach; again in %.0f s", sleep)
+                else:
+                    log.exception("deadline sweep failed; retrying in %.0f s", self._max_sleep)
             if next_deadline is not None:
                 until = (next_deadline - utcnow()).total_seconds() + _MIN_SLEEP_SECONDS
                 sleep = min(self._max_sleep, max(_MIN_SLEEP_SECONDS, until))

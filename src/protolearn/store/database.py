@@ -9,14 +9,18 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-__all__ = ("create_engine", "create_sessionmaker")
+__all__ = ("CONNECT_TIMEOUT_SECONDS", "create_engine", "create_sessionmaker")
+
+CONNECT_TIMEOUT_SECONDS = 10.0
 
 
 def create_engine(database_url: str, **engine_kwargs: Any) -> AsyncEngine:
     """An async engine; on SQLite, foreign keys are enforced and writers wait instead of failing."""
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
-        engine_kwargs.setdefault("pool_pre_ping", True)
+        engine_kwargs.setdefault("pool_pre_ping", True)  # a connection the server dropped is replaced
+        # A host that stops answering (rather than refusing) costs a request 10 s, not asyncpg's 60.
+        engine_kwargs.setdefault("connect_args", {"timeout": CONNECT_TIMEOUT_SECONDS})
         return create_async_engine(url, **engine_kwargs)
 
     if url.database and url.database != ":memory:":
