@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -17,7 +18,7 @@ from prometheus_client import CollectorRegistry
 
 from protolearn import __version__
 from protolearn.accounts.passwords import PasswordHasher
-from protolearn.accounts.throttle import LoginLimits, LoginThrottle, RedisFailures
+from protolearn.accounts.throttle import LoginLimits, LoginThrottle, RedisFailures, RequestLimits
 from protolearn.accounts.tokens import AccessTokenCodec
 from protolearn.admin.retention import RetentionSweeper
 from protolearn.ai.extraction_worker import ExtractionProcess
@@ -67,6 +68,23 @@ from protolearn.vision.runtimes import create_analyzer
 __all__ = ("create_app",)
 
 log = logging.getLogger(__name__)
+
+
+def cors_config(settings: Settings) -> CORSConfig | None:
+    """None by default: no other site's page may call the API. PROTOLEARN_CORS_ORIGINS opens it to
+    the origins named (a school's portal embedding results, say), with bearer tokens only: the
+    refresh cookie is SameSite=Strict and never crosses sites."""
+    origins = [origin.strip() for origin in settings.cors_origins.split(",") if origin.strip()]
+    if not origins:
+        return None
+    return CORSConfig(
+        allow_origins=origins,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID", "Range"],
+        expose_headers=["Content-Range", "Retry-After", "X-Request-ID"],
+        allow_credentials=False,
+        max_age=600,
+    )
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -165,6 +183,7 @@ def create_app(settings: Settings) -> Litestar:
             "evidence_links": EvidenceLinks.from_settings(settings),
             "password_hasher": PasswordHasher.from_settings(settings),
             "login_throttle": LoginThrottle(LoginLimits.from_settings(settings), store=login_failures),
+            "request_limits": RequestLimits.from_settings(settings, store=login_failures),
             "bus": bus,
             "deadline_enforcer": deadline_enforcer,
             "lifecycle": lifecycle,
@@ -257,6 +276,7 @@ def create_app(settings: Settings) -> Litestar:
         plugins=[ProblemResponses()],
         lifespan=[lifespan],
         request_max_body_size=settings.max_request_bytes,
+        cors_config=cors_config(settings),
         # The app's pages and modules go compressed; API answers do not (evidence clips answer
         # byte ranges, and compressing secrets beside reflected input invites BREACH).
         compression_config=CompressionConfig(

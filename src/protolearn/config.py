@@ -56,6 +56,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     login_max_failures_per_account: PositiveInt = 50
     login_max_failures_per_address: PositiveInt = 300
     login_window_seconds: Positive = 300.0
+    # Requests allowed per window: accounts made per address (a class signs up from one), and AI
+    # requests per user (each is an LLM call or an extraction).
+    register_max_per_address: PositiveInt = 200
+    register_window_seconds: Positive = 3600.0
+    ai_max_requests_per_user: PositiveInt = 120
+    ai_window_seconds: Positive = 3600.0
     # Argon2id cost; lower only for tests.
     argon2_time_cost: PositiveInt = 3
     argon2_memory_kib: PositiveInt = 65536

@@ -39,6 +39,7 @@ def base_env(data_dir: Path, database_url: str) -> dict[str, str]:
         "PROTOLEARN_ARGON2_TIME_COST": "1",
         "PROTOLEARN_ARGON2_MEMORY_KIB": "1024",
         "PROTOLEARN_ARGON2_PARALLELISM": "1",
+        "PROTOLEARN_REGISTER_MAX_PER_ADDRESS": "1000000",  # every user signs up from loopback
     }
 
 

@@ -32,7 +32,15 @@ from protolearn.errors import RateLimited
 if TYPE_CHECKING:
     from protolearn.config import Settings
 
-__all__ = ("FailureStore", "LocalFailures", "LoginLimits", "LoginThrottle", "RedisFailures")
+__all__ = (
+    "FailureStore",
+    "LocalFailures",
+    "LoginLimits",
+    "LoginThrottle",
+    "RedisFailures",
+    "RequestLimit",
+    "RequestLimits",
+)
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +207,61 @@ class LoginThrottle:
             (_pair(email, address), limits.per_account_and_address, "for this account from here"),
             (f"account:{email}", limits.per_account, "for this account"),
             (f"address:{address}", limits.per_address, "from your network"),
+        )
+
+
+class RequestLimit:
+    """At most ``limit`` requests per key (an address, a user) within a sliding window, counted
+    in the same store as sign-in failures (shared by every node with Redis)."""
+
+    def __init__(
+        self,
+        name: str,
+        limit: int,
+        window_seconds: float,
+        what: str,
+        *,
+        store: FailureStore | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._name, self._limit, self._window, self._what = name, limit, window_seconds, what
+        self._store: FailureStore = store or LocalFailures()
+        self._clock = clock
+
+    async def spend(self, key: str) -> None:
+        """Count one request, or raise ``RateLimited`` (saying when to retry) past the limit."""
+        now, counted = self._clock(), f"{self._name}:{key}"
+        [recent] = await self._store.recent([counted], now, self._window)
+        if len(recent) >= self._limit:
+            retry_after = recent[len(recent) - self._limit] + self._window - now
+            raise RateLimited(
+                f"too many {self._what}; try again in {_duration(retry_after)}", retry_after=retry_after
+            )
+        await self._store.add([counted], now, self._window)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestLimits:
+    registration: RequestLimit  # per address
+    ai: RequestLimit  # per user
+
+    @classmethod
+    def from_settings(cls, settings: Settings, store: FailureStore | None = None) -> RequestLimits:
+        return cls(
+            registration=RequestLimit(
+                "register",
+                settings.register_max_per_address,
+                settings.register_window_seconds,
+                "accounts made from your network",
+                store=store,
+            ),
+            ai=RequestLimit(
+                "ai",
+                settings.ai_max_requests_per_user,
+                settings.ai_window_seconds,
+                "AI requests",
+                store=store,
+            ),
         )
 
 

@@ -27,7 +27,7 @@ from protolearn.ai.schemas import (
 )
 from protolearn.api.dependencies import Ai, Caller, WithPaging
 from protolearn.api.params import PathId
-from protolearn.api.security import requires
+from protolearn.api.security import limited, requires
 from protolearn.pagination import Page
 from protolearn.store.users import Role
 
@@ -52,6 +52,7 @@ class MaterialUploadController(Controller):
 
     @post(
         "/upload-material",
+        guards=[limited("ai")],
         status_code=HTTP_201_CREATED,
         responses={
             HTTP_202_ACCEPTED: ResponseSpec(
@@ -90,23 +91,27 @@ class AiController(Controller):
     async def get_material(self, material_id: PathId, principal: Caller, ai: Ai) -> MaterialOut:
         return await ai.get_material(principal, material_id)
 
-    @post("/generate-questions", guards=[requires(Role.TEACHER)], status_code=HTTP_201_CREATED)
+    @post("/generate-questions", guards=[requires(Role.TEACHER), limited("ai")], status_code=HTTP_201_CREATED)
     async def generate_questions(
         self, data: JSONBody[GenerateRequest], principal: Caller, ai: Ai
     ) -> GenerateResult:
         """Draft questions from a material into an unpublished test, each with its source passage."""
         return await ai.generate_questions(principal, data)
 
-    @post("/refine-question", guards=[requires(*AUTHORS)], status_code=HTTP_200_OK)
+    @post("/refine-question", guards=[requires(*AUTHORS), limited("ai")], status_code=HTTP_200_OK)
     async def refine_question(self, data: JSONBody[RefineRequest], principal: Caller, ai: Ai) -> RefineResult:
         return await ai.refine_question(principal, data)
 
-    @post("/teaching-assist", guards=[requires(Role.STUDENT, *AUTHORS)], status_code=HTTP_200_OK)
+    @post(
+        "/teaching-assist", guards=[requires(Role.STUDENT, *AUTHORS), limited("ai")], status_code=HTTP_200_OK
+    )
     async def teaching_assist(self, data: JSONBody[TutorRequest], principal: Caller, ai: Ai) -> TutorResult:
         """The tutor; closed to a student while they are taking a test."""
         return await ai.teaching_assist(principal, data)
 
-    @post("/explain-answer", guards=[requires(Role.STUDENT, *AUTHORS)], status_code=HTTP_200_OK)
+    @post(
+        "/explain-answer", guards=[requires(Role.STUDENT, *AUTHORS), limited("ai")], status_code=HTTP_200_OK
+    )
     async def explain_answer(
         self, data: JSONBody[ExplainRequest], principal: Caller, ai: Ai
     ) -> ExplainResult:

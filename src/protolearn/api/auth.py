@@ -68,8 +68,12 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/register", status_code=HTTP_201_CREATED, exclude_from_auth=True)
-    async def register(self, data: JSONBody[RegisterRequest], accounts: Accounts) -> UserOut:
-        """Create a student account (or a teacher account, when teacher sign-up is open)."""
+    async def register(
+        self, data: JSONBody[RegisterRequest], accounts: Accounts, request: AnyRequest
+    ) -> UserOut:
+        """Create a student account (or a teacher account, when teacher sign-up is open); at most
+        PROTOLEARN_REGISTER_MAX_PER_ADDRESS from one address an hour (429 past it)."""
+        await request.app.state.request_limits.registration.spend(f"address:{client_address(request)}")
         return await accounts.register(data)
 
     @post("/login", status_code=HTTP_200_OK, exclude_from_auth=True)

@@ -9,7 +9,7 @@ evidence clip may instead carry a signed link (``proctoring.links``): it acts as
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -24,9 +24,10 @@ from protolearn.logs import USER_ID
 from protolearn.proctoring.links import EvidenceLinks
 from protolearn.store.users import Role
 
-__all__ = ("BearerAuthMiddleware", "client_address", "principal_of", "requires")
+__all__ = ("BearerAuthMiddleware", "client_address", "limited", "principal_of", "requires")
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+AsyncGuard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
 
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
@@ -90,6 +91,17 @@ def requires(*roles: Role) -> Guard:
             return  # a preflight carries no credentials and runs nothing: it only lists the methods
         if principal_of(connection).role not in allowed:
             raise PermissionDenied(f"this needs the {names} role")
+
+    return guard
+
+
+def limited(name: str) -> AsyncGuard:
+    """A guard counting the caller's requests against the app's ``RequestLimits`` of that name
+    (429 past it); put it after the role guard, so a refused caller spends nothing."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+        limit = getattr(connection.app.state.request_limits, name)
+        await limit.spend(f"user:{principal_of(connection).user_id}")
 
     return guard
 
