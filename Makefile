@@ -44,6 +44,7 @@ bench: $(STAMP) models
 	$(BIN)/python benchmarks/ai_authoring.py
 	$(BIN)/python benchmarks/ring_buffer.py
 	$(BIN)/python benchmarks/web_page_load.py
+	PYTHONPATH=. $(BIN)/python benchmarks/faults.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var/model-build
