@@ -140,6 +140,10 @@ CASES = [
     route("PATCH", "/api/users/{spare_user}", ADMIN_ONLY, lambda w: {"name": "Spare"}),
     route("DELETE", "/api/users/{spare_user}", ADMIN_ONLY),
     route("POST", "/api/users/{spare_user}/sessions/revoke", ADMIN_ONLY),
+    route("GET", "/api/users/{spare_user}/export", ADMIN_ONLY),
+    route("POST", "/api/users/{spare_user}/erase", ADMIN_ONLY),
+    route("GET", "/api/rtc/ice-servers", expect(OK)),
+    route("POST", "/api/evidence/{evidence}/release", ADMIN_ONLY),
     route("GET", "/api/tests", expect(OK)),
     route(
         "POST", "/api/tests", expect(FORBIDDEN, teacher=OK, other_teacher=OK), lambda w: new_test_payload()
