@@ -111,16 +111,22 @@ class NodeRegistry:
     async def owner_of_test(self, test_id: int) -> Node:
         """The node the test's live media meets on: its pin while that node lives, else a new
         pin by rendezvous over the live nodes. This node when Redis cannot say."""
-        live = {node.id: node for node in self.live}
-        if not self.reachable or len(live) == 1:
+        if not self.reachable:
             return self.me
+        live = {node.id: node for node in self.live}  # one alone still pins: a node joining later
+        # must not split a class that is live here
         key = f"{self._pins}{test_id}"
         try:
             pinned = await self._client.get(key)
             node = live.get(_text(pinned)) if pinned is not None else None
             if node is None:
                 node = rendezvous(f"test:{test_id}", list(live.values()))
-                await self._client.set(key, node.id, ex=PIN_TTL_S)
+                # A first pin is set only if no other node set one meanwhile (that one wins); a
+                # dead node's is replaced (the live nodes' rendezvous agree on its successor).
+                if not await self._client.set(key, node.id, ex=PIN_TTL_S, nx=pinned is None):
+                    won = await self._client.get(key)
+                    node = live.get(_text(won)) if won is not None else None
+                    node = node or self.me
             else:
                 await self._client.expire(key, PIN_TTL_S)
         except (RedisError, OSError) as error:
