@@ -11,8 +11,8 @@ from prometheus_client.samples import Sample
 
 from tests.support.ai_flows import generate, ready_material
 from tests.support.api import Api, published_test, started_attempt
-from tests.support.live import live, publish_over, receive_until, watch_over
-from tests.support.peers import FaceCamera, Tone
+from tests.support.live import live, publish_over, receive_until, until_face_seen, watch_over
+from tests.support.peers import FaceCamera, SceneSwitch, Tone
 
 
 async def scrape(base_url: str) -> dict[str, list[Sample]]:
@@ -39,12 +39,15 @@ async def test_every_family_is_on_metrics_during_a_proctored_exam(api: Api, base
     attempt_id = (await started_attempt(student, test["id"]))["attempt_id"]
     material = await ready_material(teacher)  # an extraction job, then an LLM call
     assert (await generate(teacher, material["material_id"], num_questions=2)).status_code == 201
-    empty_seat = FaceCamera(away=lambda seconds: 2.0 <= seconds < 6.0)
+    seat = SceneSwitch()
 
     async with live(base_url, student) as student_socket, live(base_url, teacher) as teacher_socket:
-        connection = await publish_over(student_socket, attempt_id, camera=empty_seat, microphone=Tone(0.0))
+        camera = FaceCamera(scene=seat)
+        connection = await publish_over(student_socket, attempt_id, camera=camera, microphone=Tone(0.0))
         viewer, _frames = await watch_over(teacher_socket, {"type": "watch", "attempt_id": attempt_id})
-        await receive_until(teacher_socket, "violation")
+        await until_face_seen(teacher_socket)
+        seat.scene = "empty"
+        await receive_until(teacher_socket, "violation", within=60)
         during = await scrape(base_url)
         await viewer.close()
         await connection.close()

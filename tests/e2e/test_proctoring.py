@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import TypeVar
 
 import av
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 from protolearn.config import Settings
 from protolearn.events.bus import Subscription, student_topic
-from protolearn.events.messages import TestEnded
+from protolearn.events.messages import Event, TestEnded, ViolationReceived
 from protolearn.media.relay import ForwardingUnit
 from protolearn.proctoring.supervisor import ProctoringSupervisor
 from protolearn.proctoring_settings import RuleThresholds
@@ -20,7 +21,9 @@ from protolearn.store.attempts import TestAttempt
 from protolearn.store.database import create_engine, create_sessionmaker
 from protolearn.store.violations import EvidenceClip, Violation
 from tests.support.api import Api, published_test, started_attempt
-from tests.support.peers import FaceCamera, Tone, publish
+from tests.support.peers import FaceCamera, SceneSwitch, Tone, publish
+
+E = TypeVar("E", bound=Event)
 
 
 async def attempt_of_a_student(api: Api) -> int:
@@ -43,6 +46,16 @@ async def violations_of(settings: Settings, attempt_id: int) -> list[tuple[Viola
             return [(violation, clip) for violation, clip in rows]
     finally:
         await engine.dispose()
+
+
+async def until_analysed(supervisor: ProctoringSupervisor, attempt_id: int, frames: int) -> None:
+    """Until the stream's first frames are analysed (the models load at the first stream)."""
+    for _ in range(1200):  # a bound of minutes, for a pipeline that never starts
+        report = supervisor.report(attempt_id)
+        if report is not None and report.frames_analysed >= frames:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"attempt {attempt_id}: fewer than {frames} frames analysed")
 
 
 async def test_a_face_present_throughout_raises_nothing(
@@ -105,9 +118,16 @@ async def test_a_second_person_and_darkness_are_their_own_violations(
     unit, supervisor = proctoring
     attempt_id = await attempt_of_a_student(api)
     await supervisor.start(attempt_id, analysis_fps=4.0)
-    camera = FaceCamera(scene=lambda seconds: scene if 2.0 <= seconds < 7.0 else "face")
+    switch = SceneSwitch()
+    camera = FaceCamera(scene=switch)
     student = await publish(unit, str(attempt_id), microphone=Tone(amplitude=0.0), camera=camera)
-    await asyncio.sleep(11)
+    await until_analysed(supervisor, attempt_id, frames=4)
+    # Longer than a room scan's interval (5 s: the second person is surely counted) plus the
+    # rule's hold; then the student alone again.
+    switch.scene = scene
+    await asyncio.sleep(8)
+    switch.scene = "face"
+    await asyncio.sleep(3)
     await supervisor.stop(attempt_id)
     await student.close()
 
@@ -125,10 +145,16 @@ async def test_a_test_can_end_an_attempt_after_critical_violations(
     strict = RuleThresholds(escalate_after_seconds=1.0)
     await supervisor.start(attempt_id, analysis_fps=4.0, thresholds=strict, auto_terminate_after_critical=1)
     ended = supervisor.bus.subscribe([student_topic(attempt_id)])
-    camera = FaceCamera(scene=lambda seconds: "two" if 2.0 <= seconds < 6.0 else "face")
+    switch = SceneSwitch()
+    camera = FaceCamera(scene=switch)
     student = await publish(unit, str(attempt_id), microphone=Tone(amplitude=0.0), camera=camera)
+    await until_analysed(supervisor, attempt_id, frames=4)
+    switch.scene = "two"
+    await asyncio.wait_for(_next(ended, ViolationReceived), timeout=120)  # opened
+    await asyncio.sleep(2)  # past the second after which it is critical
+    switch.scene = "face"  # the second person leaves: the critical violation closes
 
-    message = await asyncio.wait_for(_next_test_ended(ended), timeout=20)
+    message = await asyncio.wait_for(_next(ended, TestEnded), timeout=120)
     await student.close()
 
     assert (message.status, message.reason) == ("terminated", "1 critical violations")
@@ -142,10 +168,10 @@ async def test_a_test_can_end_an_attempt_after_critical_violations(
     await engine.dispose()
 
 
-async def _next_test_ended(subscription: Subscription) -> TestEnded:
+async def _next(subscription: Subscription, kind: type[E]) -> E:
     while True:
         message = await subscription.next()
-        if isinstance(message, TestEnded):
+        if isinstance(message, kind):
             return message
 
 

@@ -14,8 +14,8 @@ from aiortc import RTCPeerConnection
 from websockets.exceptions import InvalidStatus
 
 from tests.support.api import Api, published_test, started_attempt
-from tests.support.live import exchange, live, publish_over, receive_until, until, watch_over
-from tests.support.peers import FaceCamera, Tone
+from tests.support.live import exchange, live, publish_over, receive_until, until, until_face_seen, watch_over
+from tests.support.peers import FaceCamera, SceneSwitch, Tone
 
 
 @pytest.fixture
@@ -174,16 +174,18 @@ async def test_teachers_get_violations_live_and_can_warn_and_terminate(
 ) -> None:
     student, teacher = exam["students"][0], exam["teacher"]
     attempt_id = exam["attempts"][0]["attempt_id"]
-    empty_seat = FaceCamera(away=lambda seconds: 2.0 <= seconds < 6.0)
+    seat = SceneSwitch()
 
     async with live(base_url, student) as student_socket, live(base_url, teacher) as teacher_socket:
         connection = await publish_over(
-            student_socket, attempt_id, camera=empty_seat, microphone=Tone(amplitude=0.0)
+            student_socket, attempt_id, camera=FaceCamera(scene=seat), microphone=Tone(amplitude=0.0)
         )
         viewer, frames = await watch_over(teacher_socket, {"type": "watch", "attempt_id": attempt_id})
+        await until_face_seen(teacher_socket)
+        seat.scene = "empty"  # the student leaves, once the server is seen analysing the camera
 
-        to_teacher = await receive_until(teacher_socket, "violation")
-        assert "student-status" in [m["type"] for m in to_teacher]
+        to_teacher = await receive_until(teacher_socket, "violation", within=60)
+        seat.scene = "face"
         violation = to_teacher[-1]["violation"]
         assert (violation["attempt_id"], violation["type"], violation["source"]) == (
             attempt_id,

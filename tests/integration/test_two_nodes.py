@@ -19,8 +19,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from protolearn.cluster.nodes import Node, rendezvous
 from protolearn.config import Settings
 from tests.support.api import Actor, Api, published_test, started_attempt
-from tests.support.live import live, publish_over, receive_until, until, watch_over
-from tests.support.peers import FaceCamera, Tone
+from tests.support.live import live, publish_over, receive_until, until, until_face_seen, watch_over
+from tests.support.peers import FaceCamera, SceneSwitch, Tone
 from tests.support.processes import ServedNode, base_env, free_port, served_node
 from tests.support.redis import REDIS_URL, redis_or_skip
 
@@ -106,13 +106,16 @@ async def test_a_teacher_on_one_node_gets_violations_of_a_student_who_reached_th
             await teacher_away.send(json.dumps({"type": "watch-test", "test_id": test["id"]}))
             assert (await receive_until(teacher_away, "moved"))[-1]["node_url"] == home.url
 
-        empty_seat = FaceCamera(away=lambda seconds: 2.0 <= seconds < 6.0)
+        seat = SceneSwitch()
         async with live(home.url, student) as student_socket, live(home.url, teacher) as teacher_socket:
             connection = await publish_over(
-                student_socket, attempt_id, camera=empty_seat, microphone=Tone(0.0)
+                student_socket, attempt_id, camera=FaceCamera(scene=seat), microphone=Tone(0.0)
             )
             viewer, frames = await watch_over(teacher_socket, {"type": "watch-test", "test_id": test["id"]})
-            violation = (await receive_until(teacher_socket, "violation"))[-1]["violation"]
+            await until_face_seen(teacher_socket)
+            seat.scene = "empty"
+            violation = (await receive_until(teacher_socket, "violation", within=60))[-1]["violation"]
+            seat.scene = "face"
             assert (violation["attempt_id"], violation["type"]) == (attempt_id, "no_face")
             assert frames
 

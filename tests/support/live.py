@@ -46,6 +46,14 @@ async def receive_until(socket: ClientConnection, wanted: str, within: float = 3
     return seen
 
 
+async def until_face_seen(teacher_socket: ClientConnection) -> None:
+    """Until a student-status says the server sees the student's face."""
+    while True:
+        status = (await receive_until(teacher_socket, "student-status", within=120))[-1]
+        if (status.get("last_observation") or {}).get("faces") == 1:
+            return
+
+
 async def publish_over(
     socket: ClientConnection,
     attempt_id: int,

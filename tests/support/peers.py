@@ -33,6 +33,18 @@ def _scenes() -> dict[str, np.ndarray]:
     }
 
 
+class SceneSwitch:
+    """A FaceCamera's scene set by the test as it goes (``switch.scene = "empty"``), so that what
+    the camera shows changes after the server is seen analysing it, not at a time fixed in
+    advance that a slow start of the models on a loaded machine could miss."""
+
+    def __init__(self, scene: str = "face") -> None:
+        self.scene = scene
+
+    def __call__(self, _seconds: float) -> str:
+        return self.scene
+
+
 class FaceCamera(MediaStreamTrack):
     """640x480 frames at 15 fps (a webcam's rate) of a face that sways a little. scene(seconds
     since the first frame) may switch to "empty" (the room without the student), "two" (a
