@@ -49,11 +49,19 @@ def load_or_create_key(configured: str, key_path: Path) -> bytes:
     except FileNotFoundError:
         pass
     key_path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_bytes(32)
-    descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Written aside, then linked into place: of two processes starting at once one key wins,
+    # and neither reads a half-written file.
+    aside = key_path.with_name(f".{key_path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:
-        handle.write(key.hex() + "\n")
-    return key
+        handle.write(secrets.token_bytes(32).hex() + "\n")
+    try:
+        os.link(aside, key_path)
+    except FileExistsError:
+        pass
+    finally:
+        aside.unlink()
+    return parse_key(key_path.read_text().strip())
 
 
 def parse_key(text: str) -> bytes:

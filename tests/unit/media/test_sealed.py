@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,11 @@ def test_the_key_comes_from_the_setting_or_a_private_file_made_once(tmp_path: Pa
     assert load_or_create_key("", tmp_path / "keys" / "clip.key") == made
     with pytest.raises(ValueError, match="64 hexadecimal digits"):
         load_or_create_key("abc", tmp_path / "x")
+
+
+def test_processes_making_the_key_at_once_all_get_the_one_that_won(tmp_path: Path) -> None:
+    path = tmp_path / "shared" / "clip.key"
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: load_or_create_key("", path), range(32)))
+    assert len(keys) == 1 and keys == {bytes.fromhex(path.read_text())}
+    assert [p.name for p in path.parent.iterdir()] == ["clip.key"]  # nothing left aside
