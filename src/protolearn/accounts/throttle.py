@@ -185,12 +185,7 @@ class LoginThrottle:
         window = self._limits.window_seconds
         recent = await self._store.recent([key for key, _, _ in counts], now, window)
         for (_key, limit, whose), failures in zip(counts, recent, strict=True):
-            if len(failures) >= limit:
-                retry_after = failures[len(failures) - limit] + window - now
-                raise RateLimited(
-                    f"too many failed sign-ins {whose}; try again in {_duration(retry_after)}",
-                    retry_after=retry_after,
-                )
+            _refuse_past(limit, failures, window, now, f"failed sign-ins {whose}")
 
     async def record_failure(self, email: str, address: str) -> None:
         keys = [key for key, _, _ in self._counts(email, address)]
@@ -232,11 +227,7 @@ class RequestLimit:
         """Count one request, or raise ``RateLimited`` (saying when to retry) past the limit."""
         now, counted = self._clock(), f"{self._name}:{key}"
         [recent] = await self._store.recent([counted], now, self._window)
-        if len(recent) >= self._limit:
-            retry_after = recent[len(recent) - self._limit] + self._window - now
-            raise RateLimited(
-                f"too many {self._what}; try again in {_duration(retry_after)}", retry_after=retry_after
-            )
+        _refuse_past(self._limit, recent, self._window, now, self._what)
         await self._store.add([counted], now, self._window)
 
 
@@ -263,6 +254,14 @@ class RequestLimits:
                 store=store,
             ),
         )
+
+
+def _refuse_past(limit: int, times: list[float], window: float, now: float, what: str) -> None:
+    """RateLimited when ``times`` (oldest first, within the window) use up ``limit``: the retry
+    comes when the oldest of the last ``limit`` leaves the window."""
+    if len(times) >= limit:
+        retry_after = times[len(times) - limit] + window - now
+        raise RateLimited(f"too many {what}; try again in {_duration(retry_after)}", retry_after=retry_after)
 
 
 def _pair(email: str, address: str) -> str:

@@ -15,7 +15,6 @@ doing it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import json
 import logging
@@ -32,6 +31,7 @@ from protolearn.accounts import audit
 from protolearn.accounts.errors import UserNotFound
 from protolearn.accounts.schemas import Principal
 from protolearn.admin.schemas import ErasureReport
+from protolearn.data_files import data_file, delete_data_file
 from protolearn.errors import Conflict
 from protolearn.events.bus import EventBus, user_topic
 from protolearn.events.messages import SessionsEnded
@@ -136,7 +136,7 @@ class PersonalData:
         )
         await self._session.commit()
         for clip in clips:  # after the commit: a failed erase leaves every clip playable
-            await asyncio.to_thread(self._unlink, clip.path)
+            await asyncio.to_thread(delete_data_file, self._data_dir, clip.path)
         if self._bus is not None:
             self._bus.publish(user_topic(user.id), SessionsEnded(user_id=user.id, reason="deactivated"))
         log.info("user %d erased by %d", user.id, actor.user_id, extra={"event": "user_erased"})
@@ -276,8 +276,8 @@ class PersonalData:
         """The clip as played; None when it expired or cannot be opened (said in the log)."""
         if clip.deleted_at is not None:
             return None
-        path = (self._data_dir / clip.path).resolve()
-        if not path.is_relative_to(self._data_dir.resolve()):
+        path = data_file(self._data_dir, clip.path)
+        if path is None:
             return None
         try:
             return await asyncio.to_thread(self._sealer.open, path)
@@ -286,12 +286,6 @@ class PersonalData:
         except SealError as error:
             log.error("export: evidence %d cannot be opened: %s", clip.id, error)
             return None
-
-    def _unlink(self, relative: str) -> None:
-        path = (self._data_dir / relative).resolve()
-        if path.is_relative_to(self._data_dir.resolve()):
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
 
 
 def _json(value: Any) -> bytes:

@@ -15,7 +15,6 @@ are deleted before the commit. A file already gone counts as deleted.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from pathlib import Path
 from sqlalchemy import Select, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from protolearn.data_files import delete_data_file
 from protolearn.metrics import BACKGROUND_JOBS
 from protolearn.store.base import utcnow
 from protolearn.store.materials import LearningMaterial, MaterialStatus
@@ -81,16 +81,19 @@ class RetentionSweeper:
     async def sweep(self) -> RetentionReport:
         now = self._clock()
         clips = materials = 0
-        if self._evidence_days:
-            while taken := await self._clips(now - timedelta(days=self._evidence_days), now):
-                clips += max(taken, 0)
-        if self._material_days:
-            while taken := await self._materials(now - timedelta(days=self._material_days)):
-                materials += max(taken, 0)
+        more = bool(self._evidence_days)
+        while more:
+            deleted, more = await self._clips(now - timedelta(days=self._evidence_days), now)
+            clips += deleted
+        more = bool(self._material_days)
+        while more:
+            deleted, more = await self._materials(now - timedelta(days=self._material_days))
+            materials += deleted
         BACKGROUND_JOBS.labels("retention", "done").inc(clips + materials)
         return RetentionReport(clips, materials)
 
-    async def _clips(self, cutoff: datetime, now: datetime) -> int:
+    async def _clips(self, cutoff: datetime, now: datetime) -> tuple[int, bool]:
+        """Deletes a batch of due clips; how many were this node's, and whether more may be due."""
         confirmed = exists().where(
             Violation.evidence_id == EvidenceClip.id,
             ViolationReview.violation_id == Violation.id,
@@ -104,7 +107,7 @@ class RetentionSweeper:
             )
             ids = await self._take(session, due.order_by(EvidenceClip.id))
             if not ids:
-                return 0
+                return 0, False
             # The conditional update is the claim: a row another node marked meanwhile is not ours.
             claimed = await session.execute(
                 update(EvidenceClip)
@@ -114,18 +117,18 @@ class RetentionSweeper:
             )
             paths = list(claimed.scalars())
             for path in paths:  # before the commit: a failed commit leaves nothing unmarked behind
-                await asyncio.to_thread(self._unlink, path)
+                await asyncio.to_thread(delete_data_file, self._data_dir, path)
             await session.commit()
-        return len(paths) or -1  # -1: all taken by another node meanwhile; look again
+        return len(paths), len(ids) == self._batch
 
-    async def _materials(self, cutoff: datetime) -> int:
+    async def _materials(self, cutoff: datetime) -> tuple[int, bool]:
         async with self._sessionmaker() as session:
             due = select(LearningMaterial.id).where(
                 LearningMaterial.created_at < cutoff, LearningMaterial.status != MaterialStatus.PROCESSING
             )
             ids = await self._take(session, due.order_by(LearningMaterial.id))
             if not ids:
-                return 0
+                return 0, False
             deleted = await session.execute(
                 delete(LearningMaterial).where(LearningMaterial.id.in_(ids)).returning(LearningMaterial.path)
             )
@@ -135,18 +138,10 @@ class RetentionSweeper:
                 await session.scalars(select(LearningMaterial.path).where(LearningMaterial.path.in_(paths)))
             )
             for path in set(paths) - shared:
-                await asyncio.to_thread(self._unlink, path)
+                await asyncio.to_thread(delete_data_file, self._data_dir, path)
             await session.commit()
-        return len(paths) or -1
+        return len(paths), len(ids) == self._batch
 
     async def _take(self, session: AsyncSession, due: Select[int]) -> list[int]:
         """A batch of the due rows no other node holds (PostgreSQL skips their locked rows)."""
         return list(await session.scalars(due.limit(self._batch).with_for_update(skip_locked=True)))
-
-    def _unlink(self, relative: str) -> None:
-        path = (self._data_dir / relative).resolve()
-        if not path.is_relative_to(self._data_dir.resolve()):
-            log.error("retention: %s is outside the data dir; left alone", relative)
-            return
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()

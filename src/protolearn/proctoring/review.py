@@ -23,6 +23,7 @@ from protolearn.accounts import audit
 from protolearn.accounts.schemas import Principal
 from protolearn.assessment.access import ensure_owns_test
 from protolearn.assessment.errors import AttemptNotFound
+from protolearn.data_files import data_file
 from protolearn.errors import NotFound, PermissionDenied, ProtoLearnError
 from protolearn.media.sealed import Sealer, SealError
 from protolearn.proctoring.schemas import EvidenceRelease, FlaggedAttempt, ReviewIn, ViolationOut
@@ -95,8 +96,8 @@ async def read_evidence(evidence: EvidenceFile, first: int, last: int) -> bytes:
 def _clip_file(data_dir: Path, relative: str, sealer: Sealer) -> tuple[Path, int | None] | None:
     """The clip's path and plain size (None when its file is gone); None for a path outside the
     data dir, which no row of ours holds."""
-    path = (data_dir / relative).resolve()
-    if not path.is_relative_to(data_dir.resolve()):
+    path = data_file(data_dir, relative)
+    if path is None:
         return None
     try:
         if not stat.S_ISREG(path.stat().st_mode):
