@@ -10,6 +10,9 @@ the server's CPU per proctored student-second and the false alarms (no_face whil
 was there). Prints a table, writes benchmarks/results/proctoring.json.
 
     python benchmarks/proctoring_latency.py [--students 1,25] [--seconds 40] [--quick]
+
+benchmarks/proctored_student_cost.py runs the same server under a sampling profiler, with the
+server's options changed one at a time (`ServerConfig`), to show where its CPU goes.
 """
 
 from __future__ import annotations
@@ -20,8 +23,13 @@ import json
 import multiprocessing
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
+import threading
 import time
+from collections import Counter
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -32,6 +40,20 @@ from relay_capacity import FPS, encode_opus, encode_vp8, face_frames, pre_encode
 RESULTS = Path(__file__).with_name("results") / "proctoring.json"
 PHASE_S = 6.0  # face for 6 s, empty room for 6 s
 HOLD_S = 3.0  # the no_face rule's default hold
+AUDIO_LEVEL = 70  # RFC 6464 level the load's microphones send (-70 dBov: a quiet room)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """What the server process runs with; the defaults are the product's own."""
+
+    event_loop: str = "uvloop"  # or "asyncio"
+    gc_frozen: bool = True  # gc.freeze() once set up, as `protolearn serve` does
+    header_levels: bool = True  # the load's microphones put RFC 6464 levels in their packets, as browsers do
+    label: str = ""
+
+    def describe(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def scene_clip() -> tuple[list[tuple[bytes, bool]], list[bytes], float]:
@@ -49,11 +71,44 @@ def scene_clip() -> tuple[list[tuple[bytes, bool]], list[bytes], float]:
 # --- server process ------------------------------------------------------------------------------
 
 
-def server_main(conn: Connection, students: int) -> None:
-    asyncio.run(_serve(conn, students))
+def server_main(conn: Connection, students: int, config: ServerConfig | None = None) -> None:
+    config = config or ServerConfig()
+    if config.event_loop == "uvloop":
+        import uvloop
+
+        uvloop.run(_serve(conn, students, config))
+    else:
+        asyncio.run(_serve(conn, students, config))
 
 
-async def _serve(conn: Connection, students: int) -> None:
+def thread_cpu_seconds() -> Counter[str]:
+    """CPU seconds of this process's threads so far, by Python thread name ("native" for
+    threads Python did not start, such as ONNX Runtime's)."""
+    names = {thread.native_id: thread.name for thread in threading.enumerate()}
+    ticks_per_s = os.sysconf("SC_CLK_TCK")
+    seconds: Counter[str] = Counter()
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        seconds[names.get(int(tid), "native")] += (int(fields[11]) + int(fields[12])) / ticks_per_s
+    return seconds
+
+
+async def _serve(conn: Connection, students: int, config: ServerConfig) -> None:
+    import gc
+
+    gc_seconds = [0.0, 0.0]  # collections' total, and the start of the one running
+
+    def time_collections(phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_seconds[1] = time.thread_time()
+        else:
+            gc_seconds[0] += time.thread_time() - gc_seconds[1]
+
+    gc.callbacks.append(time_collections)
     from protolearn.assessment.lifecycle import AttemptLifecycle
     from protolearn.config import Settings
     from protolearn.events.bus import EventBus, teachers_topic
@@ -113,6 +168,10 @@ async def _serve(conn: Connection, students: int) -> None:
 
     collector = asyncio.create_task(collect())
     loop = asyncio.get_running_loop()
+    if config.gc_frozen:
+        from protolearn.process_tuning import settle_garbage_collector
+
+        settle_garbage_collector()
     conn.send(attempts)
     window: dict[str, float] = {}
     while True:
@@ -123,13 +182,19 @@ async def _serve(conn: Connection, students: int) -> None:
             conn.send(answer)
         elif request["op"] == "start":
             window = {"cpu": time.process_time(), "wall": time.monotonic()}
+            threads_before = thread_cpu_seconds()
+            gc_seconds[0] = 0.0
             alerts.clear()
             conn.send("ok")
         elif request["op"] == "end":
+            threads = thread_cpu_seconds()
+            threads.subtract(threads_before)
             conn.send(
                 {
                     "cpu_s": time.process_time() - window["cpu"],
                     "wall_s": time.monotonic() - window["wall"],
+                    "thread_cpu_s": {name: round(s, 3) for name, s in threads.items() if s > 0},
+                    "gc_s": round(gc_seconds[0], 3),
                     "alerts": list(alerts),
                     "frames_analysed": sum(
                         (supervisor.report(a) or type("R", (), {"frames_analysed": 0})).frames_analysed
@@ -149,13 +214,55 @@ async def _serve(conn: Connection, students: int) -> None:
 # --- load process --------------------------------------------------------------------------------
 
 
-async def run(students: int, seconds: float, clip: tuple[Any, Any, float]) -> dict[str, Any]:
+_load_audio_level: list[int | None] = [None]
+
+
+def send_audio_levels(level: int | None) -> None:
+    """Makes this process's aiortc senders put an RFC 6464 level in every pre-encoded Opus
+    packet, as browsers do (aiortc writes one only for audio it encodes itself); None: none."""
+    from aiortc import RTCRtpSender
+
+    if _load_audio_level[0] is None and not hasattr(RTCRtpSender, "_without_level"):
+        original = RTCRtpSender._next_encoded_frame
+
+        async def with_level(self: RTCRtpSender, codec: Any) -> Any:
+            frame = await original(self, codec)
+            level = _load_audio_level[0]
+            if frame is not None and level is not None and self.kind == "audio" and frame.audio_level is None:
+                frame.audio_level = -level
+            return frame
+
+        RTCRtpSender._without_level = original  # type: ignore[attr-defined]
+        RTCRtpSender._next_encoded_frame = with_level  # type: ignore[method-assign]
+    _load_audio_level[0] = level
+
+
+def profile(pid: int, seconds: float, output: Path) -> subprocess.Popen[bytes]:
+    """py-spy sampling the server's threads for `seconds`, raw stacks written to output."""
+    command = [
+        str(Path(sys.executable).with_name("py-spy")),
+        *("record", "--pid", str(pid), "--format", "raw", "--threads", "--nonblocking"),
+        *("--rate", "100", "--duration", str(max(1, int(seconds))), "-o", str(output)),
+    ]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603 (our own argv)
+
+
+async def run(
+    students: int,
+    seconds: float,
+    clip: tuple[Any, Any, float],
+    config: ServerConfig | None = None,
+    stacks: Path | None = None,
+) -> dict[str, Any]:
+    """One measurement; with stacks, py-spy samples the server over the window into that file."""
     from aiortc import RTCPeerConnection, RTCSessionDescription
 
+    config = config or ServerConfig()
+    send_audio_levels(AUDIO_LEVEL if config.header_levels else None)
     video, audio, loop_s = clip
     context = multiprocessing.get_context("spawn")
     ours, theirs = context.Pipe()
-    server = context.Process(target=server_main, args=(theirs, students), daemon=True)
+    server = context.Process(target=server_main, args=(theirs, students, config), daemon=True)
     server.start()
     loop = asyncio.get_running_loop()
 
@@ -178,8 +285,11 @@ async def run(students: int, seconds: float, clip: tuple[Any, Any, float]) -> di
             starts[attempt] = video_track
         await asyncio.sleep(2.0)
         await ask({"op": "start"})
+        profiler = None if stacks is None or server.pid is None else profile(server.pid, seconds, stacks)
         await asyncio.sleep(seconds)
         report = await ask({"op": "end"})
+        if profiler is not None:
+            await loop.run_in_executor(None, profiler.wait)
     finally:
         for peer in peers:
             await peer.close()
@@ -213,6 +323,9 @@ async def run(students: int, seconds: float, clip: tuple[Any, Any, float]) -> di
         "frames_analysed_per_student_second": round(
             report["frames_analysed"] / (students * (report["wall_s"] + 2)), 2
         ),
+        "thread_cpu_s": report["thread_cpu_s"],
+        "gc_cpu_s": report["gc_s"],
+        "wall_s": round(report["wall_s"], 2),
     }
 
 

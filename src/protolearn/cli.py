@@ -93,9 +93,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
-    import uvicorn
-
-    from protolearn.api.serving import server_config
+    from protolearn.api.serving import Server, server_config
     from protolearn.app import create_app
     from protolearn.logs import logging_config
 
@@ -107,7 +105,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     log_config = logging_config(settings.log_format, settings.log_level)
     config = server_config(create_app(settings), settings, host, port, log_config=log_config)
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the SIGINT it shut down on
-        uvicorn.Server(config).run()
+        Server(config).run()
 
 
 def _rotate_jwt_key(settings: Settings, _args: argparse.Namespace) -> None:

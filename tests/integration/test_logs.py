@@ -41,6 +41,8 @@ async def test_json_lines_carry_request_user_and_attempt_and_no_secret(
     lines = [json.loads(line) for line in node.lines if line.startswith("{")]
     printed = [line for line in node.lines if line and not line.startswith("{")]
     assert printed == [printed[0]] and printed[0].startswith("ProtoLearn serving on")  # all else JSON
+    [serving] = [line for line in lines if line.get("event") == "serving"]
+    assert serving["message"].startswith("serving on uvloop")  # uvicorn takes uvloop where installed
     requests = [line for line in lines if line.get("event") == "request"]
     [mine] = [line for line in requests if line["path"] == "/api/auth/me"]
     assert mine["request_id"] == "trace-0123456789"

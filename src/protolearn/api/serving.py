@@ -11,6 +11,8 @@ stops is not). The first is cut at the protocol, the second answers 408.
 from __future__ import annotations
 
 import asyncio
+import logging
+import socket
 from typing import Any
 
 import uvicorn
@@ -21,8 +23,22 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from protolearn.api.request_log import RequestLog
 from protolearn.config import Settings
+from protolearn.process_tuning import settle_garbage_collector
 
-__all__ = ("SlowBodyMiddleware", "server_config")
+__all__ = ("Server", "SlowBodyMiddleware", "server_config")
+
+log = logging.getLogger(__name__)
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server, with the garbage collector settled once the app has started
+    (protolearn/process_tuning.py)."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        settle_garbage_collector()
+        loop = type(asyncio.get_running_loop())
+        log.info("serving on %s.%s", loop.__module__, loop.__qualname__, extra={"event": "serving"})
 
 
 def server_config(app: ASGIApp, settings: Settings, host: str, port: int, **options: Any) -> uvicorn.Config:
