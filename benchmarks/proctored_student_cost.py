@@ -39,11 +39,20 @@ from proctoring_latency import ServerConfig, run, scene_clip
 RESULTS = Path(__file__).with_name("results") / "student_cost.json"
 
 # Each row changes one thing more than the row before it; the last is the product's default.
-BEFORE = ServerConfig(event_loop="asyncio", gc_frozen=False, header_levels=False, label="before")
+BEFORE = ServerConfig(
+    event_loop="asyncio",
+    gc_frozen=False,
+    header_levels=False,
+    deciding_fps=2.0,
+    early_on_change=False,
+    label="before",
+)
 STEPS: list[tuple[str, dict[str, Any]]] = [
     ("load sends RFC 6464 levels, as browsers do", {"header_levels": True}),
     ("gc.freeze() after start-up, young collections every 20,000", {"gc_frozen": True}),
     ("uvloop event loop", {"event_loop": "uvloop"}),
+    ("8 frames/s while a rule decides", {"deciding_fps": 8.0}),
+    ("a changed picture analysed at once", {"early_on_change": True}),
 ]
 
 # What a sample of the event loop was doing: the first category, in this order, that one of its

@@ -50,6 +50,8 @@ class ServerConfig:
     event_loop: str = "uvloop"  # or "asyncio"
     gc_frozen: bool = True  # gc.freeze() once set up, as `protolearn serve` does
     header_levels: bool = True  # the load's microphones put RFC 6464 levels in their packets, as browsers do
+    deciding_fps: float = 8.0  # analysis rate while a rule decides (2.0: the test's rate throughout)
+    early_on_change: bool = True  # a changed picture analysed at once
     label: str = ""
 
     def describe(self) -> dict[str, Any]:
@@ -114,6 +116,7 @@ async def _serve(conn: Connection, students: int, config: ServerConfig) -> None:
     from protolearn.events.bus import EventBus, teachers_topic
     from protolearn.events.messages import ViolationEvent
     from protolearn.media.relay import ForwardingUnit
+    from protolearn.proctoring.pipeline import PipelineOptions
     from protolearn.proctoring.supervisor import ProctoringSupervisor
     from protolearn.store.attempts import TestAttempt
     from protolearn.store.database import create_engine, create_sessionmaker
@@ -154,17 +157,26 @@ async def _serve(conn: Connection, students: int, config: ServerConfig) -> None:
     unit = ForwardingUnit(on_event=lambda e: [s.on_stream_event(e) for s in supervisors], lost_after_s=30)
     lifecycle = AttemptLifecycle(sessionmaker, EventBus(), grace_seconds=0)
     supervisor = ProctoringSupervisor(
-        unit, sessionmaker, data_dir, lambda: create_analyzer("onnx"), lifecycle=lifecycle
+        unit,
+        sessionmaker,
+        data_dir,
+        lambda: create_analyzer("onnx"),
+        lifecycle=lifecycle,
+        options=PipelineOptions(deciding_fps=config.deciding_fps, early_on_change=config.early_on_change),
     )
     supervisors.append(supervisor)
-    alerts: list[tuple[int, float, str]] = []  # attempt, published (monotonic), type
+    # attempt, published (monotonic), type, published - the violation's start - hold (s)
+    alerts: list[tuple[int, float, str, float]] = []
     subscription = supervisor.bus.subscribe([teachers_topic(a) for a in attempts])
 
     async def collect() -> None:
         while True:
             message = await subscription.next()
             if isinstance(message, ViolationEvent) and message.violation.ended_at is None:
-                alerts.append((message.violation.attempt_id, time.monotonic(), message.violation.type))
+                started = datetime.fromisoformat(message.violation.timestamp.replace("Z", "+00:00"))
+                beyond = time.time() - started.timestamp() - HOLD_S
+                violation = message.violation
+                alerts.append((violation.attempt_id, time.monotonic(), violation.type, beyond))
 
     collector = asyncio.create_task(collect())
     loop = asyncio.get_running_loop()
@@ -297,9 +309,9 @@ async def run(
         await loop.run_in_executor(None, ours.recv)
         server.join(timeout=20)
 
-    latencies, false_alarms = [], 0
-    false_multiple = sum(kind == "multiple_faces" for _, _, kind in report["alerts"])  # one person only
-    for attempt, published, kind in report["alerts"]:
+    latencies, false_alarms, after_start = [], 0, []
+    false_multiple = sum(kind == "multiple_faces" for _, _, kind, _ in report["alerts"])  # one person only
+    for attempt, published, kind, beyond in report["alerts"]:
         track = starts[attempt]
         if kind != "no_face":
             continue
@@ -310,6 +322,10 @@ async def run(
             false_alarms += 1  # raised while the face was on screen
             continue
         latencies.append((since_empty - HOLD_S) * 1000)
+        after_start.append(beyond * 1000)
+    # Of the latency: from the empty room's first frame to the first frame seen empty (the
+    # violation's start), and from the end of the hold after it to the event.
+    seen = [total - after for total, after in zip(latencies, after_start, strict=True)]
     cycles = students * int(seconds // loop_s)
     return {
         "students": students,
@@ -317,6 +333,10 @@ async def run(
         "expected_alerts_about": cycles,
         "latency_beyond_hold_ms_p50": round(statistics.median(latencies), 1) if latencies else None,
         "latency_beyond_hold_ms_p95": round(_percentile(latencies, 95), 1) if latencies else None,
+        "seen_empty_ms_p50": round(statistics.median(seen), 1) if seen else None,
+        "seen_empty_ms_p95": round(_percentile(seen, 95), 1) if seen else None,
+        "hold_to_event_ms_p50": round(statistics.median(after_start), 1) if after_start else None,
+        "hold_to_event_ms_p95": round(_percentile(after_start, 95), 1) if after_start else None,
         "false_no_face": false_alarms,
         "false_multiple_faces": false_multiple,
         "cpu_ms_per_student_second": round(1000 * report["cpu_s"] / (students * report["wall_s"]), 1),

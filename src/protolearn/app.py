@@ -139,6 +139,7 @@ def create_app(settings: Settings) -> Litestar:
             max_wait_ms=settings.vision_max_wait_ms,
             tap_capacity=settings.tap_capacity,
             room_scan_interval_s=settings.vision_room_scan_interval_s,
+            deciding_fps=settings.vision_deciding_fps,
         ),
         ring_buffer_seconds=settings.ring_buffer_seconds,
         clip_store=ClipStore(settings.data_dir / "clips", settings.clip_store_max_bytes),

@@ -98,6 +98,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # one core each on a 640x480 frame, 5 ms per stream-second at the default); the frames
     # between follow the student's face.
     vision_room_scan_interval_s: Annotated[float, msgspec.Meta(ge=0.1, le=60)] = 5.0
+    # Frames analysed per second of a stream while one of its rules is deciding (a face just went
+    # missing): the violation opens at the end of its hold, not up to a sampling period later.
+    vision_deciding_fps: Annotated[float, msgspec.Meta(ge=0.5, le=30)] = 8.0
     tap_capacity: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 256
     ring_buffer_seconds: Annotated[float, msgspec.Meta(ge=5, le=600)] = 30.0
     # Evidence clips under <data dir>/clips stay within this many bytes, the oldest deleted first

@@ -49,4 +49,3 @@ def test_cyclic_garbage_made_afterwards_is_still_collected() -> None:
         """
     )
     assert out == "True"
-

@@ -1,7 +1,11 @@
 """FrameTap: decoded video frames for analysis, at a set rate per stream, failing closed.
 
 VP8 frames depend on the ones before them, so a stream's decoder sees every frame; only the
-frames due at the analysis rate are converted and handed out. Decoding runs on a thread pool
+frames due at the analysis rate are converted and handed out. A stream's rate may be raised for
+a while (`set_rate`: proctoring does while one of its rules is deciding), and a frame whose
+picture changed a lot from the last one handed out is handed out at once, ahead of the
+schedule (at most every CHANGE_MIN_GAP_S): a face that leaves is seen on the next frame, not
+up to a sampling period later. Decoding runs on a thread pool
 (one stream's frames in order), never on the event loop. Both queues are bounded: a decoder
 that falls behind skips to the next keyframe; a consumer that falls behind loses the oldest
 tapped frames.
@@ -49,6 +53,15 @@ FROZEN_MIN_LUMA = 40
 FROZEN_HISTORY = 4
 # More video frames than this in one second is a flood, not a camera.
 MAX_VIDEO_FPS = 90
+# A picture changed when this share of its 32x32-pixel blocks changed their mean luma by at
+# least CHANGE_LUMA levels since the last frame handed out: someone leaving or sitting down, a
+# hand over the lens, the lights; not a head turning or a camera's noise. The means are taken
+# from every 8th sample of every 8th row (a strided view: 1/64 of the picture is read).
+CHANGE_BLOCK = 32
+CHANGE_SAMPLE = 8
+CHANGE_LUMA = 32
+CHANGE_SHARE = 0.3
+CHANGE_MIN_GAP_S = 0.2  # a changed picture is handed out early at most this often
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +118,7 @@ class TapStats:
     dropped_tapped: int = 0  # consumer behind: oldest tapped frames discarded
     decode_errors: int = 0
     decode_seconds: float = 0.0
+    changed: int = 0  # frames handed out ahead of the schedule, their picture having changed
     streams: dict[str, int] = field(default_factory=dict)  # tapped frames per stream
     # Frames skipped as unusable, by (stream, kind): undecodable, too_small, too_large, frozen,
     # conversion.
@@ -122,11 +136,13 @@ class FrameTap:
         rate_fps: float = 2.0,
         capacity: int = 64,
         bounds: FrameBounds | None = None,
+        early_on_change: bool = True,
     ) -> None:
         if rate_fps <= 0 or capacity < 1:
             raise ValueError("rate_fps must be > 0 and capacity >= 1")
         self.rate_fps = rate_fps
         self.bounds = bounds or FrameBounds()
+        self.early_on_change = early_on_change  # a changed picture goes out ahead of the schedule
         self.frames: asyncio.Queue[TappedFrame] = asyncio.Queue(capacity)
         self.stats = TapStats()
         self._executor = executor
@@ -139,6 +155,17 @@ class FrameTap:
         decoder = _StreamDecoder(self, hub, rate_fps or self.rate_fps)
         self._streams[hub.stream_id] = decoder
         hub.add_listener(decoder.on_frame)
+
+    def set_rate(self, stream_id: str, rate_fps: float | None) -> None:
+        """The stream's frames handed out at rate_fps from now on; None: the rate it was
+        attached with."""
+        decoder = self._streams.get(stream_id)
+        if decoder is not None:
+            decoder.rate_fps = decoder.base_fps if rate_fps is None else max(rate_fps, 0.1)
+
+    def rate(self, stream_id: str) -> float | None:
+        decoder = self._streams.get(stream_id)
+        return None if decoder is None else decoder.rate_fps
 
     def health(self, stream_id: str) -> VideoHealth | None:
         decoder = self._streams.get(stream_id)
@@ -179,6 +206,7 @@ class _Decoded:
     problems: list[tuple[str, float]] = field(default_factory=list)  # (kind, arrived)
     needs_keyframe: bool = False
     decoded: int = 0
+    changed: int = 0
     decode_errors: int = 0
     skipped: int = 0
     seconds: float = 0.0
@@ -188,7 +216,8 @@ class _StreamDecoder:
     def __init__(self, tap: FrameTap, hub: StreamHub, rate_fps: float) -> None:
         self.tap = tap
         self.hub = hub
-        self.rate_fps = rate_fps
+        self.base_fps = rate_fps
+        self.rate_fps = rate_fps  # set on the event loop, read by the worker thread
         self.health = VideoHealth()
         self._pending: list[EncodedFrame] = []
         self._wake = asyncio.Event()
@@ -198,6 +227,9 @@ class _StreamDecoder:
         self._window_frames = 0
         # Worker thread only:
         self._next_due = float("-inf")  # arrival time of the next frame to hand out
+        self._period = 1 / rate_fps  # of the schedule _next_due follows
+        self._last_out = float("-inf")  # arrival of the last frame handed out
+        self._last_luma: npt.NDArray[np.int16] | None = None  # its block means
         self._recent_samples: deque[npt.NDArray[np.uint8]] = deque(maxlen=FROZEN_HISTORY)
         self._broken = False  # a frame failed: skip to the next keyframe
         self._task = asyncio.create_task(
@@ -265,6 +297,7 @@ class _StreamDecoder:
                 continue
             decoded = await loop.run_in_executor(self.tap._executor, self._decode, batch)
             stats.decoded += decoded.decoded
+            stats.changed += decoded.changed
             stats.decode_errors += decoded.decode_errors
             stats.dropped_encoded += decoded.skipped
             stats.decode_seconds += decoded.seconds
@@ -315,12 +348,23 @@ class _StreamDecoder:
     def _due(self, frame: av.VideoFrame, encoded: EncodedFrame, result: _Decoded) -> TappedFrame | None:
         # Paced by the server's clock, not the publisher's RTP timestamps, which a publisher
         # could make jump to have every frame analysed. On schedule while frames come; after a
-        # gap the schedule starts again from the frame that ends it.
+        # gap the schedule starts again from the frame that ends it. A raised rate takes effect
+        # at once; a changed picture goes out early and the schedule starts again from it.
         arrived = encoded.arrived
-        if arrived + 1e-3 < self._next_due:
-            return None
         period = 1 / self.rate_fps
-        self._next_due = (self._next_due if arrived - self._next_due <= period else arrived) + period
+        if period != self._period:  # a new rate counts from the last frame handed out
+            self._period = period
+            self._next_due = self._last_out + period
+        luma = self._luma_samples(frame) if self.tap.early_on_change else None
+        on_schedule = arrived + 1e-3 >= self._next_due
+        if not on_schedule:
+            if not self._changed(luma, arrived):
+                return None
+            result.changed += 1
+        self._next_due = (
+            self._next_due if on_schedule and arrived - self._next_due <= period else arrived
+        ) + period
+        self._last_out, self._last_luma = arrived, luma
         bounds = self.tap.bounds
         refused = bounds.refuse(frame.width, frame.height)
         if refused is not None:  # libvpx follows the key frame's size, so this is a safety net
@@ -340,6 +384,34 @@ class _StreamDecoder:
         if frozen:
             result.problems.append(("frozen", arrived))
         return TappedFrame(self.hub.stream_id, pixels, encoded.timestamp / VIDEO_CLOCK, arrived, frozen)
+
+    @staticmethod
+    def _luma_samples(frame: av.VideoFrame) -> npt.NDArray[np.int16] | None:
+        """Mean luma of each whole CHANGE_BLOCK block, from samples read in place."""
+        blocks_down, blocks_across = frame.height // CHANGE_BLOCK, frame.width // CHANGE_BLOCK
+        if frame.format.name not in ("yuv420p", "yuvj420p") or not blocks_down or not blocks_across:
+            return None
+        plane = frame.planes[0]
+        try:
+            rows = np.frombuffer(memoryview(plane), np.uint8, count=plane.line_size * frame.height)
+        except ValueError:  # a plane shorter than its frame says: no samples, no early frame
+            return None
+        per = CHANGE_BLOCK // CHANGE_SAMPLE
+        grid = rows.reshape(frame.height, plane.line_size)[
+            : blocks_down * CHANGE_BLOCK : CHANGE_SAMPLE, : blocks_across * CHANGE_BLOCK : CHANGE_SAMPLE
+        ]
+        means = grid.reshape(blocks_down, per, blocks_across, per).mean(axis=(1, 3))
+        return cast("npt.NDArray[np.int16]", means.astype(np.int16))
+
+    def _changed(self, luma: npt.NDArray[np.int16] | None, arrived: float) -> bool:
+        """The picture changed a lot since the last frame handed out (not just before it)."""
+        last = self._last_luma
+        if luma is None or last is None or last.shape != luma.shape:
+            return False
+        if arrived - self._last_out < CHANGE_MIN_GAP_S:
+            return False
+        moved = np.count_nonzero(np.abs(luma - last) >= CHANGE_LUMA)
+        return bool(moved >= CHANGE_SHARE * luma.size)
 
     def _frozen(self, sample: npt.NDArray[np.uint8]) -> bool:
         """The same picture as one of the last few analysed (a still image, or a few of them

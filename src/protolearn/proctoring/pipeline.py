@@ -45,6 +45,8 @@ class PipelineOptions:
     max_wait_ms: float = 0.0
     tap_capacity: int = 256
     room_scan_interval_s: float = 5.0
+    deciding_fps: float = 8.0  # a stream's analysis rate while one of its rules is deciding
+    early_on_change: bool = True  # a frame whose picture changed a lot is analysed at once
 
 
 @dataclass(slots=True)
@@ -90,6 +92,12 @@ class FramePipeline:
         self._analysable.pop(hub.stream_id, None)
         self.stats.problems.forget(hub.stream_id)
 
+    def deciding(self, stream_id: str, deciding: bool) -> None:
+        """Whether one of the stream's rules is deciding: its frames are analysed at
+        deciding_fps meanwhile (never slower than its own rate), at its own rate after."""
+        if self._tap is not None:
+            self._tap.set_rate(stream_id, self.options.deciding_fps if deciding else None)
+
     def health(self, stream_id: str) -> VideoHealth | None:
         return None if self._tap is None else self._tap.health(stream_id)
 
@@ -109,7 +117,11 @@ class FramePipeline:
                 )
                 await batcher.__aenter__()
                 self._analyzer, self._batcher = analyzer, batcher
-                tap = FrameTap(self._decode_pool, capacity=self.options.tap_capacity)
+                tap = FrameTap(
+                    self._decode_pool,
+                    capacity=self.options.tap_capacity,
+                    early_on_change=self.options.early_on_change,
+                )
                 self._tap = tap
                 self._consumer = asyncio.create_task(
                     supervise(

@@ -65,6 +65,8 @@ class _Rule:
 
 
 SpanSink = Callable[[ViolationSpan], None]
+# The rules that analysed frames decide (and more frames decide sooner).
+PICTURE_RULES = frozenset({"no_face", "camera_obstructed", "multiple_faces", "looking_away"})
 
 
 class RuleEngine:
@@ -151,6 +153,16 @@ class RuleEngine:
         """The attempt ended: every open violation ends now."""
         for rule in self._rules.values():
             self._close(rule, at)
+
+    @property
+    def deciding(self) -> bool:
+        """A rule judged from the picture has begun a run that is not yet a violation: the
+        frames that follow decide when, or whether, it opens."""
+        return any(
+            rule.since is not None and rule.open is None
+            for name, rule in self._rules.items()
+            if name in PICTURE_RULES
+        )
 
     @property
     def open_violations(self) -> list[ViolationSpan]:

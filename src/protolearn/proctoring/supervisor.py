@@ -69,6 +69,7 @@ class _Session:
     rules: RuleEngine = field(init=False)
     last_status: float = float("-inf")
     faces: int = 0  # in the last observation
+    deciding: bool = False  # one of its rules is deciding: its frames are analysed faster
 
 
 class ProctoringSupervisor:
@@ -294,6 +295,9 @@ class ProctoringSupervisor:
         session.faces = len(observation.faces)
         session.rules.observe(frame.arrived, observation)
         session.rules.hear(frame.arrived, self.unit.hub(frame.stream_id).audio_level)
+        if session.rules.deciding != session.deciding:
+            session.deciding = session.rules.deciding
+            self.pipeline.deciding(frame.stream_id, session.deciding)
         if frame.arrived - session.last_status >= STATUS_EVERY_S:
             session.last_status = frame.arrived
             self._status(session, observation)

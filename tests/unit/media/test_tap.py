@@ -412,3 +412,57 @@ async def test_a_picture_of_a_strange_shape_is_refused(tap: FrameTap) -> None:
     await publisher.send(vp8(1600, 64, 1))  # 25:1 would shrink to a strip nothing can be read in
     assert problems_of(tap, "7") == {"bad_aspect": 1}
     assert tap.stats.decoded == 0
+
+
+# --- rate changes and changed pictures -----------------------------------------------------------
+
+
+async def test_a_raised_rate_takes_effect_at_once_and_the_attached_rate_comes_back(
+    executor: ThreadPoolExecutor,
+) -> None:
+    tap = FrameTap(executor, rate_fps=2.0, early_on_change=False)
+    try:
+        publisher = Publisher(tap, "7")
+        packets = vp8(320, 240, 4 * FPS)
+        await publisher.send(packets[:31])  # 0 .. 2 s: due at frames 0, 8, 15, 23, 30
+        await publisher.settled(5)
+        tap.set_rate("7", 8.0)
+        assert tap.rate("7") == 8.0
+        await publisher.send(packets[31:46])  # the next second, at 8 frames/s
+        await publisher.settled(5 + 8)
+        tap.set_rate("7", None)
+        assert tap.rate("7") == 2.0
+        await publisher.send(packets[46:])  # back to 2 frames/s, from the last frame handed out
+        await publisher.settled(5 + 8 + 1)
+        times = [round(frame.media_time * FPS) for frame in tapped(tap)]
+        # 8 frames/s on average from half a period after the last one: the 2nd frame or the 1st.
+        assert times == [0, 8, 15, 23, 30, 32, 34, 36, 38, 40, 42, 44, 45, 53]
+        assert tap.stats.changed == 0
+    finally:
+        await tap.close()
+
+
+async def test_a_changed_picture_is_handed_out_at_once_ahead_of_the_schedule(
+    executor: ThreadPoolExecutor,
+) -> None:
+    for early in (True, False):
+        tap = FrameTap(executor, rate_fps=2.0, early_on_change=early)
+        try:
+            publisher = Publisher(tap, "7")
+            # A bright scene, then from frame 34 (0.27 s after the frame due at 30) a dark one.
+            await publisher.send(vp8(320, 240, 34))
+            await publisher.send(vp8(320, 240, 12, brightness=60))
+            expected = [0, 8, 15, 23, 30, 34, 42] if early else [0, 8, 15, 23, 30, 38, 45]
+            await publisher.settled(len(expected))
+            assert [round(frame.media_time * FPS) for frame in tapped(tap)] == expected
+            assert tap.stats.changed == (1 if early else 0)
+        finally:
+            await tap.close()
+
+
+async def test_a_swaying_or_noisy_picture_is_not_a_change(tap: FrameTap) -> None:
+    publisher = Publisher(tap, "7")
+    await publisher.send(vp8(640, 480, 3 * FPS))
+    await publisher.settled(due_frames(3 * FPS))
+    assert tap.stats.changed == 0
+    assert len(tapped(tap)) == due_frames(3 * FPS)

@@ -193,3 +193,25 @@ def test_a_one_frame_blip_does_not_restart_a_hold() -> None:
     assert [(s.type, s.started) for s in rules.started] == [("camera_obstructed", 2.0)]
     rules.play(3.0, lambda _: seen(face()), start=at)
     assert [(s.type, s.started, s.ended) for s in rules.ended] == [("camera_obstructed", 2.0, 5.5)]
+
+
+def test_a_rule_is_deciding_from_its_first_sample_until_it_opens_or_lets_go() -> None:
+    rules = Recorder()
+    rules.play(5, lambda _: seen(face()))
+    assert not rules.engine.deciding
+    rules.engine.observe(5.0, seen())  # the face just went: no_face's hold begins
+    assert rules.engine.deciding
+    rules.play(2.5, lambda _: seen(), start=5.5)  # until 7.5: still under the 3 s hold
+    assert rules.engine.deciding and rules.started == []
+    rules.engine.observe(8.0, seen())  # 3 s: it opens, decided
+    assert [s.type for s in rules.started] == ["no_face"] and not rules.engine.deciding
+    rules.play(3, lambda _: seen(face()), start=8.5)  # back: closed after the release time
+    assert [s.type for s in rules.ended] == ["no_face"] and not rules.engine.deciding
+    # A head turned for a moment decides looking_away until the release time lets it go.
+    rules.engine.observe(12.0, seen(face(yaw=60)))
+    assert rules.engine.deciding
+    rules.play(1.5, lambda _: seen(face()), start=12.5)
+    assert not rules.engine.deciding and rules.started == [rules.started[0]]
+    # Voice is not judged from the picture: it never asks for more frames.
+    rules.engine.hear(14.0, 3)
+    assert not rules.engine.deciding

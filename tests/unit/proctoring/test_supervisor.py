@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -24,6 +25,7 @@ from protolearn.events.messages import StudentStatus, ViolationEvent
 from protolearn.media.forwarding import EncodedFrame
 from protolearn.media.relay import ForwardingUnit
 from protolearn.media.streams import StreamEvent
+from protolearn.media.tap import TappedFrame
 from protolearn.proctoring.supervisor import ProctoringSupervisor
 from protolearn.store.attempts import AttemptStatus, TestAttempt
 from protolearn.store.base import utcnow
@@ -32,6 +34,7 @@ from protolearn.store.tests import Test
 from protolearn.store.users import User
 from protolearn.store.violations import Violation
 from protolearn.vision.runtimes import create_analyzer
+from protolearn.vision.schemas import Face, Gaze, Observation
 
 
 @dataclass
@@ -232,3 +235,49 @@ async def test_an_attempt_that_ended_while_its_offer_was_answered_gets_no_sessio
 
     assert supervisor.attempts == []
     assert proctoring.unit.hub(str(attempt_id)).connection is None
+
+
+async def test_a_stream_is_analysed_faster_while_a_rule_decides_and_at_its_rate_after(
+    proctoring: Proctoring,
+) -> None:
+    supervisor = proctoring.supervisor
+    attempt_id = await an_attempt(proctoring.sessionmaker)
+    await supervisor.start(attempt_id, analysis_fps=2.0)
+    tap = supervisor.pipeline.tap
+    assert tap is not None
+    stream = str(attempt_id)
+    pixels = np.zeros((720, 640), np.uint8)
+
+    def analysed(at: float, faces: int) -> None:
+        face = Face(
+            box=(200, 100, 160, 160),
+            score=0.9,
+            keypoints=((0.0, 0.0),) * 6,
+            yaw=0.0,
+            pitch=0.0,
+            roll=0.0,
+            gaze=Gaze(yaw=0.0, pitch=0.0),
+            eyes_visible=True,
+        )
+        observation = Observation(
+            faces=(face,) * faces,
+            brightness=110.0,
+            dark=False,
+            room_scanned=False,
+            latency_ms=4.0,
+            width=640,
+            height=480,
+        )
+        supervisor._observed(TappedFrame(stream, pixels, at, at), observation)
+
+    start = time.monotonic()
+    analysed(start, 1)
+    assert tap.rate(stream) == 2.0
+    analysed(start + 0.5, 0)  # the face went: no_face decides, 8 frames a second
+    assert tap.rate(stream) == supervisor.pipeline.options.deciding_fps == 8.0
+    at = start + 0.5
+    while at < start + 3.5 - 1e-9:  # the 3 s hold, at the raised rate
+        at += 0.125
+        analysed(at, 0)
+    assert [span.type for span in supervisor._sessions[attempt_id].rules.open_violations] == ["no_face"]
+    assert tap.rate(stream) == 2.0  # decided: back to the test's rate
