@@ -24,7 +24,6 @@ Prints a table per row, writes benchmarks/results/student_cost.json. Needs py-sp
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import re
@@ -34,7 +33,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from proctoring_latency import ServerConfig, run, scene_clip
+from proctoring_latency import ServerConfig, run, run_load, scene_clip
 
 RESULTS = Path(__file__).with_name("results") / "student_cost.json"
 
@@ -188,13 +187,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="student-cost-") as scratch:
         for n, config in enumerate(configs):
             stacks_path = Path(scratch) / f"stacks-{n}.txt"
-            row = asyncio.run(run(students, seconds, clip, config, stacks=stacks_path))
+            row = run_load(run(students, seconds, clip, config, stacks=stacks_path))
             row.update(config=config.describe(), **split(row, read_stacks(stacks_path)))
             rows.append(row)
             print(
                 f"\n== {config.label}: {row['cpu_ms_per_student_second']} ms per student-second, "
                 f"event loop busy {row['event_loop_busy_share']:.0%}, "
-                f"alert p95 {row['latency_beyond_hold_ms_p95']} ms, false no_face {row['false_no_face']}"
+                f"alert p95 {row['latency_beyond_hold_ms_p95']} ms, false no_face {row['false_no_face']}, "
+                f"analysed {row['frames_analysed_per_student_second']}/s, "
+                f"cores: server {row['server_cores']}, load {row['load_cores']}"
             )
             for name, ms in row["ms_per_student_second"].items():
                 print(f"  {ms:7.2f}  {name}")

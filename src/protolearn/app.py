@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry
 
 from protolearn import __version__
 from protolearn.accounts.passwords import PasswordHasher
+from protolearn.accounts.principals import AccountCache
 from protolearn.accounts.throttle import LoginLimits, LoginThrottle, RedisFailures, RequestLimits
 from protolearn.accounts.tokens import AccessTokenCodec
 from protolearn.admin.retention import RetentionSweeper
@@ -94,6 +95,7 @@ def create_app(settings: Settings) -> Litestar:
     bus = EventBus(
         RedisBackend(cluster.client, settings.node_name, prefix=settings.redis_prefix) if cluster else None
     )
+    accounts = AccountCache(bus)
     lifecycle = AttemptLifecycle(sessionmaker, bus, grace_seconds=settings.deadline_grace_seconds)
     deadline_enforcer = DeadlineEnforcer(lifecycle, max_sleep_seconds=settings.deadline_sweep_seconds)
     supervisors: list[ProctoringSupervisor] = []
@@ -181,6 +183,7 @@ def create_app(settings: Settings) -> Litestar:
             "engine": engine,
             "sessionmaker": sessionmaker,
             "token_codec": AccessTokenCodec.from_settings(settings),
+            "accounts": accounts,
             "evidence_links": EvidenceLinks.from_settings(settings),
             "password_hasher": PasswordHasher.from_settings(settings),
             "login_throttle": LoginThrottle(LoginLimits.from_settings(settings), store=login_failures),
@@ -234,6 +237,7 @@ def create_app(settings: Settings) -> Litestar:
                     await task
             await proctoring.close()
             await media.close()
+            accounts.close()
             await bus.close()
             if cluster is not None:
                 await cluster.close()

@@ -26,6 +26,7 @@ from protolearn.accounts.errors import (
     UserNotFound,
 )
 from protolearn.accounts.passwords import PasswordHasher
+from protolearn.accounts.principals import announce_sessions_ended
 from protolearn.accounts.schemas import (
     LoginRequest,
     PasswordChange,
@@ -39,14 +40,13 @@ from protolearn.accounts.schemas import (
 )
 from protolearn.accounts.throttle import LoginThrottle
 from protolearn.accounts.tokens import AccessTokenCodec, hash_refresh_token, new_refresh_token
-from protolearn.errors import Conflict, PermissionDenied, Unauthenticated
-from protolearn.events.bus import EventBus, user_topic
-from protolearn.events.messages import SessionsEnded
+from protolearn.errors import Conflict, PermissionDenied
+from protolearn.events.bus import EventBus
 from protolearn.pagination import Page, count_rows
 from protolearn.store.base import utcnow
 from protolearn.store.users import RefreshToken, Role, User
 
-__all__ = ("AccountService", "normalize_email", "resolve_principal", "session_end", "user_out")
+__all__ = ("AccountService", "normalize_email", "session_end", "user_out")
 
 SELF_SERVICE_ROLES = frozenset({Role.STUDENT, Role.TEACHER})
 
@@ -64,17 +64,6 @@ def user_out(user: User) -> UserOut:
         is_active=user.is_active,
         created_at=user.created_at,
     )
-
-
-async def resolve_principal(session: AsyncSession, codec: AccessTokenCodec, access_token: str) -> Principal:
-    """The caller behind an access token, as the database knows them now."""
-    claims = codec.decode(access_token)
-    user = await session.get(User, claims.user_id)
-    if user is None or not user.is_active:
-        raise Unauthenticated("account is no longer active")
-    if claims.iat < user.tokens_valid_after.timestamp():
-        raise Unauthenticated("access token was revoked; log in again")
-    return Principal(user_id=user.id, role=user.role, email=user.email, name=user.name, issued_at=claims.iat)
 
 
 async def session_end(session: AsyncSession, principal: Principal) -> SessionEnd | None:
@@ -391,8 +380,7 @@ class AccountService:
 
     def _announce(self, user_id: int, reason: SessionEnd) -> None:
         """After the commit: a listener that acts on it finds the database already changed."""
-        if self._bus is not None:
-            self._bus.publish(user_topic(user_id), SessionsEnded(user_id=user_id, reason=reason))
+        announce_sessions_ended(self._bus, user_id, reason)
 
     async def _revoke_family(self, family_id: str) -> None:
         await self._session.execute(

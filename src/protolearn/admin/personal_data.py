@@ -29,12 +29,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from protolearn.accounts import audit
 from protolearn.accounts.errors import UserNotFound
-from protolearn.accounts.schemas import Principal
+from protolearn.accounts.principals import announce_sessions_ended
+from protolearn.accounts.schemas import Principal, SessionEnd
 from protolearn.admin.schemas import ErasureReport
 from protolearn.data_files import data_file, delete_data_file
 from protolearn.errors import Conflict
-from protolearn.events.bus import EventBus, user_topic
-from protolearn.events.messages import SessionsEnded
+from protolearn.events.bus import EventBus
 from protolearn.media.sealed import Sealer, SealError
 from protolearn.store.attempts import Answer, AttemptStatus, TestAttempt
 from protolearn.store.audit import AuditEntry
@@ -137,8 +137,7 @@ class PersonalData:
         await self._session.commit()
         for clip in clips:  # after the commit: a failed erase leaves every clip playable
             await asyncio.to_thread(delete_data_file, self._data_dir, clip.path)
-        if self._bus is not None:
-            self._bus.publish(user_topic(user.id), SessionsEnded(user_id=user.id, reason="deactivated"))
+        announce_sessions_ended(self._bus, user.id, SessionEnd.DEACTIVATED)
         log.info("user %d erased by %d", user.id, actor.user_id, extra={"event": "user_erased"})
         return report
 

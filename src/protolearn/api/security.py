@@ -17,8 +17,8 @@ from litestar.enums import ScopeType
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
+from protolearn.accounts.principals import authenticate
 from protolearn.accounts.schemas import Principal
-from protolearn.accounts.service import resolve_principal
 from protolearn.errors import PermissionDenied, Unauthenticated
 from protolearn.logs import USER_ID
 from protolearn.proctoring.links import EvidenceLinks
@@ -45,8 +45,7 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
                 )
             return AuthenticationResult(user=principal, auth=None)
         token = _bearer_token(connection)
-        async with state.sessionmaker() as session:
-            principal = await resolve_principal(session, state.token_codec, token)
+        principal = await authenticate(state.sessionmaker, state.token_codec, state.accounts, token)
         USER_ID.set(principal.user_id)  # on every line logged for this request
         return AuthenticationResult(user=principal, auth=token)
 

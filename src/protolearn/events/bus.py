@@ -18,6 +18,7 @@ from typing import Protocol
 from protolearn.events.messages import Event
 
 __all__ = (
+    "ACCOUNTS_CHANGED",
     "ATTEMPTS_ENDED",
     "EventBackend",
     "EventBus",
@@ -30,6 +31,8 @@ __all__ = (
 
 ATTEMPTS_ENDED = "attempts:ended"
 """Topic of AttemptEnded: every attempt that stopped being in progress, on any node."""
+ACCOUNTS_CHANGED = "accounts:changed"
+"""Topic of SessionsEnded too, for every user: caches of accounts forget the user."""
 
 Deliver = Callable[[str, Event], None]
 

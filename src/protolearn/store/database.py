@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-__all__ = ("CONNECT_TIMEOUT_SECONDS", "create_engine", "create_sessionmaker")
+__all__ = ("CONNECT_TIMEOUT_SECONDS", "PING_AFTER_IDLE_SECONDS", "create_engine", "create_sessionmaker")
 
 CONNECT_TIMEOUT_SECONDS = 10.0
+PING_AFTER_IDLE_SECONDS = 5.0  # a pooled connection idle longer is checked before use
 
 
 def create_engine(database_url: str, **engine_kwargs: Any) -> AsyncEngine:
     """An async engine; on SQLite, foreign keys are enforced and writers wait instead of failing."""
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
-        engine_kwargs.setdefault("pool_pre_ping", True)  # a connection the server dropped is replaced
         # A host that stops answering (rather than refusing) costs a request 10 s, not asyncpg's 60.
         engine_kwargs.setdefault("connect_args", {"timeout": CONNECT_TIMEOUT_SECONDS})
-        return create_async_engine(url, **engine_kwargs)
+        # Connections enough for a class's requests at once without opening and closing
+        # overflow ones under a burst (a new connection is several round trips).
+        if "poolclass" not in engine_kwargs:
+            engine_kwargs.setdefault("pool_size", 10)
+            engine_kwargs.setdefault("max_overflow", 20)
+        engine = create_async_engine(url, **engine_kwargs)
+        _ping_when_idle(engine)
+        return engine
 
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
@@ -42,6 +51,30 @@ def create_engine(database_url: str, **engine_kwargs: Any) -> AsyncEngine:
         cursor.close()
 
     return engine
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """A pooled connection idle for PING_AFTER_IDLE_SECONDS is checked before use, and replaced
+    if the server dropped it (a restart, a failover, an idle timeout on the way). SQLAlchemy's
+    pool_pre_ping checks every checkout, in three round trips on asyncpg (BEGIN, a query,
+    ROLLBACK), twice per request (the account check and the handler): most of an autosave's
+    round trips. A connection in use moments ago is used as it is; should the server have gone
+    since, the request fails as an outage (503, Retry-After) and the pool drops every connection
+    made before the failure."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _idle(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _check(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as error:  # the driver's own error types: the pool tries a new connection
+            raise DisconnectionError(f"a pooled connection was dropped: {error!r}") from error
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

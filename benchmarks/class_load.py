@@ -1,0 +1,336 @@
+"""A university exam session on one machine: N students starting a test and autosaving, open loop,
+on PostgreSQL, while P of them are proctored live over WebRTC in the same server.
+
+`python -m protolearn serve` runs in its own process on a fresh PostgreSQL database (created and
+dropped here). Set-up, not measured: a teacher, a published 20-question test, N students signed
+in, and the P proctored students' attempts started and publishing (pre-encoded VP8 640x480 15 fps
+and Opus, over the live channel, from a process of their own: monitor_load.py's students). Then,
+measured, with a fixed arrival rate whatever the server's answers take (open loop: a request is
+sent at its time even if earlier ones are still waiting, and its latency counts from that time, so
+a slow server cannot slow its own load down):
+
+- over the first --ramp seconds, the other students arrive one at a time at an even rate, each
+  starting the attempt (POST /api/tests/{id}/start, which returns the questions) and reading it
+  (GET /api/attempts/{id}), as the student page does;
+- every student autosaves (PUT /api/attempts/{id}/answers, 1-3 answers) every 10 s from a
+  moment of their own, until the end.
+
+Per route: requests, errors (anything but 2xx, or no answer), p50/p95/p99/max; the steady
+phase's autosave separately; the server's CPU. With --before REV, the same run first measures the
+server as it was at git revision REV (checked out in a scratch worktree, run from its own
+sources with this environment's packages), so the JSON holds before and after measured together.
+Writes benchmarks/results/class_load.json.
+
+    python benchmarks/class_load.py [--students 2000] [--proctored 25] [--ramp 60] [--steady 60]
+                                    [--before REV] [--database-url postgresql+asyncpg://...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import io
+import json
+import multiprocessing
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+from monitor_load import students_main
+from web_page_load import free_port, wait_ready
+
+RESULTS = Path(__file__).with_name("results") / "class_load.json"
+PASSWORD = "benchmark password"
+SAVE_EVERY_S = 10.0
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q / 100))]
+
+
+def _summary(latencies: list[float], errors: int) -> dict[str, Any]:
+    if not latencies:
+        return {"requests": 0, "errors": errors}
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "p50_ms": round(statistics.median(latencies), 1),
+        "p95_ms": round(_percentile(latencies, 95), 1),
+        "p99_ms": round(_percentile(latencies, 99), 1),
+        "max_ms": round(max(latencies), 1),
+    }
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.latencies: dict[str, list[float]] = defaultdict(list)
+        self.errors: dict[str, int] = defaultdict(int)
+        self.failures: dict[str, int] = defaultdict(int)  # by status or exception type
+
+    async def send(self, route: str, due: float, request: Any) -> httpx.Response | None:
+        """Sends at `due` (time.monotonic); the latency counts from then."""
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+        try:
+            response = await request()
+        except httpx.HTTPError as error:
+            self.errors[route] += 1
+            self.failures[type(error).__name__] += 1
+            return None
+        self.latencies[route].append((time.monotonic() - due) * 1000)
+        if not response.is_success:
+            self.errors[route] += 1
+            self.failures[str(response.status_code)] += 1
+        return response
+
+
+async def _sign_in(client: httpx.AsyncClient, email: str, name: str, role: str) -> dict[str, str]:
+    await client.post(
+        "/api/auth/register", json={"email": email, "password": PASSWORD, "name": name, "role": role}
+    )
+    login = await client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+    login.raise_for_status()
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+
+async def _in_batches(work: list[Any], size: int) -> list[Any]:
+    results: list[Any] = []
+    for start in range(0, len(work), size):
+        results += await asyncio.gather(*work[start : start + size])
+    return results
+
+
+async def _start(client: httpx.AsyncClient, test_id: int, headers: dict[str, str]) -> tuple[int, list[int]]:
+    started = await client.post(f"/api/tests/{test_id}/start", headers=headers)
+    started.raise_for_status()
+    body = started.json()
+    return body["attempt_id"], [q["id"] for q in body["questions"]]
+
+
+async def _measure(url: str, args: argparse.Namespace, server: psutil.Process) -> dict[str, Any]:
+    limits = httpx.Limits(max_connections=512, max_keepalive_connections=512)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
+        teacher = await _sign_in(client, "teacher@class.test", "Teacher", "teacher")
+        questions = [
+            {"question_text": f"Question {i}", "question_type": "short_answer", "correct_answer": str(i)}
+            for i in range(20)
+        ]
+        test = await client.post(
+            "/api/tests",
+            headers=teacher,
+            json={"title": "Exam", "time_limit": 180, "is_published": True, "questions": questions},
+        )
+        test.raise_for_status()
+        test_id = test.json()["id"]
+        print(f"  signing in {args.students} students ...", flush=True)
+        students = await _in_batches(
+            [_sign_in(client, f"s{n}@class.test", f"Student {n}", "student") for n in range(args.students)],
+            16,
+        )
+        proctored = [
+            (headers, *(await _start(client, test_id, headers))) for headers in students[: args.proctored]
+        ]
+        publisher = None
+        if proctored:
+            context = multiprocessing.get_context("spawn")
+            ours, theirs = context.Pipe()
+            tokens = [
+                (attempt_id, headers["Authorization"].split()[1]) for headers, attempt_id, _ in proctored
+            ]
+            publisher = context.Process(target=students_main, args=(theirs, url, tokens, True), daemon=True)
+            publisher.start()
+            await asyncio.get_running_loop().run_in_executor(None, ours.recv)  # all publishing
+            await asyncio.sleep(3.0)  # the models loaded, every stream analysed
+        print(f"  measuring {args.ramp + args.steady:g} s ...", flush=True)
+
+        record = Recorder()
+        rng = random.Random(7)
+        began = time.monotonic()
+        end = began + args.ramp + args.steady
+        steady_from = began + args.ramp
+        steady: list[float] = []
+        steady_errors = [0]
+
+        async def autosave(
+            headers: dict[str, str], attempt_id: int, question_ids: list[int], first: float
+        ) -> None:
+            saves = []
+            due = first
+            while due < end:
+                answers = {
+                    qid: str(rng.randint(0, 30)) for qid in rng.sample(question_ids, k=rng.randint(1, 3))
+                }
+
+                async def put(due: float = due, answers: dict[int, str] = answers) -> None:
+                    errors_before = record.errors["autosave"]
+                    response = await record.send(
+                        "autosave",
+                        due,
+                        lambda: client.put(
+                            f"/api/attempts/{attempt_id}/answers", headers=headers, json={"answers": answers}
+                        ),
+                    )
+                    if due >= steady_from:
+                        if response is not None:
+                            steady.append(record.latencies["autosave"][-1])
+                        steady_errors[0] += record.errors["autosave"] - errors_before
+
+                saves.append(asyncio.create_task(put()))  # open loop: not waiting for the last one
+                due += SAVE_EVERY_S
+                await asyncio.sleep(max(0.0, due - time.monotonic() - 0.5))
+            await asyncio.gather(*saves)
+
+        async def arrive(headers: dict[str, str], due: float) -> None:
+            started = await record.send(
+                "start", due, lambda: client.post(f"/api/tests/{test_id}/start", headers=headers)
+            )
+            if started is None or not started.is_success:
+                return
+            body = started.json()
+            attempt_id, question_ids = body["attempt_id"], [q["id"] for q in body["questions"]]
+            now = time.monotonic()
+            await record.send(
+                "read attempt", now, lambda: client.get(f"/api/attempts/{attempt_id}", headers=headers)
+            )
+            await autosave(headers, attempt_id, question_ids, now + rng.uniform(0, SAVE_EVERY_S))
+
+        arriving = students[args.proctored :]
+        gap = args.ramp / max(1, len(arriving))
+        cpu = server.cpu_times()
+        tasks = [arrive(headers, began + n * gap) for n, headers in enumerate(arriving)]
+        tasks += [autosave(h, a, q, began + rng.uniform(0, SAVE_EVERY_S)) for h, a, q in proctored]
+        await asyncio.gather(*tasks)
+        wall = time.monotonic() - began
+        after = server.cpu_times()
+        if publisher is not None:
+            ours.send("stop")
+            await asyncio.get_running_loop().run_in_executor(None, ours.recv)
+            publisher.join(timeout=20)
+    return {
+        "routes": {
+            route: _summary(record.latencies[route], record.errors[route])
+            for route in ("start", "read attempt", "autosave")
+        },
+        "autosave_steady": _summary(steady, steady_errors[0]),
+        "autosave_per_second_steady": round(len(arriving + proctored) / SAVE_EVERY_S, 1),
+        "failures": dict(record.failures),
+        "server_cores": round((after.user + after.system - cpu.user - cpu.system) / wall, 2),
+    }
+
+
+async def _database(admin_url: str, name: str, create: bool) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(admin_url)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+
+
+async def run_server(args: argparse.Namespace, source: Path, label: str) -> dict[str, Any]:
+    name = f"protolearn_class_load_{os.getpid()}"
+    base = args.database_url.rsplit("/", 1)[0]
+    admin_url = base.replace("postgresql+asyncpg", "postgresql") + "/postgres"
+    await _database(admin_url, name, create=True)
+    with tempfile.TemporaryDirectory(prefix="class-load-") as scratch:
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PROTOLEARN_")} | {
+            "PYTHONPATH": str(source / "src"),
+            "PROTOLEARN_DATA_DIR": scratch,
+            "PROTOLEARN_DATABASE_URL": f"{base}/{name}",
+            "PROTOLEARN_PORT": str(port),
+            "PROTOLEARN_LOG_LEVEL": "warning",
+            "PROTOLEARN_REGISTER_MAX_PER_ADDRESS": "1000000",  # every student signs up from here
+            "PROTOLEARN_ARGON2_TIME_COST": "1",  # sign-ins are set-up; autosave never hashes
+            "PROTOLEARN_ARGON2_MEMORY_KIB": "8192",
+        }
+        server = subprocess.Popen([sys.executable, "-m", "protolearn", "serve"], env=env, cwd=source)  # noqa: ASYNC220
+        try:
+            url = f"http://127.0.0.1:{port}"
+            await wait_ready(url)
+            print(f"{label}: server from {source}", flush=True)
+            result = await _measure(url, args, psutil.Process(server.pid))
+        finally:
+            server.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                server.wait(timeout=20)
+            await _database(admin_url, name, create=False)
+    print(json.dumps(result, indent=1), flush=True)
+    return result
+
+
+def _export(revision: str, scratch: Path) -> Path:
+    """The sources at a git revision, in a scratch folder (git archive: the repository is only
+    read), with this checkout's model files (they are not in git)."""
+    path = scratch / "before"
+    archive = subprocess.run(  # noqa: S603 (git, our arguments)
+        ["git", "-C", str(ROOT), "archive", "--format=tar", revision],  # noqa: S607
+        check=True,
+        capture_output=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(path, filter="data")
+    for item in (ROOT / "models").iterdir():
+        target = path / "models" / item.name
+        if not target.exists() and not target.is_symlink():
+            target.symlink_to(item)
+    return path
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--students", type=int, default=2000)
+    parser.add_argument("--proctored", type=int, default=25)
+    parser.add_argument("--ramp", type=float, default=60.0, help="seconds over which students arrive")
+    parser.add_argument("--steady", type=float, default=60.0, help="seconds of autosave after the ramp")
+    parser.add_argument("--before", help="a git revision to measure first, in the same run")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "PROTOLEARN_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+        ),
+        help="a PostgreSQL server (its database is not used: one is created for the run)",
+    )
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    results: dict[str, Any] = {
+        "benchmark": "class_load",
+        "students": args.students,
+        "proctored": args.proctored,
+        "ramp_s": args.ramp,
+        "steady_s": args.steady,
+        "save_every_s": SAVE_EVERY_S,
+        "cpus": os.cpu_count(),
+    }
+    with tempfile.TemporaryDirectory(prefix="class-load-src-") as scratch:
+        if args.before:
+            before = _export(args.before, Path(scratch))
+            results["before"] = {"revision": args.before, **await run_server(args, before, "before")}
+        results["after"] = await run_server(args, ROOT, "after")
+    steady = results["after"]["autosave_steady"]
+    results["meets_target"] = bool(steady.get("p99_ms", 1e9) <= 50 and steady["errors"] == 0)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
