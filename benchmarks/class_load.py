@@ -4,7 +4,8 @@ on PostgreSQL, while P of them are proctored live over WebRTC in the same server
 `python -m protolearn serve` runs in its own process on a fresh PostgreSQL database (created and
 dropped here). Set-up, not measured: a teacher, a published 20-question test, N students signed
 in, and the P proctored students' attempts started and publishing (pre-encoded VP8 640x480 15 fps
-and Opus, over the live channel, from a process of their own: monitor_load.py's students). Then,
+and Opus with RFC 6464 levels, over the live channel, from a process of their own: monitor_load.py's
+students). Then,
 measured, with a fixed arrival rate whatever the server's answers take (open loop: a request is
 sent at its time even if earlier ones are still waiting, and its latency counts from that time, so
 a slow server cannot slow its own load down):
@@ -49,12 +50,19 @@ import httpx
 import psutil
 
 from monitor_load import students_main
+from proctoring_latency import AUDIO_LEVEL, send_audio_levels
 from web_page_load import free_port, wait_ready
 
 RESULTS = Path(__file__).with_name("results") / "class_load.json"
 PASSWORD = "benchmark password"
 SAVE_EVERY_S = 10.0
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def proctored_students(conn: Any, url: str, tokens: list[tuple[int, str]]) -> None:
+    """monitor_load.py's students, camera and microphone, with RFC 6464 levels as browsers send."""
+    send_audio_levels(AUDIO_LEVEL)
+    students_main(conn, url, tokens, True)
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -150,7 +158,7 @@ async def _measure(url: str, args: argparse.Namespace, server: psutil.Process) -
             tokens = [
                 (attempt_id, headers["Authorization"].split()[1]) for headers, attempt_id, _ in proctored
             ]
-            publisher = context.Process(target=students_main, args=(theirs, url, tokens, True), daemon=True)
+            publisher = context.Process(target=proctored_students, args=(theirs, url, tokens), daemon=True)
             publisher.start()
             await asyncio.get_running_loop().run_in_executor(None, ours.recv)  # all publishing
             await asyncio.sleep(3.0)  # the models loaded, every stream analysed

@@ -56,6 +56,8 @@ class AccountCache:
         self._accounts: dict[int, _Account] = {}
         self._changes = bus.subscribe([ACCOUNTS_CHANGED], capacity=4096)
         self._dropped = 0
+        self._generation = 0  # announcements read so far
+        self._announced: dict[int, int] = {}  # user -> generation of their last announcement
 
     def forget(self, user_id: int) -> None:
         self._accounts.pop(user_id, None)
@@ -67,8 +69,13 @@ class AccountCache:
         if self._changes.dropped != self._dropped:  # announcements lost: any entry may be stale
             self._dropped = self._changes.dropped
             self._accounts.clear()
+            self._announced.clear()
         for event in self._changes.drain():
             if isinstance(event, SessionsEnded):
+                self._generation += 1
+                self._announced[event.user_id] = self._generation
+                if len(self._announced) > MAX_ACCOUNTS:
+                    self._announced.clear()  # only reads that straddle an announcement use it
                 self.forget(event.user_id)
 
     async def account(self, sessionmaker: async_sessionmaker[AsyncSession], user_id: int) -> _Account | None:
@@ -78,19 +85,32 @@ class AccountCache:
         if cached is not None and now - cached.read_at < self.ttl_seconds:
             self.hits += 1
             return cached
+        for _ in range(2):  # a read that an announcement overtook is read again
+            began = self._generation
+            account = await self._read(sessionmaker, user_id, now)
+            self._forget_changed()
+            if self._announced.get(user_id, 0) <= began:
+                break
+        if account is None:
+            self.forget(user_id)
+            return None
+        if len(self._accounts) >= MAX_ACCOUNTS:
+            fresh = [(k, v) for k, v in self._accounts.items() if now - v.read_at < self.ttl_seconds]
+            self._accounts = dict(fresh[-MAX_ACCOUNTS // 2 :])  # the newest half at most
+        self._accounts[user_id] = account
+        return account
+
+    async def _read(
+        self, sessionmaker: async_sessionmaker[AsyncSession], user_id: int, now: float
+    ) -> _Account | None:
         self.reads += 1
         async with sessionmaker() as session:
             user = await session.get(User, user_id)
         if user is None:
-            self.forget(user_id)
             return None
-        account = _Account(
+        return _Account(
             user.role, user.email, user.name, user.is_active, user.tokens_valid_after.timestamp(), now
         )
-        if len(self._accounts) >= MAX_ACCOUNTS:
-            self._accounts = {k: v for k, v in self._accounts.items() if now - v.read_at < self.ttl_seconds}
-        self._accounts[user_id] = account
-        return account
 
 
 async def authenticate(

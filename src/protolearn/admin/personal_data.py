@@ -135,9 +135,9 @@ class PersonalData:
             clips=report.clips,
         )
         await self._session.commit()
+        announce_sessions_ended(self._bus, user.id, SessionEnd.DEACTIVATED)  # before any file work
         for clip in clips:  # after the commit: a failed erase leaves every clip playable
             await asyncio.to_thread(delete_data_file, self._data_dir, clip.path)
-        announce_sessions_ended(self._bus, user.id, SessionEnd.DEACTIVATED)
         log.info("user %d erased by %d", user.id, actor.user_id, extra={"event": "user_erased"})
         return report
 

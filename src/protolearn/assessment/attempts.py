@@ -143,7 +143,11 @@ class AttemptService:
             await self._session.rollback()
             return await self._autosave_checked(principal, attempt_id, answers)
         question_order, deadline = locked
-        self._check_questions(question_order, answers)
+        try:
+            self._check_questions(question_order, answers)
+        except UnknownQuestion:
+            await self._session.rollback()  # the row's lock goes now, not with the session
+            raise
         await self._save_answers(attempt_id, answers, now)
         await self._session.commit()
         return AutosaveResult(attempt_id=attempt_id, saved=len(answers), saved_at=now, deadline=deadline)

@@ -157,11 +157,11 @@ class FrameTap:
         hub.add_listener(decoder.on_frame)
 
     def set_rate(self, stream_id: str, rate_fps: float | None) -> None:
-        """The stream's frames handed out at rate_fps from now on; None: the rate it was
-        attached with."""
+        """The stream's frames handed out at rate_fps from now on, never slower than the rate
+        it was attached with; None: that rate."""
         decoder = self._streams.get(stream_id)
         if decoder is not None:
-            decoder.rate_fps = decoder.base_fps if rate_fps is None else max(rate_fps, 0.1)
+            decoder.rate_fps = decoder.base_fps if rate_fps is None else max(rate_fps, decoder.base_fps)
 
     def rate(self, stream_id: str) -> float | None:
         decoder = self._streams.get(stream_id)
@@ -338,7 +338,11 @@ class _StreamDecoder:
                 continue
             for frame in frames:
                 result.decoded += 1
-                tapped = self._due(frame, encoded, result)
+                try:
+                    tapped = self._due(frame, encoded, result)
+                except Exception:  # a picture the conversion cannot read: its own problem only
+                    result.problems.append(("conversion", encoded.arrived))
+                    continue
                 if tapped is not None:
                     result.due.append(tapped)
         result.needs_keyframe = self._broken
@@ -392,6 +396,8 @@ class _StreamDecoder:
         if frame.format.name not in ("yuv420p", "yuvj420p") or not blocks_down or not blocks_across:
             return None
         plane = frame.planes[0]
+        if plane.line_size < frame.width:
+            return None
         try:
             rows = np.frombuffer(memoryview(plane), np.uint8, count=plane.line_size * frame.height)
         except ValueError:  # a plane shorter than its frame says: no samples, no early frame

@@ -80,6 +80,7 @@ class RuleEngine:
         t = thresholds
         self._last_observed: float | None = None
         self._stalled_since_count = False  # frames stalled since multiple_faces' last sample
+        self._last_faces = 0  # faces in the last analysed frame
         self._rules = {
             rule.name: rule
             for rule in (
@@ -96,6 +97,7 @@ class RuleEngine:
     def observe(self, at: float, observation: Observation) -> None:
         """One analysed frame."""
         faces = observation.faces
+        self._last_faces = len(faces)
         t = self.thresholds
         away = ""
         if faces:
@@ -157,9 +159,13 @@ class RuleEngine:
     @property
     def deciding(self) -> bool:
         """A rule judged from the picture has begun a run that is not yet a violation: the
-        frames that follow decide when, or whether, it opens."""
+        frames that follow decide when, or whether, it opens. multiple_faces only while the last
+        frame showed several faces (between room scans, frames that follow the student alone
+        decide nothing)."""
         return any(
-            rule.since is not None and rule.open is None
+            rule.since is not None
+            and rule.open is None
+            and (name != "multiple_faces" or self._last_faces >= 2)
             for name, rule in self._rules.items()
             if name in PICTURE_RULES
         )

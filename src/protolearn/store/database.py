@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 __all__ = ("CONNECT_TIMEOUT_SECONDS", "PING_AFTER_IDLE_SECONDS", "create_engine", "create_sessionmaker")
@@ -59,8 +59,8 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
     pool_pre_ping checks every checkout, in three round trips on asyncpg (BEGIN, a query,
     ROLLBACK), twice per request (the account check and the handler): most of an autosave's
     round trips. A connection in use moments ago is used as it is; should the server have gone
-    since, the request fails as an outage (503, Retry-After) and the pool drops every connection
-    made before the failure."""
+    since, the request fails as an outage (503, Retry-After). Either way the pool drops every
+    connection made before the failure."""
 
     @event.listens_for(engine.sync_engine, "checkin")
     def _idle(_dbapi_connection: Any, record: Any) -> None:
@@ -73,8 +73,10 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
             return
         try:
             dbapi_connection.ping()
-        except Exception as error:  # the driver's own error types: the pool tries a new connection
-            raise DisconnectionError(f"a pooled connection was dropped: {error!r}") from error
+        except Exception as error:  # the driver's own error types
+            # The server went away (a restart, a failover): every connection made before now is
+            # dropped, and the pool tries a new one for this checkout.
+            raise InvalidatePoolError(f"a pooled connection was dropped: {error!r}") from error
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

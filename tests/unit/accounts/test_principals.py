@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -104,4 +105,30 @@ async def test_lost_announcements_empty_the_cache(
         announce_sessions_ended(bus, user_id if other == 0 else 10_000 + other, SessionEnd.SIGNED_OUT)
     with pytest.raises(Unauthenticated):
         await authenticate(sessionmaker, codec, cache, token)
+    cache.close()
+
+
+async def test_a_read_overtaken_by_an_announcement_is_read_again(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    codec, bus = AccessTokenCodec.from_settings(settings), EventBus()
+    cache = AccountCache(bus, ttl_seconds=3600.0)
+    user_id = await a_student(sessionmaker)
+    token = codec.issue(user_id, "student")
+    read = cache._read
+    calls = 0
+
+    async def slow_read(*args: Any) -> Any:  # the deactivation commits while the row is read
+        nonlocal calls
+        calls += 1
+        account = await read(*args)
+        if calls == 1:
+            await deactivate(sessionmaker, user_id)
+            announce_sessions_ended(bus, user_id, SessionEnd.DEACTIVATED)
+        return account
+
+    cache._read = slow_read  # type: ignore[method-assign]
+    with pytest.raises(Unauthenticated, match="no longer active"):
+        await authenticate(sessionmaker, codec, cache, token)
+    assert calls == 2
     cache.close()

@@ -426,6 +426,8 @@ async def test_a_raised_rate_takes_effect_at_once_and_the_attached_rate_comes_ba
         packets = vp8(320, 240, 4 * FPS)
         await publisher.send(packets[:31])  # 0 .. 2 s: due at frames 0, 8, 15, 23, 30
         await publisher.settled(5)
+        tap.set_rate("7", 1.0)
+        assert tap.rate("7") == 2.0  # never slower than the rate it was attached with
         tap.set_rate("7", 8.0)
         assert tap.rate("7") == 8.0
         await publisher.send(packets[31:46])  # the next second, at 8 frames/s

@@ -215,3 +215,14 @@ def test_a_rule_is_deciding_from_its_first_sample_until_it_opens_or_lets_go() ->
     # Voice is not judged from the picture: it never asks for more frames.
     rules.engine.hear(14.0, 3)
     assert not rules.engine.deciding
+
+
+def test_multiple_faces_decides_only_while_its_last_sample_saw_them() -> None:
+    rules = Recorder()
+    rules.engine.observe(0.0, seen(face(), face()))  # a room scan sees two: the hold begins
+    assert rules.engine.deciding
+    # The frames between scans follow the student alone: they neither deny nor decide it.
+    rules.engine.observe(0.5, seen(face(), room_scanned=False))
+    assert not rules.engine.deciding
+    rules.engine.observe(1.0, seen(face(), face(), room_scanned=False))  # seen again: deciding
+    assert rules.engine.deciding
