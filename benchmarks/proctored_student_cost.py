@@ -44,6 +44,7 @@ BEFORE = ServerConfig(
     header_levels=False,
     deciding_fps=2.0,
     early_on_change=False,
+    gaze_interval_s=0.0,
     label="before",
 )
 STEPS: list[tuple[str, dict[str, Any]]] = [
@@ -52,6 +53,7 @@ STEPS: list[tuple[str, dict[str, Any]]] = [
     ("uvloop event loop", {"event_loop": "uvloop"}),
     ("8 frames/s while a rule decides", {"deciding_fps": 8.0}),
     ("a changed picture analysed at once", {"early_on_change": True}),
+    ("the eyes read once a second (every frame while a rule decides)", {"gaze_interval_s": 1.0}),
 ]
 
 # What a sample of the event loop was doing: the first category, in this order, that one of its

@@ -52,6 +52,7 @@ class ServerConfig:
     header_levels: bool = True  # the load's microphones put RFC 6464 levels in their packets, as browsers do
     deciding_fps: float = 8.0  # analysis rate while a rule decides (2.0: the test's rate throughout)
     early_on_change: bool = True  # a changed picture analysed at once
+    gaze_interval_s: float = 1.0  # the eyes read this often (0: on every analysed frame)
     label: str = ""
 
     def describe(self) -> dict[str, Any]:
@@ -162,7 +163,11 @@ async def _serve(conn: Connection, students: int, config: ServerConfig) -> None:
         data_dir,
         lambda: create_analyzer("onnx"),
         lifecycle=lifecycle,
-        options=PipelineOptions(deciding_fps=config.deciding_fps, early_on_change=config.early_on_change),
+        options=PipelineOptions(
+            deciding_fps=config.deciding_fps,
+            early_on_change=config.early_on_change,
+            gaze_interval_s=config.gaze_interval_s,
+        ),
     )
     supervisors.append(supervisor)
     # attempt, published (monotonic), type, published - the violation's start - hold (s)

@@ -47,6 +47,7 @@ class PipelineOptions:
     room_scan_interval_s: float = 5.0
     deciding_fps: float = 8.0  # a stream's analysis rate while one of its rules is deciding
     early_on_change: bool = True  # a frame whose picture changed a lot is analysed at once
+    gaze_interval_s: float = 1.0  # a stream's gaze is read this often, on every frame while deciding
 
 
 @dataclass(slots=True)
@@ -71,6 +72,8 @@ class FramePipeline:
         self._consumer: asyncio.Task[None] | None = None
         self._starting = asyncio.Lock()
         self._analysable: dict[str, float] = {}  # stream -> arrival of its last readable frame
+        self._gaze_due: dict[str, float] = {}  # stream -> arrival from which its gaze is read again
+        self._deciding: set[str] = set()  # streams one of whose rules is deciding
 
     @property
     def tap(self) -> FrameTap | None:
@@ -90,11 +93,17 @@ class FramePipeline:
         if self._batcher is not None:
             self._batcher.forget(hub.stream_id)
         self._analysable.pop(hub.stream_id, None)
+        self._gaze_due.pop(hub.stream_id, None)
+        self._deciding.discard(hub.stream_id)
         self.stats.problems.forget(hub.stream_id)
 
     def deciding(self, stream_id: str, deciding: bool) -> None:
         """Whether one of the stream's rules is deciding: its frames are analysed at
         deciding_fps meanwhile (never slower than its own rate), at its own rate after."""
+        if deciding:
+            self._deciding.add(stream_id)
+        else:
+            self._deciding.discard(stream_id)
         if self._tap is not None:
             self._tap.set_rate(stream_id, self.options.deciding_fps if deciding else None)
 
@@ -138,11 +147,15 @@ class FramePipeline:
             frame = await tap.frames.get()
             if not tap.attached(frame.stream_id):
                 continue  # the stream ended while its frame waited: nothing to analyse it for
+            stream = frame.stream_id
+            gaze = stream in self._deciding or frame.arrived >= self._gaze_due.get(stream, float("-inf"))
             try:
-                future = batcher.submit(frame.stream_id, frame.pixels)
+                future = batcher.submit(stream, frame.pixels, gaze=gaze)
             except VisionError as error:
                 self._problem(frame, type(error).__name__, error)
                 continue
+            if gaze:
+                self._gaze_due[stream] = frame.arrived + self.options.gaze_interval_s - 1e-3
             # Taken: a readable picture, however long the analysis then waits for a thread.
             self._analysable[frame.stream_id] = frame.arrived
             future.add_done_callback(partial(self._observed, frame))

@@ -126,7 +126,10 @@ class RuleEngine:
                 stalled=self._stalled_since_count,
             )
             self._stalled_since_count = False
-        self._sample("looking_away", at, bool(away), away)
+        # Where the head faces the camera and the eyes were not read this frame (they are read
+        # about once a second, on every frame while looking_away decides), it tells nothing.
+        if away or not faces or observation.gaze_read or faces[0].gaze is not None:
+            self._sample("looking_away", at, bool(away), away)
 
     def hear(self, at: float, level: int | None) -> None:
         """The microphone's RFC 6464 level (None: no audio information)."""

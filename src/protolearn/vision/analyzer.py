@@ -120,6 +120,7 @@ class FaceAnalyzer:
         room_scan: bool | Sequence[bool] = True,
         follow: Sequence[Sequence[Face]] | None = None,
         search: bool | Sequence[bool] = True,
+        gaze: bool | Sequence[bool] = True,
     ) -> list[Observation]:
         """One Observation per frame (RGB (H, W, 3) or I420 (H*3/2, W) uint8 arrays, any size).
 
@@ -133,6 +134,8 @@ class FaceAnalyzer:
         most frames; a face that newly came is seen on the next frame that is searched (the
         caller decides how often: FrameBatcher searches each stream at least once a second).
         A room-scanned frame is always searched.
+        gaze: per frame, whether to read the main face's gaze (the iris model: about half the
+        cost of a followed frame); a frame without it says so (Observation.gaze_read).
         Raises FrameFormatError for a frame that is neither, AnalysisFailed when a model run or
         an image operation fails (never a library's own exception).
         """
@@ -142,17 +145,23 @@ class FaceAnalyzer:
         scans = [room_scan] * len(views) if isinstance(room_scan, bool) else list(room_scan)
         follows: list[Sequence[Face]] = list(follow) if follow is not None else [()] * len(views)
         searches = [search] * len(views) if isinstance(search, bool) else list(search)
-        if not len(scans) == len(follows) == len(searches) == len(views):
-            raise ValueError("room_scan, follow and search must have one entry per frame")
+        gazes = [gaze] * len(views) if isinstance(gaze, bool) else list(gaze)
+        if not len(scans) == len(follows) == len(searches) == len(gazes) == len(views):
+            raise ValueError("room_scan, follow, search and gaze must have one entry per frame")
         try:
-            return self._analyze(views, scans, follows, searches)
+            return self._analyze(views, scans, follows, searches, gazes)
         except VisionError:
             raise
         except Exception as error:  # ONNX Runtime, OpenCV and MediaPipe raise their own types
             raise AnalysisFailed(f"analysis of {len(views)} frame(s) failed: {error!r}") from error
 
     def _analyze(
-        self, views: list[FrameView], scans: list[bool], follows: list[Sequence[Face]], searches: list[bool]
+        self,
+        views: list[FrameView],
+        scans: list[bool],
+        follows: list[Sequence[Face]],
+        searches: list[bool],
+        gazes: list[bool],
     ) -> list[Observation]:
         started = time.perf_counter()
         brightness = [view.brightness() for view in views]
@@ -179,7 +188,7 @@ class FaceAnalyzer:
         crops: list[Frame] = []
         crop_of: dict[int, tuple[int, bool]] = {}  # frame -> (crop index, mirrored)
         for i, (view, faces) in enumerate(zip(views, found, strict=True)):
-            if faces and abs(poses[i][0][0]) <= self.options.gaze_max_head_yaw:
+            if gazes[i] and faces and abs(poses[i][0][0]) <= self.options.gaze_max_head_yaw:
                 crop, mirrored = _eye_crop(view, faces[0], poses[i][0][0])
                 crop_of[i] = (len(crops), mirrored)
                 crops.append(crop)
@@ -204,6 +213,7 @@ class FaceAnalyzer:
                     room_scanned=scans[i],
                     followed=i not in searched,
                     doubtful=doubtful[i],
+                    gaze_read=gazes[i],
                     latency_ms=elapsed_ms,
                     width=view.width,
                     height=view.height,

@@ -52,6 +52,7 @@ class _Pending:
     room_scan: bool = False
     follow: tuple[Face, ...] = ()
     search: bool = True
+    gaze: bool = True
 
 
 @dataclass(slots=True)
@@ -137,7 +138,7 @@ class FrameBatcher:
             self._executor.shutdown(wait=True)
             self._executor = None
 
-    def submit(self, stream_id: str, frame: Frame) -> asyncio.Future[Observation | None]:
+    def submit(self, stream_id: str, frame: Frame, gaze: bool = True) -> asyncio.Future[Observation | None]:
         """Queues a frame; the future gives its Observation, None if it was dropped (the stream
         was overloaded or forgotten), or raises AnalysisFailed if the analysis failed on it.
 
@@ -148,7 +149,7 @@ class FrameBatcher:
         view_of(frame)
         future: asyncio.Future[Observation | None] = asyncio.get_running_loop().create_future()
         stream = self._streams.setdefault(stream_id, _Stream())
-        stream.waiting.append(_Pending(stream_id, frame, future, time.perf_counter()))
+        stream.waiting.append(_Pending(stream_id, frame, future, time.perf_counter(), gaze=gaze))
         self._waiting += 1
         self.stats.submitted += 1
         if len(stream.waiting) > self.stream_backlog:
@@ -285,6 +286,7 @@ class FrameBatcher:
                     [p.room_scan for p in batch],
                     [p.follow for p in batch],
                     [p.search for p in batch],
+                    [p.gaze for p in batch],
                 )
             )
         except VisionError as error:
@@ -294,7 +296,7 @@ class FrameBatcher:
         for pending in batch:
             try:
                 results += self.analyzer.analyze(
-                    [pending.frame], [pending.room_scan], [pending.follow], [pending.search]
+                    [pending.frame], [pending.room_scan], [pending.follow], [pending.search], [pending.gaze]
                 )
             except VisionError as error:
                 results.append(error)

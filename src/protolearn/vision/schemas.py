@@ -51,6 +51,8 @@ class Observation(msgspec.Struct, frozen=True, kw_only=True):
     confirm (not faces, or faces it cannot read from the detector's box: FrameBatcher then
     gives the stream a room scan soon, whose boxes are better).
     latency_ms is the time from the frame's arrival at the analyzer (or its queue) to the result.
+    gaze_read says whether the main face's gaze was asked for (the iris model ran); when it was
+    not, a face's gaze None means "not measured", not "not measurable".
     """
 
     faces: tuple[Face, ...]
@@ -62,3 +64,4 @@ class Observation(msgspec.Struct, frozen=True, kw_only=True):
     height: int
     followed: bool = False
     doubtful: int = 0
+    gaze_read: bool = True

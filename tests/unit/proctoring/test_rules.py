@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import msgspec
 import pytest
 
 from protolearn.proctoring.rules import RuleEngine, ViolationSpan
@@ -226,3 +227,18 @@ def test_multiple_faces_decides_only_while_its_last_sample_saw_them() -> None:
     assert not rules.engine.deciding
     rules.engine.observe(1.0, seen(face(), face(), room_scanned=False))  # seen again: deciding
     assert rules.engine.deciding
+
+
+def test_eyes_away_on_the_frames_that_read_them_hold_through_the_frames_that_do_not() -> None:
+    rules = Recorder()
+
+    def frame(at: float) -> Observation:  # the eyes read once a second, as the pipeline does
+        read = round(at / STEP) % 2 == 0
+        away = 5 <= at < 11
+        gaze_yaw = (40.0 if away else 0.0) if read else None
+        return msgspec.structs.replace(seen(face(gaze_yaw=gaze_yaw)), gaze_read=read)
+
+    rules.play(30, frame)
+    [violation] = rules.ended
+    assert (violation.type, violation.detail) == ("looking_away", "eyes turned +40 deg")
+    assert (violation.started, violation.ended) == (5.0, 10.0)

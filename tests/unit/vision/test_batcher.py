@@ -39,6 +39,7 @@ class RecordingAnalyzer:
         room_scan: bool | Sequence[bool] = True,
         follow: Sequence[Sequence[Face]] | None = None,
         search: bool | Sequence[bool] = True,
+        gaze: bool | Sequence[bool] = True,
     ) -> list[Observation]:
         if self.hold is not None:
             self.hold.wait(timeout=10)
@@ -46,7 +47,7 @@ class RecordingAnalyzer:
         self.batches.append((len(frames), scans, threading.current_thread().name))
         self.follows.append([tuple(faces) for faces in follow] if follow is not None else [()] * len(frames))
         self.searches.append([search] * len(frames) if isinstance(search, bool) else list(search))
-        return self.analyzer.analyze(frames, room_scan, follow, search)
+        return self.analyzer.analyze(frames, room_scan, follow, search, gaze)
 
 
 async def test_frames_of_many_streams_share_batches_and_come_back_in_order(
