@@ -55,7 +55,7 @@ async def _wait_ready(url: str) -> None:
     raise SystemExit("server did not become ready")
 
 
-async def _login(client: httpx.AsyncClient, email: str, name: str, role: str) -> dict[str, str]:
+async def sign_in(client: httpx.AsyncClient, email: str, name: str, role: str) -> dict[str, str]:
     await client.post(
         "/api/auth/register", json={"email": email, "password": PASSWORD, "name": name, "role": role}
     )
@@ -65,7 +65,7 @@ async def _login(client: httpx.AsyncClient, email: str, name: str, role: str) ->
 
 
 async def _prepare(client: httpx.AsyncClient, students: int) -> list[tuple[dict[str, str], int, list[int]]]:
-    teacher = await _login(client, "bench-teacher@school.test", "Bench Teacher", "teacher")
+    teacher = await sign_in(client, "bench-teacher@school.test", "Bench Teacher", "teacher")
     questions = [
         {"question_text": f"Question {i}", "question_type": "short_answer", "correct_answer": str(i)}
         for i in range(20)
@@ -78,7 +78,7 @@ async def _prepare(client: httpx.AsyncClient, students: int) -> list[tuple[dict[
     test.raise_for_status()
     sessions = []
     for n in range(students):
-        headers = await _login(client, f"bench-student{n}@school.test", f"Student {n}", "student")
+        headers = await sign_in(client, f"bench-student{n}@school.test", f"Student {n}", "student")
         started = await client.post(f"/api/tests/{test.json()['id']}/start", headers=headers)
         started.raise_for_status()
         body = started.json()

@@ -49,12 +49,12 @@ from typing import Any
 import httpx
 import psutil
 
+from autosave_latency import sign_in
 from monitor_load import students_main
 from proctoring_latency import AUDIO_LEVEL, send_audio_levels
 from web_page_load import free_port, wait_ready
 
 RESULTS = Path(__file__).with_name("results") / "class_load.json"
-PASSWORD = "benchmark password"
 SAVE_EVERY_S = 10.0
 ROOT = Path(__file__).resolve().parent.parent
 # The load's requests go out over CLIENTS clients of CONNECTIONS connections each: one pool of
@@ -112,15 +112,6 @@ class Recorder:
         return response, latency
 
 
-async def _sign_in(client: httpx.AsyncClient, email: str, name: str, role: str) -> dict[str, str]:
-    await client.post(
-        "/api/auth/register", json={"email": email, "password": PASSWORD, "name": name, "role": role}
-    )
-    login = await client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
-    login.raise_for_status()
-    return {"Authorization": f"Bearer {login.json()['access_token']}"}
-
-
 async def _in_batches(work: list[Any], size: int) -> list[Any]:
     results: list[Any] = []
     for start in range(0, len(work), size):
@@ -138,7 +129,7 @@ async def _start(client: httpx.AsyncClient, test_id: int, headers: dict[str, str
 async def _measure(url: str, args: argparse.Namespace, server: psutil.Process) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=512, max_keepalive_connections=512)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
-        teacher = await _sign_in(client, "teacher@class.test", "Teacher", "teacher")
+        teacher = await sign_in(client, "teacher@class.test", "Teacher", "teacher")
         questions = [
             {"question_text": f"Question {i}", "question_type": "short_answer", "correct_answer": str(i)}
             for i in range(20)
@@ -152,7 +143,7 @@ async def _measure(url: str, args: argparse.Namespace, server: psutil.Process) -
         test_id = test.json()["id"]
         print(f"  signing in {args.students} students ...", flush=True)
         students = await _in_batches(
-            [_sign_in(client, f"s{n}@class.test", f"Student {n}", "student") for n in range(args.students)],
+            [sign_in(client, f"s{n}@class.test", f"Student {n}", "student") for n in range(args.students)],
             16,
         )
         proctored = [
