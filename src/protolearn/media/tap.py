@@ -359,10 +359,13 @@ class _StreamDecoder:
         if period != self._period:  # a new rate counts from the last frame handed out
             self._period = period
             self._next_due = self._last_out + period
-        luma = self._luma_samples(frame) if self.tap.early_on_change else None
         on_schedule = arrived + 1e-3 >= self._next_due
+        may_change = self.tap.early_on_change and arrived - self._last_out >= CHANGE_MIN_GAP_S
+        if not on_schedule and not may_change:
+            return None  # not due, and too soon after the last for a change to count
+        luma = self._luma_samples(frame) if self.tap.early_on_change else None
         if not on_schedule:
-            if not self._changed(luma, arrived):
+            if not self._changed(luma):
                 return None
             result.changed += 1
         self._next_due = (
@@ -409,12 +412,10 @@ class _StreamDecoder:
         means = grid.reshape(blocks_down, per, blocks_across, per).mean(axis=(1, 3))
         return cast("npt.NDArray[np.int16]", means.astype(np.int16))
 
-    def _changed(self, luma: npt.NDArray[np.int16] | None, arrived: float) -> bool:
+    def _changed(self, luma: npt.NDArray[np.int16] | None) -> bool:
         """The picture changed a lot since the last frame handed out (not just before it)."""
         last = self._last_luma
         if luma is None or last is None or last.shape != luma.shape:
-            return False
-        if arrived - self._last_out < CHANGE_MIN_GAP_S:
             return False
         moved = np.count_nonzero(np.abs(luma - last) >= CHANGE_LUMA)
         return bool(moved >= CHANGE_SHARE * luma.size)
