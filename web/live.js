@@ -6,6 +6,12 @@
 import { MAX_MOVES, peerConnection, socketUrl } from "./api/rtc.js";
 
 const DEFAULT_VIDEO = { width: 640, height: 480, frameRate: 15 };
+// Beside the camera the page sends a smaller copy of it, which is what the server analyses: it
+// decodes the camera itself only at a keyframe every few seconds, to check the copy against it.
+// A quarter of a 640x480 camera's pixels, at about half its rate.
+const ANALYSIS_WIDTH = 320;
+const ANALYSIS_FPS = 8;
+const ANALYSIS_BITRATE = 250_000;
 const START_TIMEOUT_MS = 45000;
 
 function preferCodec(transceiver, kind, mimeType) {
@@ -102,7 +108,9 @@ export async function publish({ token, attemptId, onMessage = () => {}, video = 
   let connection = null;
   let socket = null;
   let deadline = null;
+  const copies = [];
   const stop = () => {
+    copies.forEach((track) => track.stop());
     if (owned) stream.getTracks().forEach((track) => track.stop());
     if (connection) connection.close();
     if (socket && socket.readyState <= WebSocket.OPEN) socket.close();
@@ -112,6 +120,20 @@ export async function publish({ token, attemptId, onMessage = () => {}, video = 
     for (const track of stream.getTracks()) {
       const transceiver = connection.addTransceiver(track, { direction: "sendonly", streams: [stream] });
       preferCodec(transceiver, track.kind, track.kind === "video" ? "video/VP8" : "audio/opus");
+    }
+    const [camera] = stream.getVideoTracks();
+    if (camera) {
+      // After the camera: the server takes an offer's second video for the copy.
+      const copy = camera.clone();
+      copies.push(copy);
+      const width = camera.getSettings().width || DEFAULT_VIDEO.width;
+      const encoding = {
+        scaleResolutionDownBy: Math.max(1, width / ANALYSIS_WIDTH),
+        maxFramerate: ANALYSIS_FPS,
+        maxBitrate: ANALYSIS_BITRATE,
+      };
+      const transceiver = connection.addTransceiver(copy, { direction: "sendonly", streams: [stream], sendEncodings: [encoding] });
+      preferCodec(transceiver, "video", "video/VP8");
     }
     await connection.setLocalDescription(await connection.createOffer());
     await waitForIceGathering(connection);

@@ -3,9 +3,13 @@ teacher's aiortc viewer sees the student's face through the server."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import Any
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from protolearn.media.recorder import SegmentRecorder
 from protolearn.media.relay import ForwardingUnit
@@ -25,20 +29,19 @@ START_PUBLISHING = """async ([token, attemptId]) => {
     window.session = await publish({token, attemptId, onMessage});
     return seen;
 }"""
-# What the browser says it sent (its own getStats), then stop publishing.
+# What the browser says it sent of each video (its own getStats), then stop publishing.
 SENT_VIDEO_AND_STOP = """async () => {
     const stats = await window.session.connection.getStats();
     const codecs = {};
-    let frames = 0, codec = "";
+    const sent = [];
     stats.forEach((s) => { if (s.type === "codec") codecs[s.id] = s.mimeType; });
     stats.forEach((s) => {
         if (s.type === "outbound-rtp" && s.kind === "video") {
-            frames = s.framesEncoded;
-            codec = codecs[s.codecId];
+            sent.push({mid: s.mid, frames: s.framesEncoded, width: s.frameWidth, codec: codecs[s.codecId]});
         }
     });
     window.session.stop();
-    return {frames, codec};
+    return sent.sort((a, b) => Number(a.mid) - Number(b.mid));
 }"""
 
 
@@ -59,6 +62,21 @@ PLAY_CLIP = """async (url) => {
         error: video.error && video.error.message,
     };
 }"""
+
+
+async def until_copy_decoded(base_url: str) -> dict[str, float]:
+    """The server's video frames decoded for analysis, by track, once it decodes the copy."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
+        for _ in range(600):  # a bound of minutes, for a copy that never comes
+            text = (await http.get("/metrics")).text
+            [family] = [
+                f for f in text_string_to_metric_families(text) if f.name == "protolearn_frames_decoded"
+            ]
+            decoded = {s.labels["track"]: s.value for s in family.samples if s.name.endswith("_total")}
+            if decoded["copy"] >= 10:
+                return decoded
+            await asyncio.sleep(0.2)
+    raise AssertionError(f"the copy was not decoded: {decoded}")
 
 
 async def test_chromium_publishes_and_a_teacher_sees_the_face(
@@ -82,10 +100,16 @@ async def test_chromium_publishes_and_a_teacher_sees_the_face(
             picture = frames[-1][1].to_ndarray(format="rgb24")
             await viewer.close()
 
-        sent = await page.evaluate(SENT_VIDEO_AND_STOP)
+        decoded = await until_copy_decoded(base_url)
+        camera, copy = await page.evaluate(SENT_VIDEO_AND_STOP)
 
-    assert sent["codec"] == "video/VP8"
-    assert sent["frames"] >= 15
+    assert camera["codec"] == copy["codec"] == "video/VP8"
+    assert camera["frames"] >= 15
+    # The smaller copy beside the camera, which is what the server decoded for analysis (the
+    # camera only until the copy's first keyframe came).
+    assert (camera["width"], copy["width"]) == (640, 320)
+    assert 0 < copy["frames"] < camera["frames"]
+    assert decoded["copy"] > 0
     assert picture.shape == (480, 640, 3)
     assert len(create_analyzer("onnx").analyze([picture])[0].faces) == 1  # the face, through the relay
 

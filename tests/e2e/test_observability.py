@@ -43,7 +43,9 @@ async def test_every_family_is_on_metrics_during_a_proctored_exam(api: Api, base
 
     async with live(base_url, student) as student_socket, live(base_url, teacher) as teacher_socket:
         camera = FaceCamera(scene=seat)
-        connection = await publish_over(student_socket, attempt_id, camera=camera, microphone=Tone(0.0))
+        connection = await publish_over(
+            student_socket, attempt_id, camera=camera, microphone=Tone(0.0), analysis_copy=True
+        )
         viewer, _frames = await watch_over(teacher_socket, {"type": "watch", "attempt_id": attempt_id})
         await until_face_seen(teacher_socket)
         seat.scene = "empty"
@@ -58,6 +60,8 @@ async def test_every_family_is_on_metrics_during_a_proctored_exam(api: Api, base
     assert value(m["protolearn_proctored_attempts"]) == 1
     assert value(m["protolearn_webrtc_negotiations"], "_total", role="publisher", outcome="ok") >= 1
     assert value(m["protolearn_webrtc_negotiations"], "_total", role="viewer", outcome="ok") >= 1
+    assert value(m["protolearn_frames_decoded"], "_total", track="copy") > 0
+    assert value(m["protolearn_frames_decoded"], "_total", track="camera_keyframe") > 0
     tapped = value(m["protolearn_frames_tapped"], "_total")
     analysed = value(m["protolearn_frames_analysed"], "_total")
     assert tapped >= analysed > 0

@@ -4,6 +4,7 @@ through the vision core to the rules, and violations land in the database with t
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
 from typing import TypeVar
 
@@ -101,6 +102,64 @@ async def test_a_face_gone_for_five_seconds_is_one_no_face_with_a_playable_clip(
     with av.open(str(path)) as container:
         frames = sum(1 for _ in container.decode(container.streams.video[0]))
     assert frames >= gone_for * 15 * 0.8
+
+
+async def test_with_the_pages_analysis_copy_the_copy_is_analysed_and_the_camera_checked(
+    api: Api, settings: Settings, proctoring: tuple[ForwardingUnit, ProctoringSupervisor]
+) -> None:
+    unit, supervisor = proctoring
+    attempt_id = await attempt_of_a_student(api)
+    await supervisor.start(attempt_id, analysis_fps=4.0)
+    empty_seat = FaceCamera(away=lambda seconds: 3.0 <= seconds < 8.0)
+    student = await publish(
+        unit, str(attempt_id), microphone=Tone(amplitude=0.0), camera=empty_seat, analysis_copy=True
+    )
+    await asyncio.sleep(13)
+    tap = supervisor.pipeline.tap
+    assert tap is not None
+    source, stats = tap.source(str(attempt_id)), dataclasses.asdict(tap.stats)
+    await supervisor.stop(attempt_id)
+    await student.close()
+
+    assert source == "analysis"
+    # The copy was decoded (and the camera only until the copy's first keyframe came), then the
+    # camera only at its keyframes (one a second here); the copy matched them all.
+    assert stats["analysis_decoded"] > 13 * 5
+    assert stats["decoded"] - stats["analysis_decoded"] < 15
+    assert stats["checked"] >= 5
+    assert stats["passed_over"] > stats["decoded"]
+    assert stats["problems"] == {}
+    found = await violations_of(settings, attempt_id)
+    assert [v.type for v, _ in found] == ["no_face"]
+    [(violation, clip)] = found
+    assert violation.ended_at is not None
+    assert 4.0 <= (violation.ended_at - violation.occurred_at).total_seconds() <= 5.5
+    assert clip is not None
+
+
+async def test_a_copy_that_hides_an_empty_seat_is_caught_and_the_camera_analysed(
+    api: Api, settings: Settings, proctoring: tuple[ForwardingUnit, ProctoringSupervisor]
+) -> None:
+    """A page that sends a face for analysis while the camera shows the student gone."""
+    unit, supervisor = proctoring
+    attempt_id = await attempt_of_a_student(api)
+    await supervisor.start(attempt_id, analysis_fps=4.0)
+    empty_seat = FaceCamera(away=lambda seconds: seconds >= 3.0)
+    always_there = FaceCamera().analysis_copy()
+    student = await publish(
+        unit, str(attempt_id), microphone=Tone(amplitude=0.0), camera=empty_seat, analysis_copy=always_there
+    )
+    await asyncio.sleep(12)
+    tap = supervisor.pipeline.tap
+    assert tap is not None
+    source, problems = tap.source(str(attempt_id)), dict(tap.stats.problems)
+    await supervisor.stop(attempt_id)
+    await student.close()
+
+    assert source == "video"
+    assert problems == {(str(attempt_id), "analysis_mismatch"): 1}
+    found = await violations_of(settings, attempt_id)
+    assert [v.type for v, _ in found] == ["no_face"]
 
 
 @pytest.mark.parametrize(

@@ -59,9 +59,15 @@ async def publish_over(
     attempt_id: int,
     camera: FaceCamera | None = None,
     microphone: Tone | None = None,
+    analysis_copy: bool = False,
 ) -> RTCPeerConnection:
+    """A student's aiortc connection, offered over the live channel; with analysis_copy, the
+    camera's copy for analysis beside it, as the page sends it."""
     student = RTCPeerConnection()
-    student.addTrack(camera or FaceCamera())
+    camera = camera or FaceCamera()
+    student.addTrack(camera)
+    if analysis_copy:
+        student.addTrack(camera.analysis_copy())
     student.addTrack(microphone or Tone())
     await student.setLocalDescription(await student.createOffer())
     offer = {"type": "webrtc-offer", "attempt_id": attempt_id, "sdp": student.localDescription.sdp}

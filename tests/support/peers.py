@@ -21,6 +21,10 @@ from protolearn.media.relay import ForwardingUnit
 from tests.support.images import astronaut, two_people
 
 FPS = 15
+# The copy of the camera a page sends for analysis (web/live.js): a quarter of the pixels, half
+# the rate.
+ANALYSIS_SIZE = (320, 240)
+ANALYSIS_FPS = FPS / 2
 
 
 def _scenes() -> dict[str, np.ndarray]:
@@ -48,31 +52,47 @@ class SceneSwitch:
 class FaceCamera(MediaStreamTrack):
     """640x480 frames at 15 fps (a webcam's rate) of a face that sways a little. scene(seconds
     since the first frame) may switch to "empty" (the room without the student), "two" (a
-    second person) or "dark"; `away` is the empty room during the seconds it says."""
+    second person) or "dark"; `away` is the empty room during the seconds it says. size and fps
+    make another camera; analysis_copy() the smaller copy of this one a page sends for analysis,
+    showing the same scene as it sways."""
 
     kind = "video"
 
     def __init__(
-        self, away: Callable[[float], bool] | None = None, scene: Callable[[float], str] | None = None
+        self,
+        away: Callable[[float], bool] | None = None,
+        scene: Callable[[float], str] | None = None,
+        size: tuple[int, int] = (640, 480),
+        fps: float = FPS,
     ) -> None:
         super().__init__()
         self._pictures = _scenes()
+        if size != (640, 480):
+            self._pictures = {
+                name: cv2.resize(picture, size, interpolation=cv2.INTER_AREA)
+                for name, picture in self._pictures.items()
+            }
         if scene is None:
             absent = away or (lambda _seconds: False)
             scene = lambda seconds: "empty" if absent(seconds) else "face"  # noqa: E731
         self._scene = scene
+        self._fps = fps
+        self._sway = size[0] / 640 * 12  # pixels either way
         self._count = 0
         self._start: float | None = None
+
+    def analysis_copy(self) -> FaceCamera:
+        return FaceCamera(scene=self._scene, size=ANALYSIS_SIZE, fps=ANALYSIS_FPS)
 
     async def recv(self) -> av.VideoFrame:
         if self._start is None:
             self._start = time.monotonic()
-        due = self._start + self._count / FPS
-        await asyncio.sleep(max(0.0, due - time.monotonic()))
-        shift = int(12 * math.sin(self._count / 4))
-        picture = self._pictures[self._scene(self._count / FPS)]
+        seconds = self._count / self._fps
+        await asyncio.sleep(max(0.0, self._start + seconds - time.monotonic()))
+        shift = int(self._sway * math.sin(seconds * FPS / 4))
+        picture = self._pictures[self._scene(seconds)]
         frame = av.VideoFrame.from_ndarray(np.roll(picture, shift, axis=1), format="rgb24")
-        frame.pts = int(self._count * VIDEO_CLOCK_RATE / FPS)
+        frame.pts = int(seconds * VIDEO_CLOCK_RATE)
         frame.time_base = VIDEO_TIME_BASE
         self._count += 1
         return frame
@@ -140,10 +160,19 @@ async def publish(
     stream_id: str,
     microphone: MediaStreamTrack | None = None,
     camera: MediaStreamTrack | None = None,
+    analysis_copy: bool | MediaStreamTrack = False,
 ) -> RTCPeerConnection:
-    """A student's connection publishing camera and microphone through the unit."""
+    """A student's connection publishing camera and microphone through the unit; with
+    analysis_copy, a copy of the camera for analysis too, as the page sends it (or the track
+    given in its place)."""
     connection = RTCPeerConnection()
-    connection.addTrack(camera or FaceCamera())
+    camera = camera or FaceCamera()
+    connection.addTrack(camera)
+    if isinstance(analysis_copy, MediaStreamTrack):
+        connection.addTrack(analysis_copy)
+    elif analysis_copy:
+        assert isinstance(camera, FaceCamera)
+        connection.addTrack(camera.analysis_copy())
     connection.addTrack(microphone or Tone())
     await connection.setLocalDescription(await connection.createOffer())
     answer = await unit.publish(stream_id, connection.localDescription.sdp)

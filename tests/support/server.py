@@ -32,4 +32,6 @@ async def running_server(settings: Settings, port: int = 0) -> AsyncIterator[str
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        await asyncio.wait_for(task, timeout=10)
+        # Shutting down closes sockets, stops background work and leaves Redis: seconds on a
+        # busy machine. The bound is for a server that never stops, not for a slow one.
+        await asyncio.wait_for(task, timeout=120)

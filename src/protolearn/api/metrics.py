@@ -76,6 +76,14 @@ class AppStateCollector(Collector):
     @staticmethod
     def _frames(pipeline: Any) -> Iterator[Metric]:
         tap, batcher = pipeline.tap, pipeline.batcher
+        decoded = CounterMetricFamily(
+            f"{PREFIX}_frames_decoded", "Video frames decoded for analysis, by track", labels=["track"]
+        )
+        copy = tap.stats.analysis_decoded if tap else 0
+        decoded.add_metric(["camera"], (tap.stats.decoded if tap else 0) - copy)
+        decoded.add_metric(["copy"], copy)
+        decoded.add_metric(["camera_keyframe"], tap.stats.checked if tap else 0)
+        yield decoded
         yield _counter("frames_tapped", "Decoded frames taken for analysis", tap.stats.tapped if tap else 0)
         analysed = batcher.stats.analysed if batcher else 0
         yield _counter("frames_analysed", "Frames the vision core analysed", analysed)

@@ -1,7 +1,9 @@
 """ForwardingUnit: publisher and viewer peer connections around the stream hubs.
 
 publish(stream_id, offer) answers a student's offer; its VP8 and Opus frames are taken out of
-aiortc's receivers still encoded (aiortc_hooks.py) and handed to the stream's hub. watch(viewer,
+aiortc's receivers still encoded (aiortc_hooks.py) and handed to the stream's hub. An offer's
+first video is the camera; a second one, where the page sends it, is a smaller copy of the
+camera for analysis (kind "analysis": decoded for proctoring, never forwarded or recorded). watch(viewer,
 streams) makes a teacher's connection with one ForwardedTrack per stream and kind and returns
 the server's offer; accept_answer() completes it. A watchdog marks a stream lost when its
 connection fails or no media came for lost_after_s.
@@ -16,8 +18,10 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from aiortc import (
+    RTCBundlePolicy,
     RTCConfiguration,
     RTCIceServer,
     RTCPeerConnection,
@@ -34,7 +38,7 @@ from protolearn.media.aiortc_hooks import route_keyframe_requests, tap_receiver
 from protolearn.media.audio_level import AudioLevelMeter
 from protolearn.media.errors import NegotiationFailed, UnknownViewer
 from protolearn.media.forwarding import EncodedFrame, ForwardedTrack, ForwardingStats, is_vp8_keyframe
-from protolearn.media.streams import StreamEvent, StreamHub
+from protolearn.media.streams import StreamEvent, StreamHub, Track
 from protolearn.supervision import TaskFailures, supervise
 
 __all__ = ("ForwardingUnit", "Viewer")
@@ -43,6 +47,8 @@ log = logging.getLogger(__name__)
 
 # What can be forwarded without transcoding: VP8 video (with its retransmission codec) and Opus.
 FORWARDABLE = {"video": ("video/VP8", "video/rtx"), "audio": ("audio/opus",)}
+# The camera and its copy for analysis, in the offer's order.
+VIDEO_TRACKS: tuple[Track, ...] = ("video", "analysis")
 
 
 @dataclass(slots=True)
@@ -78,8 +84,8 @@ class ForwardingUnit:
         self._watchdog: asyncio.Task[None] | None = None
         self.task_failures: TaskFailures = Counter()
 
-    def _connection(self) -> RTCPeerConnection:
-        return RTCPeerConnection(RTCConfiguration(iceServers=self._ice_servers()))
+    def _connection(self, bundle_policy: RTCBundlePolicy = RTCBundlePolicy.BALANCED) -> RTCPeerConnection:
+        return RTCPeerConnection(RTCConfiguration(iceServers=self._ice_servers(), bundlePolicy=bundle_policy))
 
     # --- streams -------------------------------------------------------------------------------
 
@@ -102,12 +108,16 @@ class ForwardingUnit:
         _require_forwardable(offer_sdp, require_video=require_video)
         self._start_watchdog()
         hub = self.hub(stream_id)
-        connection = self._connection()
+        # Every offer is bundled (_parsed): all of its media on one transport from the start.
+        # With aiortc's default ("balanced"), a second video section answered after an audio
+        # one stays on a transport the bundle then closes, and its packets are taken for the
+        # first video's (aiortc issue 1414): a page's camera copy would be mixed into the camera.
+        connection = self._connection(RTCBundlePolicy.MAX_BUNDLE)
 
         @connection.on("track")
         def on_track(track: MediaStreamTrack) -> None:
             receiver = next(t.receiver for t in connection.getTransceivers() if t.receiver.track is track)
-            self._tap(hub, connection, receiver, track.kind)
+            self._tap(hub, connection, receiver, _role(connection, receiver))
 
         @connection.on("connectionstatechange")
         def on_state() -> None:
@@ -127,8 +137,9 @@ class ForwardingUnit:
         hub.attach(connection)
         self._publishers[stream_id] = publisher
         for transceiver in connection.getTransceivers():
-            if transceiver.kind == "video" and transceiver.receiver.track is not None:
-                hub.video_receiver(transceiver.receiver)  # where keyframe requests go
+            role = _role(connection, transceiver.receiver)
+            if role != "audio" and transceiver.receiver.track is not None:
+                hub.video_receiver(transceiver.receiver, role)  # where keyframe requests go
         if old is not None:
             await old.close()
         return str(connection.localDescription.sdp)
@@ -151,7 +162,7 @@ class ForwardingUnit:
         def on_frame(data: bytes, timestamp: int) -> None:
             if connection is not hub.connection:
                 return  # a replaced connection still draining
-            keyframe = kind == "video" and is_vp8_keyframe(data)
+            keyframe = kind != "audio" and is_vp8_keyframe(data)
             hub.deliver(EncodedFrame(kind, data, timestamp, keyframe, time.monotonic()))
 
         def on_packet(ssrc: int, audio_level: int | None) -> None:
@@ -290,9 +301,23 @@ def _require_forwardable(offer_sdp: str, *, require_video: bool) -> None:
         raise NegotiationFailed("the offer has neither audio nor video")
     if require_video and not any(media.kind == "video" for media in kinds):
         raise NegotiationFailed("the offer has no video: this test needs the camera")
+    if sum(media.kind == "video" for media in kinds) > len(VIDEO_TRACKS):
+        raise NegotiationFailed("the offer has more video than a camera and its copy for analysis")
+    bundled = {item for group in offer.group if group.semantic == "BUNDLE" for item in group.items}
+    if len(offer.media) > 1 and bundled != {media.rtp.muxId for media in offer.media}:
+        raise NegotiationFailed("the offer must bundle all its media on one transport (a=group:BUNDLE)")
     for media in kinds:
         if not any(codec.mimeType in FORWARDABLE[media.kind] for codec in media.rtp.codecs):
             raise NegotiationFailed(f"no {media.kind} codec that can be forwarded (VP8 / Opus)")
+
+
+def _role(connection: RTCPeerConnection, receiver: RTCRtpReceiver) -> Track | Literal["audio"]:
+    """What a receiver's track is to the stream: "audio", or by its order among the offer's
+    video, "video" (the camera) or "analysis"."""
+    videos = [t.receiver for t in connection.getTransceivers() if t.kind == "video"]
+    if receiver not in videos:
+        return "audio"
+    return VIDEO_TRACKS[min(videos.index(receiver), len(VIDEO_TRACKS) - 1)]
 
 
 def _parsed(sdp: str, what: str) -> SessionDescription:

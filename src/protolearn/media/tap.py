@@ -5,7 +5,16 @@ frames due at the analysis rate are converted and handed out. A stream's rate ma
 a while (`set_rate`: proctoring does while one of its rules is deciding), and a frame whose
 picture changed a lot from the last one handed out is handed out at once, ahead of the
 schedule (at most every CHANGE_MIN_GAP_S): a face that leaves is seen on the next frame, not
-up to a sampling period later. Decoding runs on a thread pool
+up to a sampling period later.
+
+Where the publisher sends a smaller copy of its camera for analysis (the hub's "analysis" track),
+that copy is what is decoded, and of the camera only a keyframe now and then (the relay asks for
+one every few seconds), decoded alone at full size: handed out as a `scan` frame for the room
+scan (a far face needs the camera's pixels), and compared with the copy's picture of the same
+moment. A copy that does not show what the camera shows (twice in a row), or that no camera
+keyframe has confirmed for CHECK_WITHIN_S, is not trusted again for the stream, which is decoded
+from its camera from then on, as it is when the copy goes quiet: a page that sends a recording
+for analysis while the teacher sees the camera gains nothing. Decoding runs on a thread pool
 (one stream's frames in order), never on the event loop. Both queues are bounded: a decoder
 that falls behind skips to the next keyframe; a consumer that falls behind loses the oldest
 tapped frames.
@@ -35,7 +44,7 @@ import numpy as np
 import numpy.typing as npt
 
 from protolearn.media.forwarding import VIDEO_CLOCK, EncodedFrame
-from protolearn.media.streams import StreamHub
+from protolearn.media.streams import StreamHub, Track
 from protolearn.media.vp8 import keyframe_size
 from protolearn.supervision import TaskFailures, supervise
 
@@ -62,6 +71,16 @@ CHANGE_SAMPLE = 8
 CHANGE_LUMA = 32
 CHANGE_SHARE = 0.3
 CHANGE_MIN_GAP_S = 0.2  # a changed picture is handed out early at most this often
+# The analysis copy, checked against the camera's keyframes: both pictures shrunk to this grid
+# of mean luma differ by more than CHECK_LUMA on average (a different scene, not the copy's
+# coarser encoding); pictures further apart in time than CHECK_NEAR_S are not compared.
+CHECK_GRID = (16, 12)
+CHECK_LUMA = 24
+CHECK_NEAR_S = 0.5
+CHECK_MISMATCHES = 2  # in a row: the copy is not trusted again
+CHECK_WITHIN_S = 20.0  # a copy no camera keyframe has confirmed for this long is not trusted
+CHECK_MIN_GAP_S = 1.0  # camera keyframes decoded at most this often
+ANALYSIS_QUIET_S = 1.0  # a copy silent this long: the camera is decoded instead
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +117,9 @@ class TappedFrame:
     media_time: float  # seconds since the stream's first frame
     arrived: float  # time.monotonic() the encoded frame reached the server
     frozen: bool = False  # the same picture as one analysed just before
+    # A camera keyframe decoded beside the analysis copy, for the room scan: another size than
+    # the stream's other frames.
+    scan: bool = False
 
 
 @dataclass(slots=True)
@@ -119,9 +141,14 @@ class TapStats:
     decode_errors: int = 0
     decode_seconds: float = 0.0
     changed: int = 0  # frames handed out ahead of the schedule, their picture having changed
+    analysis_decoded: int = 0  # of `decoded`, frames of analysis copies
+    checked: int = 0  # camera keyframes decoded to check a copy (and room scan at full size)
+    # Frames of the track not decoded: the camera's while its copy is (but for the keyframes
+    # checked), a copy's before its keyframe or once it is not trusted.
+    passed_over: int = 0
     streams: dict[str, int] = field(default_factory=dict)  # tapped frames per stream
     # Frames skipped as unusable, by (stream, kind): undecodable, too_small, too_large, frozen,
-    # conversion.
+    # conversion; and analysis copies refused, analysis_mismatch and analysis_unchecked.
     problems: Counter[tuple[str, str]] = field(default_factory=Counter)
     task_failures: TaskFailures = field(default_factory=Counter)
 
@@ -155,6 +182,7 @@ class FrameTap:
         decoder = _StreamDecoder(self, hub, rate_fps or self.rate_fps)
         self._streams[hub.stream_id] = decoder
         hub.add_listener(decoder.on_frame)
+        hub.add_listener(decoder.on_analysis_frame, analysis=True)
 
     def set_rate(self, stream_id: str, rate_fps: float | None) -> None:
         """The stream's frames handed out at rate_fps from now on, never slower than the rate
@@ -171,11 +199,17 @@ class FrameTap:
         decoder = self._streams.get(stream_id)
         return None if decoder is None else decoder.health
 
+    def source(self, stream_id: str) -> Track | None:
+        """Which track of the stream is decoded for analysis now."""
+        decoder = self._streams.get(stream_id)
+        return None if decoder is None else decoder.source
+
     async def detach(self, hub: StreamHub) -> None:
         """Stops tapping the stream and forgets its counts."""
         decoder = self._streams.pop(hub.stream_id, None)
         if decoder is not None:
             hub.remove_listener(decoder.on_frame)
+            hub.remove_listener(decoder.on_analysis_frame)
             await decoder.close()
         self.stats.streams.pop(hub.stream_id, None)
         for key in [key for key in self.stats.problems if key[0] == hub.stream_id]:
@@ -204,8 +238,12 @@ class _Decoded:
 
     due: list[TappedFrame] = field(default_factory=list)
     problems: list[tuple[str, float]] = field(default_factory=list)  # (kind, arrived)
+    # Camera keyframes against the copy: (arrived, same picture), None where not compared.
+    checks: list[tuple[float, bool | None]] = field(default_factory=list)
     needs_keyframe: bool = False
     decoded: int = 0
+    analysis_decoded: int = 0
+    checked: int = 0  # camera keyframes decoded alone
     changed: int = 0
     decode_errors: int = 0
     skipped: int = 0
@@ -219,10 +257,17 @@ class _StreamDecoder:
         self.base_fps = rate_fps
         self.rate_fps = rate_fps  # set on the event loop, read by the worker thread
         self.health = VideoHealth()
-        self._pending: list[EncodedFrame] = []
+        self.source: Track = "video"  # the track decoded for analysis
+        self._pending: list[tuple[EncodedFrame, bool]] = []  # (frame, a camera keyframe to check)
         self._wake = asyncio.Event()
         self._codec = av.CodecContext.create("libvpx", "r")
         self._needs_keyframe = True
+        # The analysis copy, on the event loop:
+        self._distrusted = False  # a copy failed its checks: the camera is decoded for good
+        self._copy_seen = float("-inf")  # arrival of its last frame
+        self._confirmed = float("-inf")  # arrival of the last camera keyframe that matched it
+        self._mismatches = 0  # in a row
+        self._last_check = float("-inf")  # arrival of the last camera keyframe queued to check
         self._window_start = float("-inf")  # arrival-time window counting frames against flooding
         self._window_frames = 0
         # Worker thread only:
@@ -232,6 +277,8 @@ class _StreamDecoder:
         self._last_luma: npt.NDArray[np.int16] | None = None  # its block means
         self._recent_samples: deque[npt.NDArray[np.uint8]] = deque(maxlen=FROZEN_HISTORY)
         self._broken = False  # a frame failed: skip to the next keyframe
+        self._check_codec = av.CodecContext.create("libvpx", "r")  # camera keyframes only
+        self._last_copy: tuple[av.VideoFrame, float] | None = None  # the copy's last picture
         self._task = asyncio.create_task(
             supervise(
                 "tap-decoder",
@@ -243,9 +290,68 @@ class _StreamDecoder:
         )
 
     def on_frame(self, frame: EncodedFrame) -> None:
-        """On the event loop, for every frame of the stream: queue video for decoding."""
+        """On the event loop, for every frame of the stream's camera and microphone: queue
+        video for decoding (while a copy is analysed, a camera keyframe now and then)."""
         if frame.kind != "video":
             return
+        if self.source == "analysis":
+            if frame.arrived - self._copy_seen <= ANALYSIS_QUIET_S:
+                if frame.keyframe and frame.arrived - self._last_check >= CHECK_MIN_GAP_S:
+                    self._queue_check(frame)
+                else:
+                    self.tap.stats.passed_over += 1
+                return
+            self._decode_from("video")  # the copy went quiet
+        self._accept(frame)
+
+    def on_analysis_frame(self, frame: EncodedFrame) -> None:
+        """On the event loop, for every frame of the stream's analysis copy."""
+        if self._distrusted:
+            self.tap.stats.passed_over += 1
+            return
+        self._copy_seen = frame.arrived
+        if self.source == "video":
+            if not frame.keyframe:
+                self.tap.stats.passed_over += 1
+                self.hub.request_keyframe("analysis")  # to start decoding it (rate limited)
+                return
+            self._decode_from("analysis")
+            self._confirmed = frame.arrived  # its first check is due within CHECK_WITHIN_S
+        elif frame.arrived - self._confirmed > CHECK_WITHIN_S:
+            self._distrust("analysis_unchecked", frame.arrived)
+            self.tap.stats.passed_over += 1
+            return
+        self._accept(frame)
+
+    def _decode_from(self, source: Track) -> None:
+        self.source = source
+        self._mismatches = 0
+        self._needs_keyframe = True
+        # To the camera: its next keyframe starts the decoding. To the copy: the camera's next
+        # keyframe is its first check, now rather than at the relay's next periodic one.
+        self.hub.request_keyframe()
+
+    def _distrust(self, kind: str, arrived: float) -> None:
+        log.warning(
+            "stream %s: its analysis copy is not trusted (%s); decoding its camera", self.hub.stream_id, kind
+        )
+        self._problem(kind, arrived)
+        self._distrusted = True
+        self._decode_from("video")
+
+    def _queue_check(self, frame: EncodedFrame) -> None:
+        size = keyframe_size(frame.data)
+        refused = "undecodable" if size is None else self.tap.bounds.refuse(*size)
+        if refused is not None:
+            self._problem(refused, frame.arrived)
+            self.tap.stats.dropped_encoded += 1
+            return
+        self._last_check = frame.arrived
+        self._pending.append((frame, True))
+        self._wake.set()
+
+    def _accept(self, frame: EncodedFrame) -> None:
+        """Queues a frame of the decoded track, in order."""
         if self._flooding(frame.arrived):
             self._refuse("flooding", frame)
             return
@@ -266,9 +372,9 @@ class _StreamDecoder:
             if not frame.keyframe:
                 self._needs_keyframe = True
                 self.tap.stats.dropped_encoded += 1
-                self.hub.request_keyframe()
+                self.hub.request_keyframe(_track(frame))
                 return
-        self._pending.append(frame)
+        self._pending.append((frame, False))
         self._wake.set()
 
     def _flooding(self, arrived: float) -> bool:
@@ -284,7 +390,7 @@ class _StreamDecoder:
         self._problem(kind, frame.arrived)
         self._needs_keyframe = True
         self.tap.stats.dropped_encoded += 1
-        self.hub.request_keyframe()  # rate limited by the hub
+        self.hub.request_keyframe(_track(frame))  # rate limited by the hub
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -297,6 +403,8 @@ class _StreamDecoder:
                 continue
             decoded = await loop.run_in_executor(self.tap._executor, self._decode, batch)
             stats.decoded += decoded.decoded
+            stats.analysis_decoded += decoded.analysis_decoded
+            stats.checked += decoded.checked
             stats.changed += decoded.changed
             stats.decode_errors += decoded.decode_errors
             stats.dropped_encoded += decoded.skipped
@@ -304,10 +412,14 @@ class _StreamDecoder:
             for kind, arrived in decoded.problems:
                 self._problem(kind, arrived)
             if decoded.needs_keyframe:
-                self.hub.request_keyframe()
+                self.hub.request_keyframe(self.source)
+            for arrived, same in decoded.checks:
+                self._checked(arrived, same)
             for tapped in decoded.due:
                 self.health.last_usable = tapped.arrived
-                if tapped.frozen:
+                if tapped.scan:
+                    pass  # another size: not part of the frozen-picture history
+                elif tapped.frozen:
                     if self.health.frozen_since is None:
                         self.health.frozen_since = tapped.arrived
                 else:
@@ -315,16 +427,30 @@ class _StreamDecoder:
                     self.health.problem = ""
                 self.tap._hand_out(tapped)
 
+    def _checked(self, arrived: float, same: bool | None) -> None:
+        """A camera keyframe compared with the copy's picture of the same moment."""
+        if same is None or self.source != "analysis":
+            return
+        if same:
+            self._confirmed, self._mismatches = max(self._confirmed, arrived), 0
+            return
+        self._mismatches += 1
+        if self._mismatches >= CHECK_MISMATCHES:
+            self._distrust("analysis_mismatch", arrived)
+
     def _problem(self, kind: str, arrived: float) -> None:
         self.tap.stats.problems[(self.hub.stream_id, kind)] += 1
         self.health.problem, self.health.problem_at = kind, arrived
 
-    def _decode(self, batch: list[EncodedFrame]) -> _Decoded:
+    def _decode(self, batch: list[tuple[EncodedFrame, bool]]) -> _Decoded:
         """On a worker thread: decode every frame, convert only those due. Never raises for
         what a frame holds: each failure is a problem of that frame."""
         started = time.perf_counter()
         result = _Decoded()
-        for encoded in batch:
+        for encoded, check in batch:
+            if check:
+                self._check(encoded, result)
+                continue
             if self._broken and not encoded.keyframe:
                 result.skipped += 1
                 continue
@@ -338,6 +464,9 @@ class _StreamDecoder:
                 continue
             for frame in frames:
                 result.decoded += 1
+                if encoded.kind == "analysis":
+                    result.analysis_decoded += 1
+                    self._last_copy = (frame, encoded.arrived)
                 try:
                     tapped = self._due(frame, encoded, result)
                 except Exception:  # a picture the conversion cannot read: its own problem only
@@ -377,20 +506,52 @@ class _StreamDecoder:
         if refused is not None:  # libvpx follows the key frame's size, so this is a safety net
             result.problems.append((refused, arrived))
             return None
-        width, height = bounds.analysis_size(frame.width, frame.height)
-        try:
-            if (width, height) != (frame.width, frame.height) or frame.format.name != "yuv420p":
-                frame = frame.reformat(width=width, height=height, format="yuv420p")
-            pixels = cast("npt.NDArray[np.uint8]", frame.to_ndarray(format="yuv420p"))
-        except Exception:  # PyAV asserts and raises its own errors on odd frames
-            result.problems.append(("conversion", arrived))
+        pixels = self._pixels(frame, arrived, result)
+        if pixels is None:
             return None
+        height = pixels.shape[0] * 2 // 3  # I420: the luma plane's rows, then chroma
         # A frozen picture is still analysed (an empty room is no_face whatever the encoder
         # made of it); how long it stays frozen is for proctoring to judge.
         frozen = self._frozen(pixels[:height:FROZEN_STEP, ::FROZEN_STEP])
         if frozen:
             result.problems.append(("frozen", arrived))
         return TappedFrame(self.hub.stream_id, pixels, encoded.timestamp / VIDEO_CLOCK, arrived, frozen)
+
+    def _pixels(self, frame: av.VideoFrame, arrived: float, result: _Decoded) -> npt.NDArray[np.uint8] | None:
+        """The picture as I420 at analysis size; None (a problem) where it cannot be read."""
+        width, height = self.tap.bounds.analysis_size(frame.width, frame.height)
+        try:
+            if (width, height) != (frame.width, frame.height) or frame.format.name != "yuv420p":
+                frame = frame.reformat(width=width, height=height, format="yuv420p")
+            return cast("npt.NDArray[np.uint8]", frame.to_ndarray(format="yuv420p"))
+        except Exception:  # PyAV asserts and raises its own errors on odd frames
+            result.problems.append(("conversion", arrived))
+            return None
+
+    def _check(self, encoded: EncodedFrame, result: _Decoded) -> None:
+        """A camera keyframe, decoded alone: compared with the copy's last picture, and handed
+        out for the room scan."""
+        result.checked += 1
+        try:
+            frames = self._check_codec.decode(av.Packet(encoded.data))
+        except Exception:  # as in _decode: the keyframe's own problem
+            result.problems.append(("undecodable", encoded.arrived))
+            return
+        for frame in frames:
+            same: bool | None = None
+            copy = self._last_copy
+            if copy is not None and abs(copy[1] - encoded.arrived) <= CHECK_NEAR_S:
+                try:
+                    same = bool(np.abs(_grid(frame) - _grid(copy[0])).mean() <= CHECK_LUMA)
+                except Exception:  # a picture the conversion cannot read: no verdict
+                    same = None
+            result.checks.append((encoded.arrived, same))
+            pixels = self._pixels(frame, encoded.arrived, result)
+            if pixels is not None:
+                media_time = encoded.timestamp / VIDEO_CLOCK
+                result.due.append(
+                    TappedFrame(self.hub.stream_id, pixels, media_time, encoded.arrived, scan=True)
+                )
 
     @staticmethod
     def _luma_samples(frame: av.VideoFrame) -> npt.NDArray[np.int16] | None:
@@ -433,3 +594,14 @@ class _StreamDecoder:
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
+
+
+def _track(frame: EncodedFrame) -> Track:
+    return "analysis" if frame.kind == "analysis" else "video"
+
+
+def _grid(frame: av.VideoFrame) -> npt.NDArray[np.int16]:
+    """The picture's luma shrunk to CHECK_GRID."""
+    width, height = CHECK_GRID
+    small = frame.reformat(width=width, height=height, format="gray", interpolation="AREA")
+    return cast("npt.NDArray[np.int16]", small.to_ndarray().astype(np.int16))

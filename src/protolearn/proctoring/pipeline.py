@@ -148,9 +148,11 @@ class FramePipeline:
             if not tap.attached(frame.stream_id):
                 continue  # the stream ended while its frame waited: nothing to analyse it for
             stream = frame.stream_id
-            gaze = stream in self._deciding or frame.arrived >= self._gaze_due.get(stream, float("-inf"))
+            gaze = not frame.scan and (
+                stream in self._deciding or frame.arrived >= self._gaze_due.get(stream, float("-inf"))
+            )
             try:
-                future = batcher.submit(stream, frame.pixels, gaze=gaze)
+                future = batcher.submit(stream, frame.pixels, gaze=gaze, scan=frame.scan)
             except VisionError as error:
                 self._problem(frame, type(error).__name__, error)
                 continue

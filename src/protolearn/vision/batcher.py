@@ -14,6 +14,10 @@ other frames follow the faces it had (FaceAnalyzer.analyze's follow). A stream w
 observation had doubtful candidates (a face the mesh could not read at the detector's box) gets
 its next room scan after doubt_scan_interval_s instead, as the room scan's boxes read better;
 when that scan leaves them doubtful too (a cat's head), the stream waits for its next regular one.
+A frame submitted with scan=True (the camera's own picture beside a smaller analysis copy) is
+room scanned whenever it comes and counts as the stream's scan (the stream's own frames are
+scanned only if none comes for twice the interval); it follows nothing, and the stream's next
+frames do not follow its faces (they are in its own, larger, coordinates).
 A batch that fails is analysed again frame by frame, so one frame that breaks the analysis
 costs only its own observation (its future raises AnalysisFailed; counted per stream), never
 its batch-mates'. The dispatcher runs under supervision: it is restarted if it ever fails.
@@ -53,6 +57,7 @@ class _Pending:
     follow: tuple[Face, ...] = ()
     search: bool = True
     gaze: bool = True
+    scan: bool = False  # another picture of the stream, for the room scan only
 
 
 @dataclass(slots=True)
@@ -60,6 +65,7 @@ class _Stream:
     waiting: deque[_Pending] = field(default_factory=deque)
     in_flight: bool = False
     last_scan: float = float("-inf")
+    scanned_apart: bool = False  # the last scan was of a frame submitted with scan=True
     last_search: float = float("-inf")
     faces: tuple[Face, ...] = ()  # of the last observation: the next frames follow them
     doubted: bool = False  # the last observation had doubtful candidates: scan soon
@@ -138,9 +144,12 @@ class FrameBatcher:
             self._executor.shutdown(wait=True)
             self._executor = None
 
-    def submit(self, stream_id: str, frame: Frame, gaze: bool = True) -> asyncio.Future[Observation | None]:
+    def submit(
+        self, stream_id: str, frame: Frame, gaze: bool = True, scan: bool = False
+    ) -> asyncio.Future[Observation | None]:
         """Queues a frame; the future gives its Observation, None if it was dropped (the stream
         was overloaded or forgotten), or raises AnalysisFailed if the analysis failed on it.
+        scan: a picture for the room scan, of another size than the stream's other frames.
 
         Raises FrameFormatError at once for a frame the analyzer cannot read.
         """
@@ -149,7 +158,7 @@ class FrameBatcher:
         view_of(frame)
         future: asyncio.Future[Observation | None] = asyncio.get_running_loop().create_future()
         stream = self._streams.setdefault(stream_id, _Stream())
-        stream.waiting.append(_Pending(stream_id, frame, future, time.perf_counter(), gaze=gaze))
+        stream.waiting.append(_Pending(stream_id, frame, future, time.perf_counter(), gaze=gaze, scan=scan))
         self._waiting += 1
         self.stats.submitted += 1
         if len(stream.waiting) > self.stream_backlog:
@@ -223,14 +232,18 @@ class FrameBatcher:
                 pending = stream.waiting.popleft()
                 self._waiting -= 1
                 due = self.doubt_scan_interval if stream.doubted else self.room_scan_interval
-                if now - stream.last_scan >= due:
+                if stream.scanned_apart and not stream.doubted:
+                    due *= 2  # the next scan frame is on its way
+                if pending.scan or now - stream.last_scan >= due:
                     pending.room_scan = True
                     stream.last_scan = stream.last_search = now
+                    stream.scanned_apart = pending.scan
                 elif now - stream.last_search >= self.search_interval:
                     stream.last_search = now
                 else:
                     pending.search = False
-                pending.follow = stream.faces
+                if not pending.scan:
+                    pending.follow = stream.faces
                 batch.append(pending)
         return batch, taken
 
@@ -255,7 +268,8 @@ class FrameBatcher:
                 self.stats.followed += result.followed
                 stream = self._streams.get(pending.stream_id)
                 if stream is not None:
-                    stream.faces = result.faces
+                    if not pending.scan:
+                        stream.faces = result.faces
                     if result.room_scanned:
                         stream.doubt_unresolved = result.doubtful > 0
                     stream.doubted = result.doubtful > 0 and not stream.doubt_unresolved

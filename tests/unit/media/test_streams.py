@@ -99,7 +99,7 @@ async def test_frames_go_to_the_viewers_of_their_kind_and_to_every_listener() ->
     assert await received(video_viewer, 3) == [frames[0].data, frames[2].data, frames[4].data]
     assert await received(audio_viewer, 2) == [frames[1].data, frames[3].data]
     assert seen == also_seen == frames
-    assert stream.frames == {"video": 3, "audio": 2}
+    assert stream.frames == {"video": 3, "audio": 2, "analysis": 0}
     assert stream.viewer_count == 1
 
 
@@ -214,7 +214,7 @@ async def test_keyframes_and_frames_are_counted_and_timed() -> None:
     assert stream.keyframes == 2
     assert stream.last_keyframe == frames[4].arrived
     assert stream.last_media == frames[4].arrived
-    assert stream.frames == {"video": 4, "audio": 1}
+    assert stream.frames == {"video": 4, "audio": 1, "analysis": 0}
 
 
 async def test_close_stops_the_viewers_clears_the_listeners_and_says_closed() -> None:
@@ -307,3 +307,58 @@ async def test_a_failed_keyframe_request_is_logged(
         stream.request_keyframe()
         await until(lambda: any("keyframe request failed" in r.getMessage() for r in caplog.records))
     assert stream.keyframes_requested == 1
+
+
+# --- the analysis track --------------------------------------------------------------------------
+
+
+def analysis(n: int, keyframe: bool = False) -> EncodedFrame:
+    frame = video(n, keyframe)
+    return EncodedFrame("analysis", frame.data, frame.timestamp, keyframe, frame.arrived)
+
+
+async def test_analysis_frames_reach_only_the_analysis_listeners() -> None:
+    stream, events = hub()
+    viewer = stream.subscribe("video")
+    recorded: list[EncodedFrame] = []
+    analysed: list[EncodedFrame] = []
+    stream.add_listener(recorded.append)
+    stream.add_listener(analysed.append, analysis=True)
+
+    stream.deliver(analysis(0, keyframe=True))
+    assert stream.state == "waiting"  # the copy alone does not make the camera live
+    camera = video(0, keyframe=True)
+    stream.deliver(camera)
+    stream.deliver(analysis(1))
+
+    assert recorded == [camera]
+    assert [frame.kind for frame in analysed] == ["analysis", "analysis"]
+    assert await received(viewer, 1) == [camera.data]
+    assert stream.frames == {"video": 1, "audio": 0, "analysis": 2}
+    assert [event.state for event in events] == ["live"]
+
+    stream.remove_listener(analysed.append)
+    stream.deliver(analysis(2))
+    assert len(analysed) == 2
+    stream.close()
+
+
+async def test_keyframes_are_asked_of_each_video_track_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = Clock()
+    monkeypatch.setattr("protolearn.media.streams.time", clock)
+    stream, _ = hub(keyframe_interval_s=0.05)
+    camera, copy = Receiver(), Receiver()
+    with_video(stream, camera)
+    stream.video_receiver(copy, "analysis")  # type: ignore[arg-type]
+    stream.on_packet("analysis", SSRC + 1, None)
+
+    stream.request_keyframe("analysis")
+    stream.request_keyframe()  # the camera's interval is its own
+    await until(lambda: copy.plis == [SSRC + 1] and camera.plis == [SSRC])
+    stream.request_keyframe("analysis")  # within the copy's interval: waits for its end
+    assert stream.keyframes_requested == 1  # the camera's own count
+
+    clock.now += 0.05
+    await until(lambda: copy.plis == [SSRC + 1, SSRC + 1])
+    assert camera.plis == [SSRC]
+    stream.close()

@@ -468,3 +468,136 @@ async def test_a_swaying_or_noisy_picture_is_not_a_change(tap: FrameTap) -> None
     await publisher.settled(due_frames(3 * FPS))
     assert tap.stats.changed == 0
     assert len(tapped(tap)) == due_frames(3 * FPS)
+
+
+# --- a copy of the camera for analysis -----------------------------------------------------------
+
+
+def handled(tap: FrameTap) -> int:
+    """Frames of either track the tap has finished with: decoded, dropped, failed, checked (a
+    camera keyframe decoded alone) or passed over (the track not being decoded)."""
+    return accounted(tap) + tap.stats.checked + tap.stats.passed_over
+
+
+def camera(frames: int, keyframe_every: int, brightness: int = 255) -> list[bytes]:
+    """The camera at 640x480: a key frame every `keyframe_every` frames, the picture swaying on."""
+    packets: list[bytes] = []
+    while len(packets) < frames:
+        packets += vp8(640, 480, keyframe_every, shift=3 * len(packets), brightness=brightness)
+    return packets[:frames]
+
+
+class TwoTracks:
+    """A camera at 15 fps and its copy at 320x240 and half the rate (a frame with every other
+    camera frame, of the same picture), delivered into one hub in arrival order, each waited
+    for before the next."""
+
+    def __init__(self, tap: FrameTap, stream_id: str = "7") -> None:
+        self.tap = tap
+        self.hub = StreamHub(stream_id, ForwardingStats(), lambda _event: None)
+        tap.attach(self.hub)
+        self.base = time.monotonic()
+
+    async def send(self, cameras: list[bytes], copies: list[bytes], copy_from: int = 0) -> None:
+        """Camera frame i at i/15 s; copy frame j beside camera frame copy_from + 2j."""
+        for index, data in enumerate(cameras):
+            step = index - copy_from
+            if step >= 0 and step % 2 == 0 and step // 2 < len(copies):
+                await self._deliver("analysis", copies[step // 2], index)
+            await self._deliver("video", data, index)
+
+    async def _deliver(self, kind: str, data: bytes, index: int) -> None:
+        arrived = self.base + index / FPS + (1e-3 if kind == "video" else 0.0)
+        target = handled(self.tap) + 1
+        self.hub.deliver(EncodedFrame(kind, data, index * TICKS, is_vp8_keyframe(data), arrived))
+        await until(lambda: handled(self.tap) >= target)
+
+    def handed_out(self) -> list[TappedFrame]:
+        """What the tap handed out (a frame's outcome is applied with its counts)."""
+        return tapped(self.tap)
+
+
+def copy_of(frames: int, brightness: int = 255) -> list[bytes]:
+    """The camera's picture at 320x240, swaying as much per camera frame (two per copy frame)."""
+    return list(vp8(320, 240, frames, brightness=brightness))
+
+
+async def test_the_copy_is_decoded_and_the_camera_only_at_its_keyframes(tap: FrameTap) -> None:
+    tracks = TwoTracks(tap)
+    await tracks.send(camera(6 * FPS, keyframe_every=2 * FPS), copy_of(3 * FPS))
+    frames = tracks.handed_out()
+
+    assert tap.source("7") == "analysis"
+    assert tap.stats.decoded == tap.stats.analysis_decoded == 3 * FPS  # every copy frame, no camera one
+    assert tap.stats.checked == 3  # the camera's keyframes, at 0, 2 and 4 s
+    assert tap.stats.passed_over == 6 * FPS - 3
+    assert tap.stats.problems == {}
+    scans = [frame for frame in frames if frame.scan]
+    assert [frame.pixels.shape for frame in scans] == [(720, 640)] * 3  # the camera's own size
+    assert [round((frame.arrived - tracks.base) * FPS) for frame in scans] == [0, 30, 60]
+    copies = [frame for frame in frames if not frame.scan]
+    assert {frame.pixels.shape for frame in copies} == {(360, 320)}
+    assert len(copies) == 12  # 6 s at 2 fps
+
+
+async def test_a_copy_that_does_not_show_the_camera_is_not_trusted_again(tap: FrameTap) -> None:
+    tracks = TwoTracks(tap)
+    # The copy shows a dark room while the camera shows the bright one.
+    await tracks.send(camera(6 * FPS, keyframe_every=2 * FPS), copy_of(3 * FPS, brightness=60))
+    frames = tracks.handed_out()
+
+    assert tap.source("7") == "video"
+    # The keyframes at 0 and 2 s disagreed with it: from the next, at 4 s, the camera is decoded
+    # and the copy passed over.
+    assert problems_of(tap, "7") == {"analysis_mismatch": 1}
+    assert tap.stats.checked == 2
+    assert tap.stats.analysis_decoded == FPS + 1  # the copy's frames up to the 2 s keyframe
+    camera_frames = [f for f in frames if not f.scan and f.pixels.shape == (720, 640)]
+    assert camera_frames and all(f.arrived - tracks.base >= 4.0 for f in camera_frames)
+    health = tap.health("7")
+    assert health is not None and health.problem == ""  # the camera's pictures are fine since
+
+
+async def test_a_copy_that_goes_quiet_leaves_the_camera_decoded(tap: FrameTap) -> None:
+    tracks = TwoTracks(tap)
+    # The copy's 2 s, then the camera alone for 4 s (keyframes every 2 s).
+    await tracks.send(camera(6 * FPS, keyframe_every=2 * FPS), copy_of(FPS))
+    frames = tracks.handed_out()
+
+    assert tap.source("7") == "video"
+    assert problems_of(tap, "7") == {}
+    camera_frames = [f for f in frames if not f.scan and f.pixels.shape == (720, 640)]
+    # The copy's last frame came at 1.87 s; the camera is decoded from its first keyframe more
+    # than ANALYSIS_QUIET_S later (the one at 2 s was only checked).
+    assert camera_frames[0].arrived - tracks.base == pytest.approx(4 + 1e-3)
+    assert tap.stats.checked == 2
+
+
+async def test_a_copy_no_camera_keyframe_confirms_is_not_trusted(
+    tap: FrameTap, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("protolearn.media.tap.CHECK_WITHIN_S", 2.0)
+    tracks = TwoTracks(tap)
+    # A camera that sends one keyframe and never another (it ignores the requests for them).
+    await tracks.send(camera(4 * FPS, keyframe_every=4 * FPS), copy_of(2 * FPS))
+
+    assert tap.source("7") == "video"
+    assert problems_of(tap, "7") == {"analysis_unchecked": 1}
+    assert tap.stats.checked == 1
+    # Confirmed at 0 s; the copy's first frame more than 2 s later ended its trust.
+    assert tap.stats.analysis_decoded == FPS + 1
+
+
+async def test_a_copy_joining_late_is_decoded_from_its_keyframe(tap: FrameTap) -> None:
+    tracks = TwoTracks(tap)
+    # The camera alone for 2 s; then the copy, whose first frames (before its keyframe) are
+    # passed over.
+    copies = copy_of(4)[1:] + copy_of(2 * FPS)
+    await tracks.send(camera(6 * FPS, keyframe_every=2 * FPS), copies, copy_from=2 * FPS)
+    frames = tracks.handed_out()
+
+    assert tap.source("7") == "analysis"
+    assert problems_of(tap, "7") == {}
+    assert tap.stats.analysis_decoded == 2 * FPS - 3  # from its keyframe, beside camera frame 36
+    assert {f.pixels.shape for f in frames if f.arrived - tracks.base < 2.4} == {(720, 640)}
+    assert {f.pixels.shape for f in frames if f.arrived - tracks.base >= 2.4 and not f.scan} == {(360, 320)}

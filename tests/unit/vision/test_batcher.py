@@ -102,6 +102,30 @@ async def test_room_scans_are_rationed_per_stream(onnx_analyzer: FaceAnalyzer) -
     assert all(o is not None and o.latency_ms > 0 for o in observations)
 
 
+async def test_a_scan_frame_is_room_scanned_apart_from_the_streams_own_frames(
+    onnx_analyzer: FaceAnalyzer,
+) -> None:
+    """The camera's picture beside a smaller analysis copy: scanned whenever it comes, following
+    nothing, and its faces (in its own coordinates) not followed by the copy's next frame."""
+    recorder = RecordingAnalyzer(onnx_analyzer)
+    small = astronaut()[::2, ::2].copy()  # the copy: half the camera's size
+    async with FrameBatcher(
+        recorder, max_batch=1, max_wait_ms=0, workers=1, room_scan_interval_s=60, search_interval_s=60
+    ) as batcher:  # type: ignore[arg-type]
+        first = await batcher.analyze("cam", small)
+        followed = await batcher.analyze("cam", small)
+        scan = await batcher.submit("cam", astronaut(), gaze=False, scan=True)
+        after = await batcher.analyze("cam", small)
+        again = await batcher.submit("cam", astronaut(), gaze=False, scan=True)
+
+    assert all(o is not None and len(o.faces) == 1 for o in (first, followed, scan, after, again))
+    assert [scans for _size, scans, _thread in recorder.batches] == [[True], [False], [True], [False], [True]]
+    assert recorder.follows[2] == [()] and recorder.follows[4] == [()]
+    # The copy's frame after the scan follows the copy's last faces, not the scan's.
+    assert followed is not None and recorder.follows[3] == [followed.faces]
+    assert after is not None and followed.followed and after.followed
+
+
 async def test_frames_between_searches_follow_the_streams_last_faces(onnx_analyzer: FaceAnalyzer) -> None:
     recorder = RecordingAnalyzer(onnx_analyzer)
     async with FrameBatcher(
