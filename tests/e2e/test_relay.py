@@ -11,16 +11,24 @@ from pathlib import Path
 
 import av
 import pytest
-from aiortc import RTCPeerConnection, RTCRtpSender
+from aiortc import (
+    RTCBundlePolicy,
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCSessionDescription,
+)
 
 from protolearn.media.errors import NegotiationFailed, UnknownViewer
+from protolearn.media.forwarding import EncodedFrame
 from protolearn.media.recorder import SegmentRecorder
 from protolearn.media.relay import ForwardingUnit
 from protolearn.media.streams import StreamEvent
 from protolearn.media.tap import FrameTap
+from protolearn.media.vp8 import keyframe_size
 from protolearn.vision.analyzer import FaceAnalyzer
 from protolearn.vision.runtimes import create_analyzer
-from tests.support.peers import FaceCamera, PreEncodedTone, publish, until, view
+from tests.support.peers import FaceCamera, PreEncodedTone, Tone, publish, until, view
 
 LOST_AFTER_S = 1.5
 
@@ -36,6 +44,36 @@ async def unit() -> AsyncIterator[tuple[ForwardingUnit, list[StreamEvent]]]:
     forwarding = ForwardingUnit(lost_after_s=LOST_AFTER_S, keyframe_every_s=60, on_event=events.append)
     yield forwarding, events
     await forwarding.close()
+
+
+@pytest.mark.parametrize("audio_first", [False, True], ids=["camera first", "microphone first"])
+async def test_a_viewer_gets_the_camera_and_never_its_copy_for_analysis(
+    unit: tuple[ForwardingUnit, list[StreamEvent]], audio_first: bool
+) -> None:
+    """The copy is the offer's second video wherever the audio is (a browser puts it first)."""
+    forwarding, _events = unit
+    # max-bundle, as a browser bundles: aiortc's own default would strand the copy it sends
+    # after an audio section on a closed transport (aiortc issue 1414).
+    student = RTCPeerConnection(RTCConfiguration(bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+    camera = FaceCamera()
+    tracks = [camera, camera.analysis_copy()]
+    for track in [Tone(), *tracks] if audio_first else [*tracks, Tone()]:
+        student.addTrack(track)
+    await student.setLocalDescription(await student.createOffer())
+    answer = await forwarding.publish("attempt-1", student.localDescription.sdp)
+    await student.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+    hub = forwarding.hub("attempt-1")
+    copies: list[EncodedFrame] = []
+    hub.add_listener(copies.append, analysis=True)
+    teacher = await view(forwarding, "teacher-1", ["attempt-1"])
+    await until(lambda: len(teacher.video) >= 30 and len(copies) >= 10)
+    await teacher.close()
+    await student.close()
+
+    assert {frame.to_ndarray().shape for _, frame in teacher.video} == {(720, 640)}  # I420 of 640x480
+    assert {keyframe_size(frame.data) for frame in copies if frame.keyframe} == {(320, 240)}
+    assert hub.frames["video"] > hub.frames["analysis"] > 0
+    assert hub.listener_errors == {}
 
 
 async def test_a_late_viewer_sees_the_published_face_within_a_second(

@@ -112,3 +112,28 @@ async def teacher_answer(unit: ForwardingUnit) -> str:
     await unit.stop_watching("template")
     await teacher.close()
     return str(teacher.localDescription.sdp)
+
+
+async def test_an_offer_with_a_third_video_or_media_outside_its_bundle_is_refused(
+    unit: ForwardingUnit,
+) -> None:
+    three = RTCPeerConnection()
+    for _ in range(3):
+        three.addTrack(FaceCamera())
+    await three.setLocalDescription(await three.createOffer())
+    student, offer = await student_offer()
+    # The same offer with its BUNDLE group naming only the first media: the rest on transports
+    # of their own.
+    lines = offer.splitlines()
+    group = next(line for line in lines if line.startswith("a=group:BUNDLE "))
+    unbundled = offer.replace(group, " ".join(group.split()[:2]))
+    try:
+        with pytest.raises(NegotiationFailed, match="more video than a camera and its copy"):
+            await unit.publish("1", three.localDescription.sdp, require_video=True)
+        with pytest.raises(NegotiationFailed, match="must bundle all its media"):
+            await unit.publish("2", unbundled, require_video=True)
+        assert unit.hub("1").connection is None and unit.hub("2").connection is None
+        assert left_open() == []
+    finally:
+        await three.close()
+        await student.close()
