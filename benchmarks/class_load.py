@@ -63,10 +63,11 @@ CLIENTS, CONNECTIONS = 32, 16
 TIMEOUT_S = 10.0  # a request unanswered this long is an error (a collapsing server ends in time)
 
 
-def proctored_students(conn: Any, url: str, tokens: list[tuple[int, str]]) -> None:
-    """monitor_load.py's students, camera and microphone, with RFC 6464 levels as browsers send."""
+def proctored_students(conn: Any, url: str, tokens: list[tuple[int, str]], copy: bool) -> None:
+    """monitor_load.py's students, camera and microphone, with RFC 6464 levels as browsers send;
+    with copy, the camera's copy for analysis beside it, as the page sends it since it does."""
     send_audio_levels(AUDIO_LEVEL)
-    students_main(conn, url, tokens, True)
+    students_main(conn, url, tokens, True, copy)
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -126,7 +127,7 @@ async def _start(client: httpx.AsyncClient, test_id: int, headers: dict[str, str
     return body["attempt_id"], [q["id"] for q in body["questions"]]
 
 
-async def _measure(url: str, args: argparse.Namespace, server: psutil.Process) -> dict[str, Any]:
+async def _measure(url: str, args: argparse.Namespace, server: psutil.Process, copy: bool) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=512, max_keepalive_connections=512)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
         teacher = await sign_in(client, "teacher@class.test", "Teacher", "teacher")
@@ -156,7 +157,9 @@ async def _measure(url: str, args: argparse.Namespace, server: psutil.Process) -
             tokens = [
                 (attempt_id, headers["Authorization"].split()[1]) for headers, attempt_id, _ in proctored
             ]
-            publisher = context.Process(target=proctored_students, args=(theirs, url, tokens), daemon=True)
+            publisher = context.Process(
+                target=proctored_students, args=(theirs, url, tokens, copy), daemon=True
+            )
             publisher.start()
             await asyncio.get_running_loop().run_in_executor(None, ours.recv)  # all publishing
             await asyncio.sleep(3.0)  # the models loaded, every stream analysed
@@ -286,7 +289,10 @@ async def run_server(args: argparse.Namespace, source: Path, label: str) -> dict
             url = f"http://127.0.0.1:{port}"
             await wait_ready(url)
             print(f"{label}: server from {source}", flush=True)
-            result = await _measure(url, args, psutil.Process(server.pid))
+            # The students publish as that revision's page does: with the copy for analysis or not.
+            copy = "ANALYSIS_WIDTH" in (source / "web" / "live.js").read_text()
+            result = await _measure(url, args, psutil.Process(server.pid), copy)
+            result["analysis_copy"] = copy
         finally:
             server.terminate()
             with contextlib.suppress(subprocess.TimeoutExpired):

@@ -71,16 +71,22 @@ PAUSED = """() => [...document.querySelectorAll(".monitor-tile__placeholder")]
 # --- the students (load process) ----------------------------------------------------------------
 
 
-def students_main(conn: Connection, base_url: str, attempts: list[tuple[int, str]], audio: bool) -> None:
-    asyncio.run(_publish_all(conn, base_url, attempts, audio))
+def students_main(
+    conn: Connection, base_url: str, attempts: list[tuple[int, str]], audio: bool, copy: bool = False
+) -> None:
+    """Students publishing over the live channel (copy: with the page's copy for analysis)."""
+    asyncio.run(_publish_all(conn, base_url, attempts, audio, copy))
 
 
-async def _publish_all(conn: Connection, base_url: str, attempts: list[tuple[int, str]], audio: bool) -> None:
+async def _publish_all(
+    conn: Connection, base_url: str, attempts: list[tuple[int, str]], audio: bool, copy: bool
+) -> None:
     from aiortc import RTCPeerConnection, RTCSessionDescription
     from websockets.asyncio.client import connect
 
     frames = face_frames(FPS * 2)
-    media = (encode_vp8(frames, gop=len(frames)), encode_opus())
+    small = encode_vp8(frames[::2], gop=FPS, size=(320, 240), fps=FPS / 2, bit_rate=250_000)
+    media = (encode_vp8(frames, gop=len(frames)), encode_opus(), small if copy else None)
     peers: list[Any] = []
     sockets: list[Any] = []
     readers: list[asyncio.Task[None]] = []
@@ -94,8 +100,8 @@ async def _publish_all(conn: Connection, base_url: str, attempts: list[tuple[int
         sockets.append(live)
         peer = RTCPeerConnection()
         peers.append(peer)
-        video, microphone = pre_encoded_tracks(*media)
-        for track in (video, microphone) if audio else (video,):
+        video, microphone, *copies = pre_encoded_tracks(*media)
+        for track in (video, *copies, microphone) if audio else (video, *copies):
             peer.addTrack(track)
         await peer.setLocalDescription(await peer.createOffer())
         offer = {"type": "webrtc-offer", "attempt_id": attempt_id, "sdp": peer.localDescription.sdp}

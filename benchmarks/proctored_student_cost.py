@@ -45,6 +45,7 @@ BEFORE = ServerConfig(
     deciding_fps=2.0,
     early_on_change=False,
     gaze_interval_s=0.0,
+    analysis_copy=False,
     label="before",
 )
 STEPS: list[tuple[str, dict[str, Any]]] = [
@@ -54,6 +55,7 @@ STEPS: list[tuple[str, dict[str, Any]]] = [
     ("8 frames/s while a rule decides", {"deciding_fps": 8.0}),
     ("a changed picture analysed at once", {"early_on_change": True}),
     ("the eyes read once a second (every frame while a rule decides)", {"gaze_interval_s": 1.0}),
+    ("the page's 320x240 copy decoded, the camera only at keyframes", {"analysis_copy": True}),
 ]
 
 # What a sample of the event loop was doing: the first category, in this order, that one of its

@@ -53,14 +53,20 @@ class ServerConfig:
     deciding_fps: float = 8.0  # analysis rate while a rule decides (2.0: the test's rate throughout)
     early_on_change: bool = True  # a changed picture analysed at once
     gaze_interval_s: float = 1.0  # the eyes read this often (0: on every analysed frame)
+    analysis_copy: bool = True  # the load sends the page's copy of the camera (web/live.js)
     label: str = ""
 
     def describe(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def scene_clip() -> tuple[list[tuple[bytes, bool]], list[bytes], float]:
-    """One loop: PHASE_S of the face, PHASE_S of the empty room, keyframes at each change."""
+Clip = tuple[list[tuple[bytes, bool]], list[bytes], float, list[tuple[bytes, bool]]]
+
+
+def scene_clip() -> Clip:
+    """One loop: PHASE_S of the face, PHASE_S of the empty room, keyframes at each change; the
+    Opus; the loop's length; and the same loop as the page's copy for analysis (320x240, every
+    other frame, at the rate and bitrate web/live.js asks for)."""
     import cv2
     from skimage import data
 
@@ -68,7 +74,12 @@ def scene_clip() -> tuple[list[tuple[bytes, bool]], list[bytes], float]:
     face = face_frames(count)
     room = cv2.resize(data.coffee(), (640, 480), interpolation=cv2.INTER_AREA)
     video = encode_vp8(face, gop=count) + encode_vp8([room] * count, gop=count)
-    return video, encode_opus(), 2 * PHASE_S
+    copy = [
+        packet
+        for pictures in (face[::2], [room] * (count // 2))
+        for packet in encode_vp8(pictures, gop=count // 2, size=(320, 240), fps=FPS / 2, bit_rate=250_000)
+    ]
+    return video, encode_opus(), 2 * PHASE_S, copy
 
 
 # --- server process ------------------------------------------------------------------------------
@@ -267,7 +278,7 @@ def profile(pid: int, seconds: float, output: Path) -> subprocess.Popen[bytes]:
 async def run(
     students: int,
     seconds: float,
-    clip: tuple[Any, Any, float],
+    clip: Clip,
     config: ServerConfig | None = None,
     stacks: Path | None = None,
 ) -> dict[str, Any]:
@@ -276,7 +287,7 @@ async def run(
 
     config = config or ServerConfig()
     send_audio_levels(AUDIO_LEVEL if config.header_levels else None)
-    video, audio, loop_s = clip
+    video, audio, loop_s, copy = clip
     context = multiprocessing.get_context("spawn")
     ours, theirs = context.Pipe()
     server = context.Process(target=server_main, args=(theirs, students, config), daemon=True)
@@ -293,9 +304,11 @@ async def run(
         for attempt in attempts:
             peer = RTCPeerConnection()
             peers.append(peer)
-            video_track, audio_track = pre_encoded_tracks(video, audio)
-            peer.addTrack(video_track)
-            peer.addTrack(audio_track)
+            video_track, audio_track, *copy_track = pre_encoded_tracks(
+                video, audio, copy if config.analysis_copy else None
+            )
+            for track in (video_track, *copy_track, audio_track):  # the copy: the second video
+                peer.addTrack(track)
             await peer.setLocalDescription(await peer.createOffer())
             answer = await ask({"op": "publish", "attempt": attempt, "sdp": peer.localDescription.sdp})
             await peer.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))

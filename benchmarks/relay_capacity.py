@@ -54,19 +54,30 @@ def face_frames(count: int) -> list[Any]:
     return [np.roll(picture, int(12 * math.sin(n / 4)), axis=1) for n in range(count)]
 
 
-def encode_vp8(frames: list[Any], gop: int) -> list[tuple[bytes, bool]]:
-    """VP8 at ~0.9 Mbps, realtime settings as a browser would use, a keyframe every gop frames."""
+def encode_vp8(
+    frames: list[Any],
+    gop: int,
+    size: tuple[int, int] = (WIDTH, HEIGHT),
+    fps: float = FPS,
+    bit_rate: int = 900_000,
+) -> list[tuple[bytes, bool]]:
+    """VP8 at ~0.9 Mbps (of a 640x480 camera), realtime settings as a browser would use, a
+    keyframe every gop frames; pictures of another size than `size` are scaled to it."""
     import av
+    import cv2
 
     codec = av.CodecContext.create("libvpx", "w")
-    codec.width, codec.height, codec.pix_fmt = WIDTH, HEIGHT, "yuv420p"
-    codec.time_base = Fraction(1, FPS)
-    codec.framerate = Fraction(FPS, 1)
-    codec.bit_rate = 900_000
+    codec.width, codec.height, codec.pix_fmt = *size, "yuv420p"
+    rate = Fraction(fps).limit_denominator(1000)
+    codec.time_base = 1 / rate
+    codec.framerate = rate
+    codec.bit_rate = bit_rate
     codec.gop_size = gop
     codec.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
     packets = []
     for n, picture in enumerate(frames):
+        if picture.shape[1::-1] != size:
+            picture = cv2.resize(picture, size, interpolation=cv2.INTER_AREA)
         frame = av.VideoFrame.from_ndarray(picture, format="rgb24").reformat(format="yuv420p")
         frame.pts = n
         packets += [(bytes(p), bool(p.is_keyframe)) for p in codec.encode(frame)]
@@ -92,8 +103,11 @@ def encode_opus(seconds: float = 1.0) -> list[bytes]:
     return packets
 
 
-def pre_encoded_tracks(video: list[tuple[bytes, bool]], audio: list[bytes]) -> tuple[Any, Any]:
-    """Tracks whose recv() returns av.Packets: aiortc's sender only packetizes them."""
+def pre_encoded_tracks(
+    video: list[tuple[bytes, bool]], audio: list[bytes], copy: list[tuple[bytes, bool]] | None = None
+) -> tuple[Any, ...]:
+    """Tracks whose recv() returns av.Packets: aiortc's sender only packetizes them. With copy,
+    a third: the page's copy of the camera for analysis, at half the camera's rate."""
     import av
     from aiortc import MediaStreamTrack
 
@@ -114,7 +128,11 @@ def pre_encoded_tracks(video: list[tuple[bytes, bool]], audio: list[bytes]) -> t
             self._count += 1
             return packet
 
-    return Looping("video", [data for data, _ in video], FPS, 90_000), Looping("audio", audio, 50, 48_000)
+    camera = Looping("video", [data for data, _ in video], FPS, 90_000)
+    microphone = Looping("audio", audio, 50, 48_000)
+    if copy is None:
+        return camera, microphone
+    return camera, microphone, Looping("video", [data for data, _ in copy], FPS / 2, 90_000)
 
 
 # --- the server process --------------------------------------------------------------------------

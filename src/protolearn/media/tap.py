@@ -71,12 +71,14 @@ CHANGE_SAMPLE = 8
 CHANGE_LUMA = 32
 CHANGE_SHARE = 0.3
 CHANGE_MIN_GAP_S = 0.2  # a changed picture is handed out early at most this often
-# The analysis copy, checked against the camera's keyframes: both pictures shrunk to this grid
-# of mean luma differ by more than CHECK_LUMA on average (a different scene, not the copy's
-# coarser encoding); pictures further apart in time than CHECK_NEAR_S are not compared.
+# The analysis copy, checked against the camera's keyframes: a keyframe matches when one of the
+# copy's pictures within CHECK_NEAR_S of it (before or after: the two tracks arrive apart), both
+# shrunk to this grid of mean luma, differs from it by at most CHECK_LUMA on average (a
+# different scene does, the copy's coarser encoding does not).
 CHECK_GRID = (16, 12)
 CHECK_LUMA = 24
 CHECK_NEAR_S = 0.5
+COPY_HISTORY = 8  # the copy's last pictures kept to compare with (a second at its rate)
 CHECK_MISMATCHES = 2  # in a row: the copy is not trusted again
 CHECK_WITHIN_S = 20.0  # a copy no camera keyframe has confirmed for this long is not trusted
 CHECK_MIN_GAP_S = 1.0  # camera keyframes decoded at most this often
@@ -278,7 +280,9 @@ class _StreamDecoder:
         self._recent_samples: deque[npt.NDArray[np.uint8]] = deque(maxlen=FROZEN_HISTORY)
         self._broken = False  # a frame failed: skip to the next keyframe
         self._check_codec = av.CodecContext.create("libvpx", "r")  # camera keyframes only
-        self._last_copy: tuple[av.VideoFrame, float] | None = None  # the copy's last picture
+        self._copies: deque[tuple[av.VideoFrame, float]] = deque(maxlen=COPY_HISTORY)  # (picture, arrived)
+        # Camera keyframes no copy picture has matched yet: (grid, arrived, compared with one).
+        self._unmatched: deque[tuple[npt.NDArray[np.int16], float, bool]] = deque(maxlen=4)
         self._task = asyncio.create_task(
             supervise(
                 "tap-decoder",
@@ -466,7 +470,8 @@ class _StreamDecoder:
                 result.decoded += 1
                 if encoded.kind == "analysis":
                     result.analysis_decoded += 1
-                    self._last_copy = (frame, encoded.arrived)
+                    self._copies.append((frame, encoded.arrived))
+                    self._match_later(frame, encoded.arrived, result)
                 try:
                     tapped = self._due(frame, encoded, result)
                 except Exception:  # a picture the conversion cannot read: its own problem only
@@ -529,8 +534,8 @@ class _StreamDecoder:
             return None
 
     def _check(self, encoded: EncodedFrame, result: _Decoded) -> None:
-        """A camera keyframe, decoded alone: compared with the copy's last picture, and handed
-        out for the room scan."""
+        """A camera keyframe, decoded alone: compared with the copy's pictures around it (those
+        to come, as they come), and handed out for the room scan."""
         result.checked += 1
         try:
             frames = self._check_codec.decode(av.Packet(encoded.data))
@@ -538,20 +543,38 @@ class _StreamDecoder:
             result.problems.append(("undecodable", encoded.arrived))
             return
         for frame in frames:
-            same: bool | None = None
-            copy = self._last_copy
-            if copy is not None and abs(copy[1] - encoded.arrived) <= CHECK_NEAR_S:
-                try:
-                    same = bool(np.abs(_grid(frame) - _grid(copy[0])).mean() <= CHECK_LUMA)
-                except Exception:  # a picture the conversion cannot read: no verdict
-                    same = None
-            result.checks.append((encoded.arrived, same))
-            pixels = self._pixels(frame, encoded.arrived, result)
+            arrived = encoded.arrived
+            try:
+                grid = _grid(frame)
+            except Exception:  # a picture the conversion cannot read: no verdict
+                result.checks.append((arrived, None))
+                continue
+            near = [copy for copy, at in self._copies if abs(at - arrived) <= CHECK_NEAR_S]
+            if any(_same(grid, copy) for copy in near):
+                result.checks.append((arrived, True))
+            else:
+                self._unmatched.append((grid, arrived, bool(near)))
+            pixels = self._pixels(frame, arrived, result)
             if pixels is not None:
                 media_time = encoded.timestamp / VIDEO_CLOCK
                 result.due.append(
                     TappedFrame(self.hub.stream_id, pixels, media_time, encoded.arrived, scan=True)
                 )
+
+    def _match_later(self, copy: av.VideoFrame, arrived: float, result: _Decoded) -> None:
+        """A copy picture against the camera keyframes before it that none has matched yet; a
+        keyframe whose window has passed is a mismatch (no verdict if no copy came in it)."""
+        if not self._unmatched:
+            return
+        kept: deque[tuple[npt.NDArray[np.int16], float, bool]] = deque(maxlen=self._unmatched.maxlen)
+        for grid, at, compared in self._unmatched:
+            if arrived - at > CHECK_NEAR_S:
+                result.checks.append((at, False if compared else None))
+            elif _same(grid, copy):
+                result.checks.append((at, True))
+            else:
+                kept.append((grid, at, True))
+        self._unmatched = kept
 
     @staticmethod
     def _luma_samples(frame: av.VideoFrame) -> npt.NDArray[np.int16] | None:
@@ -605,3 +628,12 @@ def _grid(frame: av.VideoFrame) -> npt.NDArray[np.int16]:
     width, height = CHECK_GRID
     small = frame.reformat(width=width, height=height, format="gray", interpolation="AREA")
     return cast("npt.NDArray[np.int16]", small.to_ndarray().astype(np.int16))
+
+
+def _same(grid: npt.NDArray[np.int16], copy: av.VideoFrame) -> bool:
+    """A camera keyframe's grid and a copy picture show the same scene; a copy picture the
+    conversion cannot read does not."""
+    try:
+        return bool(np.abs(grid - _grid(copy)).mean() <= CHECK_LUMA)
+    except Exception:
+        return False
