@@ -85,7 +85,7 @@ async def _publish_all(
     from websockets.asyncio.client import connect
 
     frames = face_frames(FPS * 2)
-    small = encode_vp8(frames[::2], gop=FPS, size=(320, 240), fps=FPS / 2, bit_rate=250_000)
+    small = encode_vp8(frames[::2], gop=FPS, size=(320, 240), fps=FPS / 2, bit_rate=100_000)
     media = (encode_vp8(frames, gop=len(frames)), encode_opus(), small if copy else None)
     peers: list[Any] = []
     sockets: list[Any] = []

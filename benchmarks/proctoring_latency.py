@@ -77,7 +77,7 @@ def scene_clip() -> Clip:
     copy = [
         packet
         for pictures in (face[::2], [room] * (count // 2))
-        for packet in encode_vp8(pictures, gop=count // 2, size=(320, 240), fps=FPS / 2, bit_rate=250_000)
+        for packet in encode_vp8(pictures, gop=count // 2, size=(320, 240), fps=FPS / 2, bit_rate=100_000)
     ]
     return video, encode_opus(), 2 * PHASE_S, copy
 
