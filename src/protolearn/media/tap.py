@@ -566,11 +566,15 @@ class _StreamDecoder:
         keyframe whose window has passed is a mismatch (no verdict if no copy came in it)."""
         if not self._unmatched:
             return
+        try:
+            copy_grid: npt.NDArray[np.int16] | None = _grid(copy)
+        except Exception:  # a copy picture the conversion cannot read matches nothing
+            copy_grid = None
         kept: deque[tuple[npt.NDArray[np.int16], float, bool]] = deque(maxlen=self._unmatched.maxlen)
         for grid, at, compared in self._unmatched:
             if arrived - at > CHECK_NEAR_S:
                 result.checks.append((at, False if compared else None))
-            elif _same(grid, copy):
+            elif copy_grid is not None and _alike(grid, copy_grid):
                 result.checks.append((at, True))
             else:
                 kept.append((grid, at, True))
@@ -634,6 +638,10 @@ def _same(grid: npt.NDArray[np.int16], copy: av.VideoFrame) -> bool:
     """A camera keyframe's grid and a copy picture show the same scene; a copy picture the
     conversion cannot read does not."""
     try:
-        return bool(np.abs(grid - _grid(copy)).mean() <= CHECK_LUMA)
+        return _alike(grid, _grid(copy))
     except Exception:
         return False
+
+
+def _alike(grid: npt.NDArray[np.int16], other: npt.NDArray[np.int16]) -> bool:
+    return bool(np.abs(grid - other).mean() <= CHECK_LUMA)
