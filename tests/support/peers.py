@@ -87,12 +87,16 @@ class FaceCamera(MediaStreamTrack):
     async def recv(self) -> av.VideoFrame:
         if self._start is None:
             self._start = time.monotonic()
-        seconds = self._count / self._fps
-        await asyncio.sleep(max(0.0, self._start + seconds - time.monotonic()))
+        due = self._count / self._fps
+        await asyncio.sleep(max(0.0, self._start + due - time.monotonic()))
+        # The scene of the moment the frame is made, not of its place in the sequence: a sender
+        # that fell behind on a busy machine and catches up in a burst shows the scene as long
+        # as it lasted, not for fewer seconds.
+        seconds = time.monotonic() - self._start
         shift = int(self._sway * math.sin(seconds * FPS / 4))
         picture = self._pictures[self._scene(seconds)]
         frame = av.VideoFrame.from_ndarray(np.roll(picture, shift, axis=1), format="rgb24")
-        frame.pts = int(seconds * VIDEO_CLOCK_RATE)
+        frame.pts = int(due * VIDEO_CLOCK_RATE)
         frame.time_base = VIDEO_TIME_BASE
         self._count += 1
         return frame
