@@ -12,7 +12,8 @@ product's defaults. For every row, over the same window:
   by what its samples were doing (receive: UDP, ICE, DTLS, SRTP, RTP, jitter buffer, RTCP;
   forwarding to viewers; the microphone meter; the clip ring buffer; rules, violations and
   events; the hand-off of frames to the decoder), the decoder threads' into decode and frame
-  conversion, the inference threads' into detectors, face mesh, iris and the rest;
+  conversion, the inference threads' (or the analysis processes', which count as the server's
+  CPU) into detectors, face mesh, iris and the rest;
 - the cyclic garbage collector's own time (gc.callbacks), whichever thread it ran on;
 - the glass-to-alert latency and the false alarms, as proctoring_latency.py measures them.
 
@@ -33,7 +34,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from proctoring_latency import ServerConfig, run, run_load, scene_clip
+from proctoring_latency import ANALYSIS_PROCESSES, ServerConfig, run, run_load, scene_clip
 
 RESULTS = Path(__file__).with_name("results") / "student_cost.json"
 
@@ -46,6 +47,7 @@ BEFORE = ServerConfig(
     early_on_change=False,
     gaze_interval_s=0.0,
     analysis_copy=False,
+    analysis_processes=False,
     label="before",
 )
 STEPS: list[tuple[str, dict[str, Any]]] = [
@@ -56,6 +58,7 @@ STEPS: list[tuple[str, dict[str, Any]]] = [
     ("a changed picture analysed at once", {"early_on_change": True}),
     ("the eyes read once a second (every frame while a rule decides)", {"gaze_interval_s": 1.0}),
     ("the page's 320x240 copy decoded, the camera only at keyframes", {"analysis_copy": True}),
+    ("the models in processes of their own, off the event loop's GIL", {"analysis_processes": True}),
 ]
 
 # What a sample of the event loop was doing: the first category, in this order, that one of its
@@ -113,6 +116,8 @@ def thread_group(name: str) -> str:
         return "decoder threads"
     if name.startswith("vision") or name == "native":
         return "inference threads"
+    if name == ANALYSIS_PROCESSES:
+        return ANALYSIS_PROCESSES
     return "database and file threads"
 
 
@@ -126,13 +131,17 @@ def read_stacks(path: Path) -> dict[str, Counter[str]]:
         frames = stack.split(";")
         if any(mark in frames[-1] for mark in IDLE_LEAVES):
             continue
+        processes = 0  # the server's, then its child's when the sample is of a child
+        while frames and frames[0].startswith("process "):
+            frames, processes = frames[1:], processes + 1
         match = re.match(r"thread \(\d+\): (.*)", frames[0])
         name = match.group(1) if match else "native"
-        group = thread_group(name)
+        group = ANALYSIS_PROCESSES if processes > 1 else thread_group(name)
         categories = {
             "event loop": LOOP_CATEGORIES,
             "decoder threads": DECODER_CATEGORIES,
             "inference threads": INFERENCE_CATEGORIES,
+            ANALYSIS_PROCESSES: INFERENCE_CATEGORIES,
         }.get(group, [])
         groups.setdefault(group, Counter())[classify(frames[1:], categories)] += int(count)
     return groups

@@ -31,6 +31,7 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ class ServerConfig:
     early_on_change: bool = True  # a changed picture analysed at once
     gaze_interval_s: float = 1.0  # the eyes read this often (0: on every analysed frame)
     analysis_copy: bool = True  # the load sends the page's copy of the camera (web/live.js)
+    analysis_processes: bool = True  # the models run in processes of their own (counted as the server's)
     label: str = ""
 
     def describe(self) -> dict[str, Any]:
@@ -109,6 +111,24 @@ def thread_cpu_seconds() -> Counter[str]:
             continue
         seconds[names.get(int(tid), "native")] += (int(fields[11]) + int(fields[12])) / ticks_per_s
     return seconds
+
+
+ANALYSIS_PROCESSES = "analysis processes"  # thread_cpu_s's entry for the server's child processes
+
+
+def children_cpu_seconds() -> float:
+    """CPU seconds so far of this process's children (the vision analysis processes; those
+    replaced meanwhile are not counted)."""
+    import psutil
+
+    total = 0.0
+    for child in psutil.Process().children(recursive=True):
+        try:
+            times = child.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
 
 
 async def _serve(conn: Connection, students: int, config: ServerConfig) -> None:
@@ -172,9 +192,10 @@ async def _serve(conn: Connection, students: int, config: ServerConfig) -> None:
         unit,
         sessionmaker,
         data_dir,
-        lambda: create_analyzer("onnx"),
+        partial(create_analyzer, "onnx"),
         lifecycle=lifecycle,
         options=PipelineOptions(
+            analysis_processes=config.analysis_processes,
             deciding_fps=config.deciding_fps,
             early_on_change=config.early_on_change,
             gaze_interval_s=config.gaze_interval_s,
@@ -211,15 +232,18 @@ async def _serve(conn: Connection, students: int, config: ServerConfig) -> None:
         elif request["op"] == "start":
             window = {"cpu": time.process_time(), "wall": time.monotonic()}
             threads_before = thread_cpu_seconds()
+            children_before = children_cpu_seconds()
             gc_seconds[0] = 0.0
             alerts.clear()
             conn.send("ok")
         elif request["op"] == "end":
             threads = thread_cpu_seconds()
             threads.subtract(threads_before)
+            children = children_cpu_seconds() - children_before
+            threads[ANALYSIS_PROCESSES] = children
             conn.send(
                 {
-                    "cpu_s": time.process_time() - window["cpu"],
+                    "cpu_s": time.process_time() - window["cpu"] + children,
                     "wall_s": time.monotonic() - window["wall"],
                     "thread_cpu_s": {name: round(s, 3) for name, s in threads.items() if s > 0},
                     "gc_s": round(gc_seconds[0], 3),
@@ -266,10 +290,11 @@ def send_audio_levels(level: int | None) -> None:
 
 
 def profile(pid: int, seconds: float, output: Path) -> subprocess.Popen[bytes]:
-    """py-spy sampling the server's threads for `seconds`, raw stacks written to output."""
+    """py-spy sampling the server's threads and its child processes' for `seconds`, raw stacks
+    written to output (each stack led by its process, then its parent's: "process PID:...")."""
     command = [
         str(Path(sys.executable).with_name("py-spy")),
-        *("record", "--pid", str(pid), "--format", "raw", "--threads", "--nonblocking"),
+        *("record", "--pid", str(pid), "--format", "raw", "--threads", "--nonblocking", "--subprocesses"),
         *("--rate", "100", "--duration", str(max(1, int(seconds))), "-o", str(output)),
     ]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603 (our own argv)

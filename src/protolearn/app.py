@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from functools import partial
 
 from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
@@ -132,11 +133,12 @@ def create_app(settings: Settings) -> Litestar:
         media,
         sessionmaker,
         settings.data_dir,
-        lambda: create_analyzer(settings.vision_backend, models_dir=settings.models_dir),
+        partial(create_analyzer, settings.vision_backend, models_dir=settings.models_dir),
         lifecycle=lifecycle,
         options=PipelineOptions(
             decode_workers=settings.decode_workers,
             inference_workers=settings.inference_workers,
+            analysis_processes=settings.vision_processes,
             max_batch=settings.vision_max_batch,
             max_wait_ms=settings.vision_max_wait_ms,
             tap_capacity=settings.tap_capacity,

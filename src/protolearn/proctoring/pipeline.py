@@ -2,7 +2,8 @@
 
 Made on the first stream (loading the models takes a moment, off the event loop): one frame
 tap decoding on its own threads, one FaceAnalyzer behind a FrameBatcher on inference threads,
-and one consumer task handing tapped frames to the batcher and observations to the sink. A
+and one consumer task handing tapped frames to the batcher and observations to the sink. With
+analysis_processes, the analyzer runs in processes of its own, one per inference thread. A
 frame the vision core refuses is counted by stream and skipped; the consumer is supervised,
 so nothing a stream sends can stop analysis for the others. `last_analysable(stream)` is when
 the stream last gave a frame the vision core took (a valid picture, whether the server then had
@@ -23,7 +24,8 @@ from functools import partial
 from protolearn.media.streams import StreamHub
 from protolearn.media.tap import FrameTap, TappedFrame, VideoHealth
 from protolearn.supervision import FaultCounter, TaskFailures, supervise
-from protolearn.vision.analyzer import FaceAnalyzer
+from protolearn.vision.analysis_processes import AnalysisProcesses
+from protolearn.vision.analyzer import Analyzer, FaceAnalyzer
 from protolearn.vision.batcher import FrameBatcher
 from protolearn.vision.errors import VisionError
 from protolearn.vision.schemas import Observation
@@ -48,6 +50,9 @@ class PipelineOptions:
     deciding_fps: float = 8.0  # a stream's analysis rate while one of its rules is deciding
     early_on_change: bool = True  # a frame whose picture changed a lot is analysed at once
     gaze_interval_s: float = 1.0  # a stream's gaze is read this often, on every frame while deciding
+    # The analyzer runs in inference_workers processes of its own (make_analyzer must pickle),
+    # not on threads of the server: its Python work then never holds the event loop's GIL.
+    analysis_processes: bool = False
 
 
 @dataclass(slots=True)
@@ -66,7 +71,7 @@ class FramePipeline:
         self._make_analyzer = make_analyzer
         self._sink = sink
         self._decode_pool = ThreadPoolExecutor(options.decode_workers, thread_name_prefix="tap")
-        self._analyzer: FaceAnalyzer | None = None
+        self._analyzer: Analyzer | None = None
         self._batcher: FrameBatcher | None = None
         self._tap: FrameTap | None = None
         self._consumer: asyncio.Task[None] | None = None
@@ -116,7 +121,15 @@ class FramePipeline:
     async def _start(self) -> FrameTap:
         async with self._starting:
             if self._tap is None:
-                analyzer = await asyncio.get_running_loop().run_in_executor(None, self._make_analyzer)
+                make: Callable[[], Analyzer] = self._make_analyzer
+                if self.options.analysis_processes:
+                    make = partial(
+                        AnalysisProcesses,
+                        self._make_analyzer,
+                        self.options.inference_workers,
+                        task_failures=self.stats.task_failures,
+                    )
+                analyzer = await asyncio.get_running_loop().run_in_executor(None, make)
                 batcher = FrameBatcher(
                     analyzer,
                     max_batch=self.options.max_batch,

@@ -44,7 +44,7 @@ from protolearn.vision.memory import HeapTrimmer
 from protolearn.vision.pose import HeadPose, head_pose
 from protolearn.vision.schemas import Face, Gaze, Observation
 
-__all__ = ("AnalyzerOptions", "Backend", "FaceAnalyzer", "ModelRuntime")
+__all__ = ("Analyzer", "AnalyzerOptions", "Backend", "FaceAnalyzer", "ModelRuntime")
 
 # A frame follows at most this many faces; with more it is searched (following costs a mesh
 # run per face, searching a detector run and the mesh on the main face and the unsure ones).
@@ -101,6 +101,25 @@ class ModelRuntime(Protocol):
 
     def face_mesh(self, crops: Sequence[Frame]) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
         """(N, 468, 3) mesh points in crop pixels and (N,) face flag logits, for 192x192 crops."""
+
+    def close(self) -> None: ...
+
+
+class Analyzer(Protocol):
+    """What analyses frames: a FaceAnalyzer, or one in processes of its own
+    (analysis_processes.AnalysisProcesses)."""
+
+    @property
+    def backend(self) -> str: ...
+
+    def analyze(
+        self,
+        frames: Sequence[Frame],
+        room_scan: bool | Sequence[bool] = True,
+        follow: Sequence[Sequence[Face]] | None = None,
+        search: bool | Sequence[bool] = True,
+        gaze: bool | Sequence[bool] = True,
+    ) -> list[Observation]: ...
 
     def close(self) -> None: ...
 

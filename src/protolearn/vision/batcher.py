@@ -1,7 +1,8 @@
 """FrameBatcher: frames from many streams, analysed in batches on worker threads.
 
 A batch closes when it holds max_batch frames or its oldest frame has waited max_wait_ms, and
-runs on one of `workers` threads, so the event loop never waits on inference. On a CPU, batching
+runs on one of `workers` threads, so the event loop never waits on inference (each thread may
+hand its batch on to a process of its own: vision/analysis_processes.py). On a CPU, batching
 buys no throughput (ONNX Runtime: 561, 554, 496 frames/s at batch 1, 8, 32 for the detector) and
 costs latency and memory, so the defaults take whatever is waiting when a worker frees up (no
 wait, at most 8 frames); an accelerator wants max_wait_ms > 0 and bigger batches. Each stream keeps
@@ -37,7 +38,7 @@ import msgspec
 
 from protolearn.metrics import INFERENCE_BATCH_SIZE, INFERENCE_SECONDS
 from protolearn.supervision import FaultCounter, TaskFailures, supervise
-from protolearn.vision.analyzer import FaceAnalyzer
+from protolearn.vision.analyzer import Analyzer
 from protolearn.vision.errors import VisionError
 from protolearn.vision.frames import Frame, view_of
 from protolearn.vision.schemas import Face, Observation
@@ -86,7 +87,7 @@ class FrameBatcher:
 
     def __init__(
         self,
-        analyzer: FaceAnalyzer,
+        analyzer: Analyzer,
         *,
         max_batch: int = 8,
         max_wait_ms: float = 0.0,
