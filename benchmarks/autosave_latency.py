@@ -2,11 +2,12 @@
 
 Starts ``protolearn serve`` in its own process on a fresh database (SQLite by default, or the
 PostgreSQL URL given), makes a teacher, a published test and N students with attempts in
-progress, then has C students at a time save answers for D seconds. Prints p50/p90/p99 latency
-and throughput, and writes ``benchmarks/results/autosave.json``.
+progress, then has C students at a time save answers for D seconds. Prints p50/p90/p99 latency,
+throughput and the server's CPU per request, and writes ``benchmarks/results/autosave.json``; with
+``--before REV``, that git revision's server is measured first in the same run.
 
     python benchmarks/autosave_latency.py [--students 60] [--concurrency 20] [--seconds 15]
-                                          [--database-url postgresql+asyncpg://...]
+                                          [--database-url postgresql+asyncpg://...] [--before REV]
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
+
+from revisions import ROOT, export_revision
 
 RESULTS = Path(__file__).with_name("results") / "autosave.json"
 PASSWORD = "benchmark password"
@@ -117,20 +121,13 @@ async def _load(
     return latencies, errors
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--students", type=int, default=60)
-    parser.add_argument("--concurrency", type=int, default=20)
-    parser.add_argument("--seconds", type=float, default=15)
-    parser.add_argument("--database-url", help="default: a fresh SQLite file")
-    args = parser.parse_args()
-
+async def measure(args: argparse.Namespace, source: Path) -> dict[str, Any]:
+    """The server of the sources at `source` under the load: latency, throughput, its CPU."""
     with tempfile.TemporaryDirectory() as scratch:
         port = _free_port()
         database_url = args.database_url or f"sqlite+aiosqlite:///{scratch}/bench.db"
         env = {k: v for k, v in os.environ.items() if not k.startswith("PROTOLEARN_")} | {
+            "PYTHONPATH": str(source / "src"),
             "PROTOLEARN_DATA_DIR": scratch,
             "PROTOLEARN_DATABASE_URL": database_url,
             "PROTOLEARN_PORT": str(port),
@@ -141,7 +138,7 @@ async def main() -> None:
             "PROTOLEARN_ARGON2_MEMORY_KIB": "8192",
         }
         # Popen returns at once; the server is a separate process so the load is measured over real HTTP.
-        server = subprocess.Popen([sys.executable, "-m", "protolearn", "serve"], env=env)  # noqa: ASYNC220
+        server = subprocess.Popen([sys.executable, "-m", "protolearn", "serve"], env=env, cwd=source)  # noqa: ASYNC220
         try:
             url = f"http://127.0.0.1:{port}"
             await _wait_ready(url)
@@ -151,18 +148,15 @@ async def main() -> None:
             async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
                 sessions = await _prepare(client, args.students)
                 await _load(client, sessions, args.concurrency, 2)  # warm-up, not counted
+                process = psutil.Process(server.pid)
+                cpu = process.cpu_times()
                 latencies, errors = await _load(client, sessions, args.concurrency, args.seconds)
+                after = process.cpu_times()
         finally:
             server.terminate()
             server.wait(timeout=15)
-
-    backend = "postgresql" if database_url.startswith("postgresql") else "sqlite"
-    result: dict[str, Any] = {
-        "benchmark": "autosave_latency",
-        "backend": backend,
-        "students": args.students,
-        "concurrency": args.concurrency,
-        "seconds": args.seconds,
+    server_cpu_s = after.user + after.system - cpu.user - cpu.system
+    return {
         "requests": len(latencies),
         "errors": errors,
         "throughput_rps": round(len(latencies) / args.seconds, 1),
@@ -172,17 +166,53 @@ async def main() -> None:
             "p99": round(_percentile(latencies, 0.99), 2),
             "max": round(max(latencies), 2),
         },
+        "server_cores": round(server_cpu_s / args.seconds, 2),
+        "server_cpu_ms_per_request": round(1000 * server_cpu_s / max(1, len(latencies)), 2),
+    }
+
+
+def _print(label: str, row: dict[str, Any]) -> None:
+    lat = row["latency_ms"]
+    print(
+        f"{label:>8} {row['requests']:>10} {row['errors']:>7} {row['throughput_rps']:>8} "
+        f"{lat['p50']:>8} {lat['p90']:>8} {lat['p99']:>8} {lat['max']:>8} "
+        f"{row['server_cpu_ms_per_request']:>8}"
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--students", type=int, default=60)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--database-url", help="default: a fresh SQLite file")
+    parser.add_argument("--before", help="a git revision whose server is measured first, in the same run")
+    args = parser.parse_args()
+
+    backend = "postgresql" if (args.database_url or "").startswith("postgresql") else "sqlite"
+    result: dict[str, Any] = {
+        "benchmark": "autosave_latency",
+        "backend": backend,
+        "students": args.students,
+        "concurrency": args.concurrency,
+        "seconds": args.seconds,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
     }
+    with tempfile.TemporaryDirectory(prefix="autosave-src-") as scratch:
+        if args.before:
+            before = await measure(args, export_revision(args.before, Path(scratch)))
+            result["before"] = {"revision": args.before, **before}
+        result.update(await measure(args, ROOT))
     print(f"autosave, {backend}: {args.students} students, {args.concurrency} at once, {args.seconds:.0f} s")
     print(
-        f"{'requests':>10} {'errors':>7} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8}"
+        f"{'':>8} {'requests':>10} {'errors':>7} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} "
+        f"{'max ms':>8} {'cpu ms':>8}"
     )
-    lat = result["latency_ms"]
-    print(
-        f"{result['requests']:>10} {errors:>7} {result['throughput_rps']:>8} "
-        f"{lat['p50']:>8} {lat['p90']:>8} {lat['p99']:>8} {lat['max']:>8}"
-    )
+    if "before" in result:
+        _print("before", result["before"])
+    _print("after" if "before" in result else "", result)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     existing[backend] = result

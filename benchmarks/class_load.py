@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import io
 import json
 import multiprocessing
 import os
@@ -39,10 +38,9 @@ import random
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -52,11 +50,11 @@ import psutil
 from autosave_latency import sign_in
 from monitor_load import students_main
 from proctoring_latency import AUDIO_LEVEL, send_audio_levels
+from revisions import ROOT, export_revision
 from web_page_load import free_port, wait_ready
 
 RESULTS = Path(__file__).with_name("results") / "class_load.json"
 SAVE_EVERY_S = 10.0
-ROOT = Path(__file__).resolve().parent.parent
 # The load's requests go out over CLIENTS clients of CONNECTIONS connections each: one pool of
 # hundreds makes httpx's own pool bookkeeping the bottleneck (quadratic in requests waiting).
 CLIENTS, CONNECTIONS = 32, 16
@@ -125,6 +123,22 @@ async def _start(client: httpx.AsyncClient, test_id: int, headers: dict[str, str
     started.raise_for_status()
     body = started.json()
     return body["attempt_id"], [q["id"] for q in body["questions"]]
+
+
+async def _vision_counts(client: httpx.AsyncClient) -> Counter[str]:
+    """The server's frames analysed and dropped (by reason) so far, from its /metrics."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    counts: Counter[str] = Counter()
+    scrape = await client.get("/metrics")
+    scrape.raise_for_status()
+    for family in text_string_to_metric_families(scrape.text):
+        for sample in family.samples:
+            if sample.name == "protolearn_frames_analysed_total":
+                counts["analysed"] += sample.value
+            elif sample.name == "protolearn_frames_dropped_total":
+                counts[f"dropped: {sample.labels['reason']}"] += sample.value
+    return counts
 
 
 def _cpu_seconds(server: psutil.Process) -> float:
@@ -233,6 +247,7 @@ async def _measure(url: str, args: argparse.Namespace, server: psutil.Process, c
         arriving = students[args.proctored :]
         gap = args.ramp / max(1, len(arriving))
         cpu = _cpu_seconds(server)
+        vision = await _vision_counts(client)
         pool = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
         async with contextlib.AsyncExitStack() as stack:
             shards = [
@@ -249,6 +264,7 @@ async def _measure(url: str, args: argparse.Namespace, server: psutil.Process, c
             await asyncio.gather(*tasks)
         wall = time.monotonic() - began
         after = _cpu_seconds(server)
+        vision = await _vision_counts(client) - vision
         if publisher is not None:
             ours.send("stop")
             await asyncio.get_running_loop().run_in_executor(None, ours.recv)
@@ -262,6 +278,11 @@ async def _measure(url: str, args: argparse.Namespace, server: psutil.Process, c
         "autosave_per_second_steady": round(len(arriving + proctored) / SAVE_EVERY_S, 1),
         "failures": dict(record.failures),
         "server_cores": round((after - cpu) / wall, 2),
+        # Whether proctoring kept up beside the load: the analysis rate is 2 frames/s a student.
+        "frames_analysed_per_proctored_student_second": round(
+            vision["analysed"] / max(1, args.proctored) / wall, 2
+        ),
+        "frames_dropped": {reason: int(n) for reason, n in vision.items() if reason != "analysed"},
     }
 
 
@@ -312,24 +333,6 @@ async def run_server(args: argparse.Namespace, source: Path, label: str) -> dict
     return result
 
 
-def _export(revision: str, scratch: Path) -> Path:
-    """The sources at a git revision, in a scratch folder (git archive: the repository is only
-    read), with this checkout's model files (they are not in git)."""
-    path = scratch / "before"
-    archive = subprocess.run(  # noqa: S603 (git, our arguments)
-        ["git", "-C", str(ROOT), "archive", "--format=tar", revision],  # noqa: S607
-        check=True,
-        capture_output=True,
-    ).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(path, filter="data")
-    for item in (ROOT / "models").iterdir():
-        target = path / "models" / item.name
-        if not target.exists() and not target.is_symlink():
-            target.symlink_to(item)
-    return path
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -359,7 +362,7 @@ async def main() -> None:
     }
     with tempfile.TemporaryDirectory(prefix="class-load-src-") as scratch:
         if args.before:
-            before = _export(args.before, Path(scratch))
+            before = export_revision(args.before, Path(scratch))
             results["before"] = {"revision": args.before, **await run_server(args, before, "before")}
         results["after"] = await run_server(args, ROOT, "after")
     steady = results["after"]["autosave_steady"]

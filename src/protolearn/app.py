@@ -139,6 +139,7 @@ def create_app(settings: Settings) -> Litestar:
             decode_workers=settings.decode_workers,
             inference_workers=settings.inference_workers,
             analysis_processes=settings.vision_processes,
+            analysis_niceness=settings.vision_process_niceness,
             max_batch=settings.vision_max_batch,
             max_wait_ms=settings.vision_max_wait_ms,
             tap_capacity=settings.tap_capacity,

@@ -95,6 +95,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # The models run in inference_workers processes of their own (false: on threads of the
     # server, whose event loop then waits while they hold the GIL).
     vision_processes: bool = True
+    # Their niceness (0-19): on a busy machine the event loop's packets and requests go first,
+    # and the analysis takes what is left (each stream's oldest frames dropped, never queued).
+    vision_process_niceness: Annotated[int, msgspec.Meta(ge=0, le=19)] = 10
     vision_max_batch: Annotated[int, msgspec.Meta(ge=1, le=256)] = 8
     vision_max_wait_ms: Annotated[float, msgspec.Meta(ge=0, le=1000)] = 0.0
     # Seconds between a stream's room scans: the search for other faces, far ones too (24 ms of

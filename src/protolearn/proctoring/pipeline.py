@@ -53,6 +53,7 @@ class PipelineOptions:
     # The analyzer runs in inference_workers processes of its own (make_analyzer must pickle),
     # not on threads of the server: its Python work then never holds the event loop's GIL.
     analysis_processes: bool = False
+    analysis_niceness: int = 0  # of those processes: the event loop's work goes first
 
 
 @dataclass(slots=True)
@@ -127,6 +128,7 @@ class FramePipeline:
                         AnalysisProcesses,
                         self._make_analyzer,
                         self.options.inference_workers,
+                        niceness=self.options.analysis_niceness,
                         task_failures=self.stats.task_failures,
                     )
                 analyzer = await asyncio.get_running_loop().run_in_executor(None, make)

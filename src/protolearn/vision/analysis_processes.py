@@ -59,12 +59,14 @@ class AnalysisProcesses:
         processes: int,
         *,
         timeout_s: float = 30.0,
+        niceness: int = 0,
         task_failures: TaskFailures | None = None,
     ) -> None:
         if processes < 1:
             raise ValueError("processes must be >= 1")
         self._make_analyzer = make_analyzer
         self._timeout_s = timeout_s
+        self._niceness = niceness
         self.task_failures: TaskFailures = task_failures if task_failures is not None else Counter()
         self._context = multiprocessing.get_context("spawn")  # no copy of the server's threads
         self._workers = [_Worker(self) for _ in range(processes)]
@@ -140,7 +142,10 @@ class _Worker:
                 raise AnalysisFailed("the analysis processes are closed")
             ours, theirs = self._owner._context.Pipe()
             process = self._owner._context.Process(
-                target=serve, args=(theirs, self._owner._make_analyzer), name="vision-analysis", daemon=True
+                target=serve,
+                args=(theirs, self._owner._make_analyzer, self._owner._niceness),
+                name="vision-analysis",
+                daemon=True,
             )
             process.start()
             theirs.close()
@@ -214,9 +219,11 @@ class _Worker:
 # The process's side. `serve` is its entry point (spawned: a fresh interpreter).
 
 
-def serve(connection: Connection, make_analyzer: MakeAnalyzer) -> None:
+def serve(connection: Connection, make_analyzer: MakeAnalyzer, niceness: int = 0) -> None:
     """Build the analyzer, say ready, then answer calls until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle: it ends us
+    if niceness > 0:
+        os.nice(niceness)
     try:
         analyzer = make_analyzer()
     except Exception as error:

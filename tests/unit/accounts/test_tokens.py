@@ -105,3 +105,40 @@ def test_a_token_from_before_key_ids_is_checked_against_the_current_key(keys: tu
     legacy = jwt.encode(claims, private, algorithm="RS256")  # type: ignore[arg-type]
     assert "kid" not in jwt.get_unverified_header(legacy)
     assert codec.decode(legacy).user_id == 7
+
+
+def test_a_token_verified_once_is_not_verified_again_until_it_expires(
+    keys: tuple[bytes, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    codec = AccessTokenCodec(*keys, ttl_seconds=2, issuer="protolearn")
+    token = codec.issue(5, "student")
+    first = codec.decode(token)
+    verified: list[str] = []
+    monkeypatch.setattr(jwt, "decode", lambda *a, **k: verified.append("again"))  # would break a 2nd check
+    assert codec.decode(token) == first
+    assert verified == []
+    # Expired, the verified token is refused all the same.
+    monkeypatch.setattr(time, "time", lambda: first.exp + 0.001)
+    with pytest.raises(Unauthenticated, match="expired"):
+        codec.decode(token)
+
+
+def test_tampered_copies_of_a_verified_token_are_still_checked(keys: tuple[bytes, bytes]) -> None:
+    codec = AccessTokenCodec(*keys, ttl_seconds=900, issuer="protolearn")
+    token = codec.issue(5, "student")
+    codec.decode(token)
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    raised = base64.urlsafe_b64encode(json.dumps({**claims, "role": "admin"}).encode()).rstrip(b"=").decode()
+    with pytest.raises(Unauthenticated):
+        codec.decode(f"{header}.{raised}.{signature}")
+
+
+def test_the_verified_tokens_kept_are_bounded(
+    keys: tuple[bytes, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("protolearn.accounts.tokens.VERIFIED_CACHE_SIZE", 3)
+    codec = AccessTokenCodec(*keys, ttl_seconds=900, issuer="protolearn")
+    tokens = [codec.issue(n, "student") for n in range(5)]
+    assert [codec.decode(t).user_id for t in tokens] == list(range(5))
+    assert list(codec._verified) == tokens[2:]
