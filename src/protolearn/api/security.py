@@ -26,7 +26,6 @@ from protolearn.store.users import Role
 
 __all__ = ("BearerAuthMiddleware", "client_address", "limited", "principal_of", "requires")
 
-Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
 AsyncGuard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
 
@@ -80,12 +79,13 @@ def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     return principal
 
 
-def requires(*roles: Role) -> Guard:
-    """A guard letting through only the given roles."""
+def requires(*roles: Role) -> AsyncGuard:
+    """A guard letting through only the given roles. Async though it awaits nothing: Litestar
+    runs a plain function guard on a worker thread, a hop that was a tenth of an autosave's CPU."""
     allowed = frozenset(roles)
     names = " or ".join(sorted(role.value for role in allowed))
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
         if connection.scope.get("method") == "OPTIONS":
             return  # a preflight carries no credentials and runs nothing: it only lists the methods
         if principal_of(connection).role not in allowed:
