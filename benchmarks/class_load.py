@@ -247,6 +247,8 @@ async def _measure(url: str, args: argparse.Namespace, server: psutil.Process, c
         arriving = students[args.proctored :]
         gap = args.ramp / max(1, len(arriving))
         cpu = _cpu_seconds(server)
+        load_cpu = time.process_time()
+        publisher_cpu = _cpu_seconds(psutil.Process(publisher.pid)) if publisher is not None else 0.0
         vision = await _vision_counts(client)
         pool = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
         async with contextlib.AsyncExitStack() as stack:
@@ -264,6 +266,9 @@ async def _measure(url: str, args: argparse.Namespace, server: psutil.Process, c
             await asyncio.gather(*tasks)
         wall = time.monotonic() - began
         after = _cpu_seconds(server)
+        load_cpu = time.process_time() - load_cpu
+        if publisher is not None:
+            publisher_cpu = _cpu_seconds(psutil.Process(publisher.pid)) - publisher_cpu
         vision = await _vision_counts(client) - vision
         if publisher is not None:
             ours.send("stop")
@@ -278,6 +283,10 @@ async def _measure(url: str, args: argparse.Namespace, server: psutil.Process, c
         "autosave_per_second_steady": round(len(arriving + proctored) / SAVE_EVERY_S, 1),
         "failures": dict(record.failures),
         "server_cores": round((after - cpu) / wall, 2),
+        # The machine's other cores go to the load itself: with the server's, about all of them
+        # means the figures are of a machine out of CPU, not of the server alone.
+        "load_cores": round(load_cpu / wall, 2),
+        "publisher_cores": round(publisher_cpu / wall, 2),
         # Whether proctoring kept up beside the load: the analysis rate is 2 frames/s a student.
         "frames_analysed_per_proctored_student_second": round(
             vision["analysed"] / max(1, args.proctored) / wall, 2

@@ -4,7 +4,9 @@ proctoring supervisor running its background tasks, as the app wires them."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -14,17 +16,18 @@ from protolearn.config import Settings
 from protolearn.events.bus import EventBus
 from protolearn.media.relay import ForwardingUnit
 from protolearn.media.streams import StreamEvent
+from protolearn.proctoring.pipeline import PipelineOptions
 from protolearn.proctoring.supervisor import ProctoringSupervisor
 from protolearn.store.database import create_engine, create_sessionmaker
 from protolearn.vision.runtimes import create_analyzer
 from tests.support.fixtures import api, base_url, client
 
-__all__ = ("api", "base_url", "client", "proctoring")
+__all__ = ("api", "base_url", "client", "proctoring", "proctoring_in_processes")
 
 
-@pytest.fixture
-async def proctoring(
-    settings: Settings, tmp_path: Path
+@contextlib.asynccontextmanager
+async def _proctoring(
+    settings: Settings, data_dir: Path, options: PipelineOptions
 ) -> AsyncIterator[tuple[ForwardingUnit, ProctoringSupervisor]]:
     engine = create_engine(settings.database_url)
     supervisors: list[ProctoringSupervisor] = []
@@ -37,13 +40,34 @@ async def proctoring(
     sessionmaker = create_sessionmaker(engine)
     lifecycle = AttemptLifecycle(sessionmaker, EventBus(), grace_seconds=0)
     supervisor = ProctoringSupervisor(
-        unit, sessionmaker, tmp_path, lambda: create_analyzer("onnx"), lifecycle=lifecycle
+        unit, sessionmaker, data_dir, partial(create_analyzer, "onnx"), lifecycle=lifecycle, options=options
     )
     supervisors.append(supervisor)
     background = asyncio.create_task(supervisor.run())
-    yield unit, supervisor
-    background.cancel()
-    await asyncio.gather(background, return_exceptions=True)
-    await supervisor.close()
-    await unit.close()
-    await engine.dispose()
+    try:
+        yield unit, supervisor
+    finally:
+        background.cancel()
+        await asyncio.gather(background, return_exceptions=True)
+        await supervisor.close()
+        await unit.close()
+        await engine.dispose()
+
+
+@pytest.fixture
+async def proctoring(
+    settings: Settings, tmp_path: Path
+) -> AsyncIterator[tuple[ForwardingUnit, ProctoringSupervisor]]:
+    """The models on threads of this process."""
+    async with _proctoring(settings, tmp_path, PipelineOptions()) as parts:
+        yield parts
+
+
+@pytest.fixture
+async def proctoring_in_processes(
+    settings: Settings, tmp_path: Path
+) -> AsyncIterator[tuple[ForwardingUnit, ProctoringSupervisor]]:
+    """The models in processes of their own, as the server runs them."""
+    options = PipelineOptions(analysis_processes=True, analysis_niceness=10)
+    async with _proctoring(settings, tmp_path, options) as parts:
+        yield parts

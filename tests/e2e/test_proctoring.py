@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
+import signal
 from pathlib import Path
 from typing import TypeVar
 
@@ -21,6 +23,7 @@ from protolearn.proctoring_settings import RuleThresholds
 from protolearn.store.attempts import TestAttempt
 from protolearn.store.database import create_engine, create_sessionmaker
 from protolearn.store.violations import EvidenceClip, Violation
+from protolearn.vision.analysis_processes import AnalysisProcesses
 from tests.support.api import Api, published_test, started_attempt
 from tests.support.peers import FaceCamera, SceneSwitch, Tone, publish
 
@@ -158,6 +161,42 @@ async def test_a_copy_that_hides_an_empty_seat_is_caught_and_the_camera_analysed
 
     assert source == "video"
     assert problems == {(str(attempt_id), "analysis_mismatch"): 1}
+    found = await violations_of(settings, attempt_id)
+    assert [v.type for v, _ in found] == ["no_face"]
+
+
+async def test_with_the_models_in_processes_a_killed_one_is_replaced_and_the_empty_seat_caught(
+    api: Api, settings: Settings, proctoring_in_processes: tuple[ForwardingUnit, ProctoringSupervisor]
+) -> None:
+    """The server's way: analysis in processes of its own. Both are killed while the student is
+    there (a library crashing on a frame would do the same); fresh ones take their place and
+    the empty seat that follows is still one no_face."""
+    unit, supervisor = proctoring_in_processes
+    attempt_id = await attempt_of_a_student(api)
+    await supervisor.start(attempt_id, analysis_fps=4.0)
+    switch = SceneSwitch()
+    camera = FaceCamera(scene=switch)
+    student = await publish(unit, str(attempt_id), microphone=Tone(amplitude=0.0), camera=camera)
+    await until_analysed(supervisor, attempt_id, frames=4)
+    analysis = supervisor.pipeline.analyzer
+    assert isinstance(analysis, AnalysisProcesses)
+    first = analysis.pids
+    assert all(first) and os.getpid() not in first
+    for pid in first:
+        os.kill(pid, signal.SIGKILL)
+    report = supervisor.report(attempt_id)
+    assert report is not None
+    await until_analysed(supervisor, attempt_id, frames=report.frames_analysed + 4)
+    switch.scene = "empty"
+    await asyncio.sleep(6)  # past the rule's 3 s hold
+    switch.scene = "face"
+    await asyncio.sleep(2)
+    failures = supervisor.pipeline.stats.task_failures["vision-process"]
+    await supervisor.stop(attempt_id)
+    await student.close()
+
+    assert 1 <= failures <= 2  # each process found dead at its next batch
+    assert not set(analysis.pids) & set(first)
     found = await violations_of(settings, attempt_id)
     assert [v.type for v, _ in found] == ["no_face"]
 

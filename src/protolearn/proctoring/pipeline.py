@@ -86,6 +86,10 @@ class FramePipeline:
         return self._tap
 
     @property
+    def analyzer(self) -> Analyzer | None:
+        return self._analyzer
+
+    @property
     def batcher(self) -> FrameBatcher | None:
         return self._batcher
 
@@ -211,6 +215,7 @@ class FramePipeline:
             await self._batcher.close()
             self._batcher = None
         if self._analyzer is not None:
-            self._analyzer.close()
+            # Off the loop: analysis processes finish the batch in hand before they end.
+            await asyncio.get_running_loop().run_in_executor(None, self._analyzer.close)
             self._analyzer = None
         self._decode_pool.shutdown(wait=False)
