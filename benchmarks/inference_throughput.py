@@ -752,9 +752,10 @@ def plan(backend: str, batches: Sequence[int]) -> list[tuple[Row, str]]:
             rows.append(
                 (Row("serving path", backend, threads, 1, 1, f"camera 1/{SERVING_SCAN_EVERY}"), "serving")
             )
-    for threads in THREADS:
-        for batch in batches:
-            rows.append((Row("detector", backend, threads, batch, 1, "-"), "detector"))
+    if backend != "onnx-processes":  # the detector alone is the model runtime's, in this process
+        for threads in THREADS:
+            for batch in batches:
+                rows.append((Row("detector", backend, threads, batch, 1, "-"), "detector"))
     return rows
 
 

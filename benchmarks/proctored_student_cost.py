@@ -109,6 +109,9 @@ IDLE_LEAVES = (
 )
 
 
+PROCESS_FRAMES = re.compile(r'(?:process \d+:"[^"]*";)+')
+
+
 def thread_group(name: str) -> str:
     if name == "MainThread":
         return "event loop"
@@ -128,12 +131,13 @@ def read_stacks(path: Path) -> dict[str, Counter[str]]:
         return groups
     for line in path.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        frames = stack.split(";")
+        # Led by the server's process and, for a child's sample, the child's: 'process PID:"its
+        # command line";', whose command line may hold ";" itself (a spawned interpreter's does).
+        leading = PROCESS_FRAMES.match(stack)
+        processes = leading.group(0).count("process ") if leading else 0
+        frames = stack[leading.end() if leading else 0 :].split(";")
         if any(mark in frames[-1] for mark in IDLE_LEAVES):
             continue
-        processes = 0  # the server's, then its child's when the sample is of a child
-        while frames and frames[0].startswith("process "):
-            frames, processes = frames[1:], processes + 1
         match = re.match(r"thread \(\d+\): (.*)", frames[0])
         name = match.group(1) if match else "native"
         group = ANALYSIS_PROCESSES if processes > 1 else thread_group(name)

@@ -315,7 +315,8 @@ async def run(
     video, audio, loop_s, copy = clip
     context = multiprocessing.get_context("spawn")
     ours, theirs = context.Pipe()
-    server = context.Process(target=server_main, args=(theirs, students, config), daemon=True)
+    # Not a daemon: the server starts its analysis processes, as `protolearn serve` does.
+    server = context.Process(target=server_main, args=(theirs, students, config))
     server.start()
     loop = asyncio.get_running_loop()
 
