@@ -46,7 +46,14 @@ _START_TIMEOUT_S = 120.0  # importing ONNX Runtime and OpenCV and loading the mo
 _STOP_GRACE_S = 5.0
 FAILURE_KEY = "vision-process"
 
-_Call = tuple[Sequence[Frame], Sequence[bool], Sequence[Sequence[Face]], Sequence[bool], Sequence[bool]]
+# analyze()'s arguments as given: the process's FaceAnalyzer checks and expands them.
+_Call = tuple[
+    Sequence[Frame],
+    bool | Sequence[bool],
+    Sequence[Sequence[Face]] | None,
+    bool | Sequence[bool],
+    bool | Sequence[bool],
+]
 
 
 class AnalysisProcesses:
@@ -97,14 +104,7 @@ class AnalysisProcesses:
         gaze: bool | Sequence[bool] = True,
     ) -> list[Observation]:
         """FaceAnalyzer.analyze in one of the processes; blocks the calling thread."""
-        count = len(frames)
-        call: _Call = (
-            list(frames),
-            [room_scan] * count if isinstance(room_scan, bool) else list(room_scan),
-            [()] * count if follow is None else [tuple(faces) for faces in follow],
-            [search] * count if isinstance(search, bool) else list(search),
-            [gaze] * count if isinstance(gaze, bool) else list(gaze),
-        )
+        call: _Call = (frames, room_scan, follow, search, gaze)
         if self._closed:
             raise AnalysisFailed("the analysis processes are closed")
         worker = self._idle.get()
