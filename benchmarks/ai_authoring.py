@@ -2,7 +2,9 @@
 ``--bombs``, what hostile uploads cost the server.
 
 Targets: extraction of a 20-page text PDF <= 1 s; offline generation of 10 questions (with
-validation) from it <= 2 s; OCR of one page image <= 3 s. The 20 pages are the four course
+validation) from it <= 2 s; OCR of one page image <= 3 s. Beside them, pages per second of each
+way a page is read: the text layer (with its Markdown), RapidOCR, and the vision-model provider
+against a loopback server (ProtoLearn's own cost of that path). The 20 pages are the four course
 pages of ``tests/ai_material.py`` five times over, laid out by PyMuPDF as a word processor
 would export them. Prints a table and writes ``benchmarks/results/ai.json``.
 
@@ -21,6 +23,8 @@ numbers before a change. Writes ``benchmarks/results/ai_bombs.json`` (``ai_bombs
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import io
 import json
 import os
@@ -33,7 +37,7 @@ import tarfile
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,9 +62,12 @@ from tests.support.ai_material import (
     scanned_pdf,
     text_pdf,
 )
+from tests.support.llm_server import Reply, fake_llm
+from tests.unit.ai.test_markdown import DEEPSEEK_OCR_PAGE
 
-from protolearn.ai.extraction import MaterialKind, OcrEngine, extract
+from protolearn.ai.extraction import MaterialKind, extract
 from protolearn.ai.limits import ExtractionLimits
+from protolearn.ai.ocr import DEEPSEEK_OCR_MODEL, RapidOcr, VisionModelOcr
 from protolearn.ai.offline import generate_offline
 from protolearn.ai.provider import GenerationSpec
 from protolearn.ai.validation import SourceMatcher, check_drafts
@@ -98,7 +105,7 @@ def main() -> None:
 def speed(runs: int) -> None:
     pages = (BIOLOGY + HISTORY) * 5
     pdf = text_pdf(pages)
-    ocr = OcrEngine()
+    ocr = RapidOcr()
     limits = ExtractionLimits.from_settings(Settings.from_env({}))
     extract_s, extraction = timed(lambda: extract(MaterialKind.PDF, pdf, ocr, limits), runs)
 
@@ -123,7 +130,9 @@ def speed(runs: int) -> None:
     page_image = png_of_text(BIOLOGY[1], fontsize=13, width=595, height=842)
     image = cv2.imdecode(np.frombuffer(page_image, dtype=np.uint8), cv2.IMREAD_COLOR)
     first_ocr_s, _ = timed(lambda: ocr.read(image), 1)  # includes loading the models
-    ocr_s, (ocr_text, confidence) = timed(lambda: ocr.read(image), max(3, runs // 2))
+    ocr_s, reading = timed(lambda: ocr.read(image), max(3, runs // 2))
+    ocr_text, confidence = reading.text, reading.confidence
+    pages_per_s = provider_pages_per_second(pdf, extract_s, ocr, limits, runs)
 
     rows = {
         "extract_20_page_pdf": extract_s,
@@ -150,6 +159,7 @@ def speed(runs: int) -> None:
             "mean_confidence": confidence,
             "chars_read": len(ocr_text),
         },
+        "pages_per_second": pages_per_s,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
         "results": summary,
     }
@@ -158,8 +168,74 @@ def speed(runs: int) -> None:
         numbers = f"{row['median_s']:>10.3f}{row['max_s']:>10.3f}{row['target_s']:>10.1f}"
         print(f"{name:<24}{numbers}  {row['meets_target']}")
     print(f"questions kept: {kept}; OCR first call (model load) {first_ocr_s[0]:.2f} s")
+    print(f"\n{'provider path':<44}{'pages/s':>10}")
+    for name, row in pages_per_s.items():
+        print(f"{name:<44}{row['median']:>10.2f}")
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+
+
+def provider_pages_per_second(
+    pdf: bytes, extract_s: list[float], ocr: RapidOcr, limits: ExtractionLimits, runs: int
+) -> dict[str, dict[str, Any]]:
+    """Pages per second of each way a page is read, medians of ``runs``: the text layer (plain
+    text and Markdown), its Markdown alone, RapidOCR, and the vision-model provider against a
+    loopback server that answers at once (so the figure is ProtoLearn's own cost: rendering,
+    PNG encoding, the request, the answer made Markdown; the server shares the machine)."""
+    pages = pymupdf.open(stream=pdf, filetype="pdf").page_count
+
+    def markdown_only() -> None:
+        import pymupdf4llm
+
+        pymupdf4llm.use_layout(False)
+        pymupdf4llm.to_markdown(
+            pymupdf.open(stream=pdf, filetype="pdf"), page_chunks=True, ignore_images=True
+        )
+
+    markdown_s, _ = timed(markdown_only, runs)
+    scan = scanned_pdf(BIOLOGY)
+    ocr_runs = max(2, runs // 2)
+    rapid_s, _ = timed(lambda: extract(MaterialKind.PDF, scan, ocr, limits), ocr_runs)
+    with loopback_vision_model(DEEPSEEK_OCR_PAGE, replies=len(BIOLOGY) * (runs + 1)) as base_url:
+        vision = VisionModelOcr(base_url=base_url, model=DEEPSEEK_OCR_MODEL, fallback=None)
+        extract(MaterialKind.PDF, scan, vision, limits)  # a warm-up: the connection, imports
+        vision_s, result = timed(lambda: extract(MaterialKind.PDF, scan, vision, limits), runs)
+        vision.close()
+    assert all(p.provider == "vision" for p in result.pages), result.pages
+
+    def row(seconds: list[float], count: int, what: str) -> dict[str, Any]:
+        return {"median": round(count / statistics.median(seconds), 2), "pages": count, "what": what}
+
+    return {
+        "text_layer": row(extract_s, pages, "plain text and Markdown of a text PDF"),
+        "text_layer_markdown_alone": row(markdown_s, pages, "PyMuPDF4LLM's Markdown of the same PDF"),
+        "rapidocr": row(rapid_s, len(BIOLOGY), "scanned A4 pages rendered at 200 dpi, RapidOCR"),
+        "vision_loopback": row(vision_s, len(BIOLOGY), "the same scans to a loopback vision model"),
+    }
+
+
+@contextlib.contextmanager
+def loopback_vision_model(content: str, replies: int) -> Iterator[str]:
+    """An OpenAI-compatible server on loopback (a thread of its own) answering ``content``."""
+    ready = threading.Event()
+    state: dict[str, Any] = {}
+
+    async def serve() -> None:
+        async with fake_llm() as llm:
+            llm.script(*(Reply(content, logprobs=[-0.01] * 200) for _ in range(replies)))
+            state["url"], state["loop"], state["stop"] = llm.url, asyncio.get_running_loop(), asyncio.Event()
+            ready.set()
+            await state["stop"].wait()
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+    thread.start()
+    if not ready.wait(30):
+        raise RuntimeError("the loopback vision model did not start")
+    try:
+        yield f"{state['url']}/v1"
+    finally:
+        state["loop"].call_soon_threadsafe(state["stop"].set)
+        thread.join(10)
 
 
 def hostile_uploads() -> dict[str, tuple[str, bytes]]:

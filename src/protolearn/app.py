@@ -26,6 +26,7 @@ from protolearn.admin.retention import RetentionSweeper
 from protolearn.ai.extraction_worker import ExtractionProcess
 from protolearn.ai.limits import ExtractionLimits
 from protolearn.ai.materials import MaterialExtractor
+from protolearn.ai.ocr import OcrSettings
 from protolearn.ai.providers import create_provider
 from protolearn.ai.service import AiTools
 from protolearn.ai.stats import ProviderStats
@@ -162,6 +163,7 @@ def create_app(settings: Settings) -> Litestar:
                 extraction_limits,
                 memory_limit_bytes=settings.ai_extraction_memory_bytes,
                 timeout_s=settings.ai_extraction_timeout_seconds,
+                ocr=OcrSettings.from_settings(settings),
             ),
             max_attempts=settings.ai_extraction_max_attempts,
             node=settings.node_name,

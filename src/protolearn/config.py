@@ -154,6 +154,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     ai_extraction_max_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] = 3
     groq_api_key: str = ""
     groq_base_url: str = ""
+    # OCR of scans and photos. "rapidocr": offline, text only. "vision": a vision model behind an
+    # OpenAI-compatible chat API with image input (ocr_base_url, e.g. vLLM or SGLang serving
+    # deepseek-ai/DeepSeek-OCR at http://gpu-host:8000/v1), which keeps tables and formulas; a
+    # page it cannot read (after ai_max_retries) is read by RapidOCR, saying so. Pages go to it
+    # scaled to at most ocr_max_side pixels a side. Empty model and prompt: DeepSeek-OCR's.
+    ocr_provider: Literal["rapidocr", "vision"] = "rapidocr"
+    ocr_base_url: str = ""
+    ocr_model: str = ""
+    ocr_api_key: str = ""
+    ocr_prompt: str = ""
+    ocr_max_side: Annotated[int, msgspec.Meta(ge=256, le=4096)] = 1280
+    ocr_timeout_seconds: Positive = 120.0
     # Several nodes: with a Redis URL, live events cross nodes over its pub/sub, login failures
     # are counted for all nodes, and each node registers itself (a heartbeat) so that a test's
     # live media meets on one node. node_url is this node's own address as browsers reach it
@@ -190,6 +202,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                 f"{ENV_PREFIX}NODE_URL is needed with {ENV_PREFIX}REDIS_URL: "
                 "the address browsers reach this node at"
             )
+        if self.ocr_provider == "vision" and not self.ocr_base_url:
+            raise ValueError(f"{ENV_PREFIX}OCR_PROVIDER=vision needs {ENV_PREFIX}OCR_BASE_URL")
         if (self.turn_urls or self.media_relay_turn_url) and not self.turn_secret:
             raise ValueError(
                 f"{ENV_PREFIX}TURN_URLS needs {ENV_PREFIX}TURN_SECRET (coturn's static-auth-secret)"

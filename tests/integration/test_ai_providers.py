@@ -12,10 +12,12 @@ import msgspec
 import pytest
 
 from protolearn.config import Settings
-from tests.support.ai_material import BIOLOGY, text_pdf
+from tests.support.ai_flows import read_upload, upload
+from tests.support.ai_material import BIOLOGY, scanned_pdf, table_pdf, text_pdf
 from tests.support.api import Actor, Api
 from tests.support.llm_server import FakeLlm, Reply, fake_llm
 from tests.support.server import running_server
+from tests.unit.ai.test_markdown import DEEPSEEK_OCR_PAGE
 
 SOURCE = " ".join(
     [
@@ -240,3 +242,71 @@ async def test_an_openai_compatible_server_tutors_and_explains(
     assert tutor_request["model"] == "llama-3.1-8b-instruct"
     assert "chloroplast" in tutor_request["messages"][1]["content"]  # the retrieved passage went along
     assert "no options please" in refine_request["messages"][1]["content"]
+
+
+async def test_a_vision_model_reads_scans_keeping_formulas_and_tables(
+    api: Api, settings: Settings, llm: FakeLlm
+) -> None:
+    llm.script(Reply(DEEPSEEK_OCR_PAGE, logprobs=[-0.01, -0.03]))
+    vision = {"ocr_provider": "vision", "ocr_base_url": f"{llm.url}/v1"} | PATIENT_UPLOAD
+    async with running_server(msgspec.structs.replace(settings, **vision)) as url:
+        api.client.base_url = url  # type: ignore[misc]
+        teacher = await api.user("teacher")
+        scan = await read_upload(
+            teacher, await upload(teacher, scanned_pdf(["v^2 = u^2 + 2as"]), name="scan.pdf")
+        )
+        handout = await read_upload(teacher, await upload(teacher, table_pdf(), name="acids.pdf"))
+    assert scan["status"] == "ready", scan
+    assert "$$v^2 = u^2 + 2as$$" in scan["extracted_markdown"]
+    assert "| Velocity | v | m/s |" in scan["extracted_markdown"]
+    assert "Velocity | v | m/s" in scan["extracted_text"]
+    assert scan["pages"] == [
+        {
+            "page": 1,
+            "provider": "vision",
+            "model": "deepseek-ai/DeepSeek-OCR",
+            "ocr_confidence": 0.9802,
+            "note": "",
+        }
+    ]
+    assert (scan["ocr_pages"], scan["ocr_confidence"]) == (1, 0.9802)
+    [sent] = llm.requests  # the handout's text layer needs no OCR
+    assert sent["messages"][0]["content"][0]["image_url"]["url"].startswith("data:image/png;base64,")
+    assert "|Acetic acid|CH3COOH|4.76|" in handout["extracted_markdown"]
+    assert handout["pages"] == [
+        {"page": 1, "provider": "text_layer", "model": "", "ocr_confidence": None, "note": ""}
+    ]
+
+
+async def test_questions_come_from_the_structured_text_and_may_quote_a_table_row(
+    api: Api, settings: Settings, llm: FakeLlm
+) -> None:
+    row = question(
+        question_text="What is the pKa of acetic acid?",
+        options=["4.76", "-6.3", "6.35", "2.15"],
+        correct_answer="4.76",
+        source_passage="| Acetic acid | CH3COOH | 4.76 |",
+    )
+    heading = question(
+        question_text="A strong acid dissociates completely in water.",
+        type="true_false",
+        options=[],
+        correct_answer="true",
+        source_passage="Strong and weak acids",
+    )
+    llm.script(Reply.json({"questions": [row, heading]}))
+    async with running_server(groq_settings(settings, llm)) as url:
+        api.client.base_url = url  # type: ignore[misc]
+        teacher = await api.user("teacher")
+        material = await read_upload(teacher, await upload(teacher, table_pdf(), name="acids.pdf"))
+        response = await generate(teacher, material["material_id"], count=2)
+    assert response.status_code == 201, response.text
+    kept = response.json()["questions"]
+    assert [q["source_passage"] for q in kept] == [
+        "| Acetic acid | CH3COOH | 4.76 |",
+        "Strong and weak acids",
+    ]
+    [sent] = llm.requests
+    assert "|Acetic acid|CH3COOH|4.76|" in sent["messages"][1]["content"]
+    assert "# Acids and Bases" in sent["messages"][1]["content"]
+    assert "tables" in sent["messages"][0]["content"]

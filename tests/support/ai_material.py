@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 import pymupdf
 
 __all__ = (
+    "ACID_TABLE",
     "BIOLOGY",
     "HISTORY",
     "blank_pdf",
@@ -24,6 +25,7 @@ __all__ = (
     "png_bomb",
     "png_of_text",
     "scanned_pdf",
+    "table_pdf",
     "text_pdf",
 )
 
@@ -92,6 +94,49 @@ def text_pdf(pages: Sequence[str], *, fontsize: float = 11) -> bytes:
     for text in pages:
         page = document.new_page(width=595, height=842)  # A4 in points
         page.insert_textbox(pymupdf.Rect(60, 60, 535, 800), text, fontsize=fontsize, fontname="helv")
+    data = document.tobytes()
+    document.close()
+    return bytes(data)
+
+
+ACID_TABLE = [
+    ["Acid", "Formula", "pKa"],
+    ["Hydrochloric acid", "HCl", "-6.3"],
+    ["Acetic acid", "CH3COOH", "4.76"],
+]
+ACID_TABLE += [["Carbonic acid", "H2CO3", "6.35"], ["Phosphoric acid", "H3PO4", "2.15"]]
+
+
+def table_pdf() -> bytes:
+    """A chemistry handout as a word processor exports it: a title, headings, paragraphs, a ruled
+    table with a bold header row, and a list."""
+    document = pymupdf.open()
+    page = document.new_page(width=595, height=842)
+    y = 80.0
+
+    def line(text: str, size: float = 11, font: str = "helv", gap: float = 16) -> None:
+        nonlocal y
+        page.insert_text((60, y), text, fontsize=size, fontname=font)
+        y += gap
+
+    line("Acids and Bases", 22, "hebo", 40)
+    line("Strong and weak acids", 15, "hebo", 24)
+    line("A strong acid dissociates completely in water. A weak acid only partly dissociates,")
+    line("so its solution conducts electricity less well at the same concentration.", gap=30)
+    widths = (190.0, 120.0, 80.0)
+    for row_number, row in enumerate(ACID_TABLE):
+        x = 60.0
+        for width, cell in zip(widths, row, strict=True):
+            page.draw_rect(pymupdf.Rect(x, y, x + width, y + 22), color=(0, 0, 0), width=0.8)
+            page.insert_text(
+                (x + 5, y + 15), cell, fontsize=10.5, fontname="hebo" if row_number == 0 else "helv"
+            )
+            x += width
+        y += 22
+    y += 30
+    line("Indicators", 15, "hebo", 24)
+    line("- Litmus paper turns red in an acid and blue in a base.")
+    line("- Phenolphthalein is colourless in an acid and pink in a base.")
     data = document.tobytes()
     document.close()
     return bytes(data)

@@ -28,6 +28,8 @@ class Reply:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
+    logprobs: list[float] | None = None  # per token, sent when the request asks for them
+    error: str = "scripted failure"  # the error message of a failing status
 
     @classmethod
     def json(cls, body: object) -> Reply:
@@ -69,8 +71,19 @@ class FakeLlm:
         if reply.delay_s:
             await asyncio.sleep(reply.delay_s)
         if reply.status != 200:
-            await _respond(send, reply.status, {"error": {"message": "scripted failure"}}, reply.headers)
+            await _respond(send, reply.status, {"error": {"message": reply.error}}, reply.headers)
             return
+        choice: dict[str, Any] = {
+            "index": 0,
+            "message": {"role": "assistant", "content": reply.content},
+            "finish_reason": "stop",
+        }
+        if reply.logprobs is not None and self.requests[-1].get("logprobs"):
+            tokens = [
+                {"token": f"t{i}", "logprob": p, "bytes": None, "top_logprobs": []}
+                for i, p in enumerate(reply.logprobs)
+            ]
+            choice["logprobs"] = {"content": tokens}
         await _respond(
             send,
             200,
@@ -79,13 +92,7 @@ class FakeLlm:
                 "object": "chat.completion",
                 "created": 0,
                 "model": self.requests[-1].get("model", ""),
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": reply.content},
-                        "finish_reason": "stop",
-                    }
-                ],
+                "choices": [choice],
                 "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
             },
         )

@@ -3,18 +3,17 @@
 ``GroqTransport`` uses the official ``groq`` client; ``OpenAICompatibleTransport`` speaks the same
 protocol with httpx to any ``base_url`` (vLLM, Ollama, llama.cpp). Both turn their failures into
 ``TransientFailure`` (timeouts, 429, 5xx, refused connections: retried with backoff, honouring
-``retry-after``) or ``ProviderUnavailable`` (4xx: retrying cannot help). ``ChatProvider`` holds the
-one retry loop, asks for JSON, decodes it with msgspec and asks again when it is malformed.
+``retry-after``) or ``ProviderUnavailable`` (4xx: retrying cannot help), the rules of ``retries``.
+``ChatProvider`` holds the retry loop, asks for JSON, decodes it with msgspec and asks again when it
+is malformed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 import groq
@@ -22,8 +21,9 @@ import httpx
 import msgspec
 
 from protolearn.ai import prompts
-from protolearn.ai.errors import ProviderBadOutput, ProviderUnavailable
+from protolearn.ai.errors import ProviderBadOutput
 from protolearn.ai.provider import DraftQuestion, Generated, GenerationSpec, Refined, TutorReply
+from protolearn.ai.retries import TransientFailure, backoff_s, failure_of_status
 from protolearn.ai.retrieval import Passage
 
 __all__ = (
@@ -31,7 +31,6 @@ __all__ = (
     "ChatProvider",
     "GroqTransport",
     "OpenAICompatibleTransport",
-    "TransientFailure",
     "chunk_material",
 )
 
@@ -41,21 +40,11 @@ GROQ_DEFAULT_MODEL = "openai/gpt-oss-120b"
 _CHUNK_CHARS = 6_000
 _MAX_CHUNKS = 8
 _PARALLEL_CHUNKS = 3
-_BACKOFF_FIRST_S = 0.5
-_BACKOFF_MAX_S = 8.0
 _JSON_REPAIRS = 2
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(?P<body>.*?)\s*```\s*$", re.S)
 
 T = TypeVar("T")
 Message = dict[str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class TransientFailure(Exception):
-    """A failure worth retrying; ``retry_after`` is the server's own wait, when it gave one."""
-
-    reason: str
-    retry_after: float | None = None
 
 
 class ChatTransport(Protocol):
@@ -64,28 +53,6 @@ class ChatTransport(Protocol):
     async def probe(self) -> bool: ...
 
     async def close(self) -> None: ...
-
-
-def _retry_after(headers: httpx.Headers) -> float | None:
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value is not None:
-            try:
-                seconds = float(value) * scale
-            except ValueError:
-                continue
-            if math.isfinite(seconds) and seconds >= 0:
-                return seconds
-    return None
-
-
-def _from_status(provider: str, response: httpx.Response) -> Exception:
-    status = response.status_code
-    if status == 429 or status >= 500:
-        return TransientFailure(f"HTTP {status}", _retry_after(response.headers))
-    return ProviderUnavailable(
-        f"the {provider} provider refused the request (HTTP {status})", provider=provider
-    )
 
 
 class GroqTransport:
@@ -110,7 +77,7 @@ class GroqTransport:
         except groq.APIConnectionError as exc:
             raise TransientFailure(f"cannot connect ({exc})") from exc
         except groq.APIStatusError as exc:
-            raise _from_status("groq", exc.response) from exc
+            raise failure_of_status("groq", exc.response) from exc
         return completion.choices[0].message.content or ""
 
     async def probe(self) -> bool:
@@ -159,7 +126,7 @@ class OpenAICompatibleTransport:
             self._json_mode = False  # an older server: ask for JSON in words only
             return await self.complete(messages)
         if response.status_code != 200:
-            raise _from_status("openai_compatible", response)
+            raise failure_of_status("openai_compatible", response)
         try:
             completion = msgspec.json.decode(response.content, type=_Completion)
         except msgspec.DecodeError as exc:
@@ -232,7 +199,7 @@ class ChatProvider:
         return self._model
 
     async def generate(self, spec: GenerationSpec) -> Generated:
-        chunks = chunk_material(spec.material_text)
+        chunks = chunk_material(spec.material_markdown or spec.material_text)
         wanted = spec.count  # the service has added its margin for what validation drops
         chosen = max(1, min(len(chunks), _MAX_CHUNKS, wanted))
         step = len(chunks) / chosen
@@ -318,25 +285,12 @@ class ChatProvider:
         )
 
     async def _complete(self, messages: Sequence[Message]) -> str:
-        for attempt in range(self._max_retries + 1):
+        attempt = 0
+        while True:
             try:
                 return await self._transport.complete(messages)
             except TransientFailure as failure:
-                if attempt == self._max_retries:
-                    raise ProviderUnavailable(
-                        f"the {self._name} provider failed {attempt + 1} time(s): {failure.reason}",
-                        provider=self._name,
-                        retry_after=failure.retry_after,
-                    ) from failure
-                delay = failure.retry_after
-                if delay is None:
-                    delay = min(_BACKOFF_FIRST_S * 2**attempt, _BACKOFF_MAX_S)
-                elif delay > _BACKOFF_MAX_S * 4:
-                    raise ProviderUnavailable(
-                        f"the {self._name} provider asks to wait {delay:.0f} s",
-                        provider=self._name,
-                        retry_after=delay,
-                    ) from failure
+                delay = backoff_s(self._name, attempt, failure, self._max_retries)
                 log.info("%s: %s; retrying in %.2f s", self._name, failure.reason, delay)
                 await asyncio.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+            attempt += 1

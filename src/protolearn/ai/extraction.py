@@ -1,5 +1,10 @@
 """Text out of uploaded material: PDF (text layer, OCR for pages without one), images, DOCX.
 
+Each material gives its plain text and its Markdown (headings, lists, tables; formulas where a
+vision model read the page; ``markdown``), both with pages separated by form feeds, and where each
+page's text came from. A PDF's text layer is read as Markdown by PyMuPDF4LLM (font sizes for
+headings, ruled tables as pipe tables); a page without one goes to the OCR provider (``ocr``).
+
 Synchronous and CPU-bound: ``extract`` runs in the extraction process (``extraction_worker``),
 ``sniff`` and ``check_readable`` in the server at upload, where they must stay cheap: they read
 headers and structure, never decode a picture or render a page. Both sides hold to the same
@@ -10,20 +15,27 @@ PyMuPDF and OpenCV are translated here into ``UnsupportedMaterial`` / ``Unreadab
 
 from __future__ import annotations
 
+import logging
 import math
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 import pymupdf
 
-from protolearn.ai.errors import MaterialOverLimit, UnreadableMaterial, UnsupportedMaterial
+from protolearn.ai import markdown
+from protolearn.ai.errors import (
+    MaterialOverLimit,
+    ProviderUnavailable,
+    UnreadableMaterial,
+    UnsupportedMaterial,
+)
 from protolearn.ai.image_headers import PNG_SIGNATURE, picture_size
+from protolearn.ai.ocr import OcrProvider, OcrReading
 from protolearn.ai.text import PAGE_BREAK, clean_text
 from protolearn.ai.word_documents import check_word_document, is_word_document, read_word_document
 
@@ -32,7 +44,9 @@ if TYPE_CHECKING:
 
     from protolearn.ai.limits import ExtractionLimits
 
-__all__ = ("Extraction", "MaterialKind", "OcrEngine", "check_readable", "extract", "sniff")
+__all__ = ("Extraction", "MaterialKind", "PageSource", "check_readable", "extract", "sniff")
+
+log = logging.getLogger(__name__)
 
 # A page with fewer characters than this in its text layer is a scan: it is OCR'd.
 _MIN_TEXT_LAYER_CHARS = 20
@@ -59,11 +73,24 @@ class MaterialKind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class PageSource:
+    """Where one page's text came from."""
+
+    page: int  # from 1
+    provider: str  # "text_layer", "rapidocr", "vision", "docx"
+    model: str = ""  # the vision model's name
+    ocr_confidence: float | None = None
+    note: str = ""  # why it was not read as configured (the vision model failed: RapidOCR read it)
+
+
+@dataclass(frozen=True, slots=True)
 class Extraction:
     text: str  # cleaned; pages separated by form feeds
     page_count: int
     ocr_pages: int
-    ocr_confidence: float | None  # mean over OCR'd lines, None when nothing was OCR'd
+    ocr_confidence: float | None  # mean over OCR'd pages, None when nothing was OCR'd
+    markdown: str = ""  # the same pages as Markdown (module docstring)
+    pages: tuple[PageSource, ...] = ()
 
 
 def sniff(data: bytes) -> MaterialKind:
@@ -96,21 +123,65 @@ def check_readable(kind: MaterialKind, data: bytes, limits: ExtractionLimits) ->
 def extract(
     kind: MaterialKind,
     data: bytes,
-    ocr: OcrEngine,
+    ocr: OcrProvider,
     limits: ExtractionLimits,
     on_progress: Callable[[float], None] = lambda _: None,
 ) -> Extraction:
+    reader = _PageReader(ocr)
     match kind:
         case MaterialKind.PDF:
-            return _extract_pdf(data, ocr, limits, on_progress)
+            return _extract_pdf(data, reader, limits, on_progress)
         case MaterialKind.PNG | MaterialKind.JPEG:
-            text, confidence = ocr.read(_decode_picture(kind, data, limits))
+            reading = reader.read(_decode_picture(kind, data, limits))
             on_progress(1.0)
-            return Extraction(clean_text(text), 1, 1, confidence)
+            return _assembled([reading.text], [reading.markdown], [_source_of(1, reading)])
         case MaterialKind.DOCX:
             text, page_count = read_word_document(data, limits)
             on_progress(1.0)
-            return Extraction(clean_text(text), page_count, 0, None)
+            text = clean_text(text)
+            return Extraction(text, page_count, 0, None, text, (PageSource(1, "docx"),))
+
+
+class _PageReader:
+    """One material's OCR: the configured provider until it cannot be reached, then its fallback
+    for the rest of the material (a provider that is down is not waited for page after page)."""
+
+    def __init__(self, ocr: OcrProvider) -> None:
+        self._ocr = ocr
+        self._down: str | None = None
+
+    def read(self, image: NDArray[np.uint8]) -> OcrReading:
+        fallback = self._ocr.fallback
+        if self._down is None or fallback is None:
+            try:
+                return self._ocr.read(image)
+            except ProviderUnavailable as exc:
+                if fallback is None:
+                    raise
+                log.warning("OCR provider unavailable (%s); reading with its fallback", exc.detail)
+                self._down = exc.detail
+        reading = fallback.read(image)
+        return replace(reading, note=f"{self._down}; read with {reading.provider} instead")
+
+
+def _source_of(page: int, reading: OcrReading) -> PageSource:
+    return PageSource(page, reading.provider, reading.model, reading.confidence, reading.note)
+
+
+def _assembled(texts: Sequence[str], markdowns: Sequence[str], sources: Sequence[PageSource]) -> Extraction:
+    confidences = [s.ocr_confidence for s in sources if s.provider not in _NOT_OCR]
+    known = [c for c in confidences if c is not None]
+    return Extraction(
+        text=clean_text(PAGE_BREAK.join(texts)),
+        page_count=len(sources),
+        ocr_pages=len(confidences),
+        ocr_confidence=round(sum(known) / len(known), 4) if known else None,
+        markdown=PAGE_BREAK.join(markdown.tidy(m.replace(PAGE_BREAK, "\n")) for m in markdowns),
+        pages=tuple(sources),
+    )
+
+
+_NOT_OCR = frozenset({"text_layer", "docx"})
 
 
 def _open_pdf(data: bytes, limits: ExtractionLimits) -> pymupdf.Document:
@@ -145,10 +216,11 @@ def _open_pdf(data: bytes, limits: ExtractionLimits) -> pymupdf.Document:
 
 
 def _extract_pdf(
-    data: bytes, ocr: OcrEngine, limits: ExtractionLimits, on_progress: Callable[[float], None]
+    data: bytes, reader: _PageReader, limits: ExtractionLimits, on_progress: Callable[[float], None]
 ) -> Extraction:
-    pages: list[str] = []
-    confidences: list[float] = []
+    texts: list[str] = []
+    markdowns: list[str] = []
+    sources: list[PageSource] = []
     ocr_seconds = 0.0
     with _open_pdf(data, limits) as document:
         total = int(document.page_count)
@@ -157,7 +229,11 @@ def _extract_pdf(
                 page = document.load_page(number)
                 blocks = page.get_text("blocks", sort=True)
                 text = "\n\n".join(str(b[4]).strip() for b in blocks if b[6] == 0 and str(b[4]).strip())
-                if len(text.strip()) < _MIN_TEXT_LAYER_CHARS:
+                if len(text.strip()) >= _MIN_TEXT_LAYER_CHARS:
+                    texts.append(text)
+                    markdowns.append("")  # filled below, for all text pages at once
+                    sources.append(PageSource(number + 1, "text_layer"))
+                else:
                     # Checked between pages: one page's OCR is bounded by the pixels it reads.
                     if ocr_seconds >= limits.ocr_budget_s:
                         raise MaterialOverLimit(
@@ -166,17 +242,43 @@ def _extract_pdf(
                             "upload fewer pages at a time, or a PDF with a text layer"
                         )
                     started = time.monotonic()
-                    text, confidence = ocr.read(_render_for_ocr(page, limits.ocr_max_pixels))
+                    reading = reader.read(_render_for_ocr(page, limits.ocr_max_pixels))
                     ocr_seconds += time.monotonic() - started
-                    if confidence is not None:
-                        confidences.append(confidence)
+                    texts.append(reading.text)
+                    markdowns.append(reading.markdown)
+                    sources.append(_source_of(number + 1, reading))
             except (RuntimeError, ValueError) as exc:
                 raise UnreadableMaterial(f"page {number + 1} of the PDF cannot be read ({exc})") from exc
-            pages.append(text)
             on_progress((number + 1) / total)
-    ocr_pages = len(confidences)
-    mean = round(sum(confidences) / ocr_pages, 4) if ocr_pages else None
-    return Extraction(clean_text(PAGE_BREAK.join(pages)), total, ocr_pages, mean)
+        text_pages = [s.page - 1 for s in sources if s.provider == "text_layer"]
+        for number, page_markdown in _text_layer_markdown(document, text_pages).items():
+            markdowns[number] = page_markdown
+    for number in text_pages:
+        markdowns[number] = markdowns[number] or texts[number]
+    return _assembled(texts, markdowns, sources)
+
+
+def _text_layer_markdown(document: pymupdf.Document, pages: list[int]) -> dict[int, str]:
+    """The pages' text layer as Markdown, by page index; the plain text stands in for a page
+    PyMuPDF4LLM fails on (its heuristics are not to cost the material its text)."""
+    if not pages:
+        return {}
+    import pymupdf4llm  # 0.4 s: only in the extraction process, when a text layer is read
+
+    pymupdf4llm.use_layout(False)  # fonts and ruled lines; the layout model is not needed here
+    try:
+        chunks = pymupdf4llm.to_markdown(
+            document, pages=pages, page_chunks=True, ignore_images=True, show_progress=False
+        )
+    except Exception:
+        log.warning("the text layer could not be read as Markdown; its plain text is kept", exc_info=True)
+        return {}
+    found: dict[int, str] = {}
+    for chunk in chunks:
+        page = chunk.get("metadata", {}).get("page")
+        if isinstance(page, int) and 1 <= page <= document.page_count:
+            found[page - 1] = str(chunk.get("text") or "")
+    return found
 
 
 def _render_for_ocr(page: pymupdf.Page, max_pixels: int) -> NDArray[np.uint8]:
@@ -220,40 +322,3 @@ def _decode_picture(kind: MaterialKind, data: bytes, limits: ExtractionLimits) -
         size = (max(1, int(image.shape[1] * scale)), max(1, int(image.shape[0] * scale)))
         image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
     return np.asarray(image, dtype=np.uint8)
-
-
-class OcrEngine:
-    """RapidOCR (PP-OCR ONNX models from its wheel), loaded on first use, one caller at a time."""
-
-    def __init__(self) -> None:
-        self._engine: Any = None
-        self._lock = threading.Lock()
-
-    def read(self, image: NDArray[np.uint8]) -> tuple[str, float | None]:
-        """The text of a BGR image, lines in reading order, and the mean line confidence."""
-        with self._lock:
-            if self._engine is None:
-                from rapidocr import RapidOCR  # 0.5 s and 60 MB: only when a scan arrives
-
-                self._engine = RapidOCR(params={"Global.log_level": "error"})
-            result = self._engine(image)
-        texts = list(result.txts or ())
-        if not texts:
-            return "", None
-        scores = [float(s) for s in result.scores]
-        boxes = np.asarray(result.boxes, dtype=np.float32)
-        return _lines_to_text(texts, boxes), round(sum(scores) / len(scores), 4)
-
-
-def _lines_to_text(texts: list[str], boxes: NDArray[np.float32]) -> str:
-    """OCR lines joined into paragraphs: a vertical gap of more than a line height breaks one."""
-    lines: list[str] = []
-    previous_bottom: float | None = None
-    for text, box in zip(texts, boxes, strict=True):
-        top, bottom = float(box[:, 1].min()), float(box[:, 1].max())
-        height = max(bottom - top, 1.0)
-        if previous_bottom is not None and top - previous_bottom > height:
-            lines.append("")
-        lines.append(text)
-        previous_bottom = bottom
-    return "\n".join(lines)

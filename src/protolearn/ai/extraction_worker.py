@@ -24,8 +24,9 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from protolearn.ai.errors import UnreadableMaterial
-from protolearn.ai.extraction import Extraction, MaterialKind, OcrEngine, extract
+from protolearn.ai.extraction import Extraction, MaterialKind, extract
 from protolearn.ai.limits import ExtractionLimits
+from protolearn.ai.ocr import OcrProvider, OcrSettings, create_ocr
 from protolearn.errors import InvalidInput
 
 __all__ = (
@@ -41,7 +42,7 @@ __all__ = (
 log = logging.getLogger(__name__)
 
 ExtractText = Callable[
-    [MaterialKind, bytes, OcrEngine, ExtractionLimits, Callable[[float], None]], Extraction
+    [MaterialKind, bytes, OcrProvider, ExtractionLimits, Callable[[float], None]], Extraction
 ]
 """What reads a material's bytes (``extraction.extract``); runs in the extraction process, so it
 must pickle by reference (a module-level function or an instance of a module-level class)."""
@@ -93,9 +94,11 @@ class ExtractionProcess:
         *,
         memory_limit_bytes: int,
         timeout_s: float,
+        ocr: OcrSettings | None = None,
         extract_text: ExtractText = extract,
     ) -> None:
         self._limits = limits
+        self._ocr = ocr or OcrSettings()
         self._memory_limit_bytes = memory_limit_bytes
         self._timeout_s = timeout_s
         self._extract_text = extract_text
@@ -169,7 +172,7 @@ class ExtractionProcess:
                 ours, theirs = self._context.Pipe()
                 process = self._context.Process(
                     target=serve,
-                    args=(theirs, self._extract_text, self._limits, self._memory_limit_bytes),
+                    args=(theirs, self._extract_text, self._limits, self._memory_limit_bytes, self._ocr),
                     name="material-extraction",
                     daemon=True,
                 )
@@ -261,13 +264,17 @@ def _outcome(outcome: object, result: object, memory_limit_bytes: int) -> Extrac
 
 
 def serve(
-    connection: Connection, extract_text: ExtractText, limits: ExtractionLimits, memory_limit_bytes: int
+    connection: Connection,
+    extract_text: ExtractText,
+    limits: ExtractionLimits,
+    memory_limit_bytes: int,
+    ocr_settings: OcrSettings,
 ) -> None:
     """Read jobs from ``connection`` until it closes: for each, progress messages, then one reply
     ``(outcome, result, retiring)``; retiring, the process ends after the reply."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle: it ends us
     _limit_memory(memory_limit_bytes)
-    ocr = OcrEngine()
+    ocr = create_ocr(ocr_settings)
     connection.send(("ready", os.getpid()))
     while True:
         try:
@@ -293,7 +300,7 @@ def _read(
     extract_text: ExtractText,
     kind: MaterialKind,
     path: Path,
-    ocr: OcrEngine,
+    ocr: OcrProvider,
     limits: ExtractionLimits,
     connection: Connection,
 ) -> tuple[str, object]:

@@ -78,6 +78,7 @@ class QuestionWriter:
         types = list(dict.fromkeys(request.question_types))
         spec = GenerationSpec(
             material_text=material.extracted_text,
+            material_markdown=material.extracted_markdown,
             title=material.title,
             subject=material.subject,
             count=max(request.num_questions, round(request.num_questions * MARGIN)),
@@ -88,7 +89,7 @@ class QuestionWriter:
         started = time.perf_counter()
         with self._stats.track(self._provider.name, "generate"):
             generated = await self._provider.generate(spec)
-        matcher = await asyncio.to_thread(SourceMatcher, material.extracted_text)
+        matcher = await asyncio.to_thread(SourceMatcher, material.extracted_text, material.extracted_markdown)
         accepted, dropped = await asyncio.to_thread(
             check_drafts, generated.drafts, material=matcher, wanted_types=types, existing_questions=existing
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,7 +19,7 @@ from protolearn.ai.errors import MaterialNotFound, MaterialNotReady
 from protolearn.ai.extraction import check_readable, sniff
 from protolearn.ai.limits import ExtractionLimits
 from protolearn.ai.materials import MaterialExtractor, store_material_file
-from protolearn.ai.schemas import MaterialOut, MaterialSummary
+from protolearn.ai.schemas import MaterialOut, MaterialPage, MaterialSummary
 from protolearn.pagination import Page, count_rows
 from protolearn.store.materials import LearningMaterial, MaterialStatus
 from protolearn.store.users import Role
@@ -129,7 +130,12 @@ class MaterialLibrary:
 
     def material_out(self, material: LearningMaterial) -> MaterialOut:
         fields = _summary_fields(material, self._extractor.progress(material.id))
-        return MaterialOut(**fields, extracted_text=material.extracted_text)  # type: ignore[arg-type]
+        return MaterialOut(
+            **fields,  # type: ignore[arg-type]
+            extracted_text=material.extracted_text,
+            extracted_markdown=material.extracted_markdown,
+            pages=[msgspec.convert(page, MaterialPage) for page in material.page_sources or ()],
+        )
 
     async def owned(self, principal: Principal, material_id: int) -> LearningMaterial:
         """A material of the principal's (any, for an admin), else ``MaterialNotFound``."""

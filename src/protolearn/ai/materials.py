@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import logging
 import os
@@ -309,6 +310,8 @@ class MaterialExtractor:
             if material is None:
                 return
             material.extracted_text = result.text
+            material.extracted_markdown = result.markdown
+            material.page_sources = [dataclasses.asdict(p) for p in result.pages]
             material.page_count = result.page_count
             material.ocr_pages = result.ocr_pages
             material.ocr_confidence = result.ocr_confidence

@@ -30,7 +30,9 @@ _QUESTION_SHAPE = (
 )
 
 GENERATE_SYSTEM = (
-    "You write exam questions for a teacher from their course material. Use only facts the material "
+    "You write exam questions for a teacher from their course material, given as Markdown: headings, "
+    "lists, tables (a table row is a fact too) and formulas in LaTeX between $ signs (keep them so in "
+    "questions and answers). Use only facts the material "
     "states. Every question has exactly one correct answer. Reply with one JSON object and nothing else: "
     f'{{"questions": [{_QUESTION_SHAPE}, ...]}}'
 )

@@ -42,6 +42,8 @@ class DraftQuestion(msgspec.Struct, kw_only=True):
 
 class GenerationSpec(msgspec.Struct, frozen=True, kw_only=True):
     material_text: str
+    # The same material as Markdown (tables, headings, formulas): what a language model reads.
+    material_markdown: str = ""
     title: str
     subject: str
     count: int  # drafts to write, margin for what validation drops included: providers add none

@@ -23,6 +23,7 @@ __all__ = (
     "GeneratedQuestion",
     "LearningResource",
     "MaterialOut",
+    "MaterialPage",
     "MaterialSummary",
     "ProviderStatsOut",
     "RefineRequest",
@@ -54,8 +55,21 @@ class MaterialSummary(Response, frozen=True):
     created_at: datetime
 
 
+class MaterialPage(Response, frozen=True):
+    """Where one page's text came from."""
+
+    page: int
+    provider: str  # "text_layer", "rapidocr", "vision", "docx"
+    model: str  # the vision model's name, else ""
+    ocr_confidence: float | None
+    note: str  # why the page was not read as configured, else ""
+
+
 class MaterialOut(MaterialSummary, frozen=True):
     extracted_text: str  # pages separated by form feeds
+    # The same pages as Markdown: headings, lists, pipe tables, formulas in LaTeX between $ signs.
+    extracted_markdown: str
+    pages: list[MaterialPage]
 
 
 class GenerateRequest(Request, frozen=True):

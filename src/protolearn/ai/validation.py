@@ -71,10 +71,12 @@ class Checked:
 
 
 class SourceMatcher:
-    """Finds a quoted passage in the material, or the one sentence it closely paraphrases."""
+    """Finds a quoted passage in the material, or the one sentence it closely paraphrases. A
+    passage quoted from the material's Markdown (a table row, a heading) is found there."""
 
-    def __init__(self, material_text: str) -> None:
+    def __init__(self, material_text: str, material_markdown: str = "") -> None:
         self._haystack = matchable(material_text)
+        self._markdown = matchable(material_markdown.replace("|", " "))
         self._sentences: list[Sentence] = split_sentences(clean_text(material_text))
         self._matchable = [matchable(s.text) for s in self._sentences]
 
@@ -83,7 +85,7 @@ class SourceMatcher:
         needle = matchable(passage).strip(" .")
         if len(needle) < 12:
             return None
-        if needle in self._haystack:
+        if needle in self._haystack or (self._markdown and needle in self._markdown):
             return passage.strip()
         best, best_ratio = None, 0.0
         for sentence, candidate in zip(self._sentences, self._matchable, strict=True):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from protolearn.store.base import Base, CreatedAt, EnumText, one_of
@@ -39,6 +40,10 @@ class LearningMaterial(CreatedAt, Base):
     sha256: Mapped[str] = mapped_column(String(64))
     # Pages are separated by form feeds ("\f"), so passages can be cited by page.
     extracted_text: Mapped[str] = mapped_column(Text, default="")
+    # The same pages as Markdown: headings, lists, tables, formulas (ai/markdown.py's dialect).
+    extracted_markdown: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Per page, where its text came from: {"page", "provider", "model", "ocr_confidence", "note"}.
+    page_sources: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
     page_count: Mapped[int] = mapped_column(default=0)
     # Mean recognition confidence over the OCR'd pages (None: no page needed OCR).
     ocr_confidence: Mapped[float | None]

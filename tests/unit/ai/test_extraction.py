@@ -6,19 +6,28 @@ import pymupdf
 import pytest
 
 from protolearn.ai.errors import UnreadableMaterial, UnsupportedMaterial
-from protolearn.ai.extraction import MaterialKind, OcrEngine, check_readable, extract, sniff
+from protolearn.ai.extraction import MaterialKind, check_readable, extract, sniff
 from protolearn.ai.limits import ExtractionLimits
+from protolearn.ai.ocr import RapidOcr
 from protolearn.ai.text import PAGE_BREAK
 from protolearn.config import Settings
-from tests.support.ai_material import BIOLOGY, docx_of, png_of_text, scanned_pdf, text_pdf
+from tests.support.ai_material import (
+    ACID_TABLE,
+    BIOLOGY,
+    docx_of,
+    png_of_text,
+    scanned_pdf,
+    table_pdf,
+    text_pdf,
+)
 
 PRINTED = "Photosynthesis takes place in the chloroplast.\nThe nucleus contains the genetic material."
 LIMITS = ExtractionLimits.from_settings(Settings.from_env({}))
 
 
 @pytest.fixture(scope="module")
-def ocr() -> OcrEngine:
-    return OcrEngine()
+def ocr() -> RapidOcr:
+    return RapidOcr()
 
 
 def test_types_are_sniffed_from_the_bytes() -> None:
@@ -29,7 +38,7 @@ def test_types_are_sniffed_from_the_bytes() -> None:
         sniff(b"just some text that calls itself notes.pdf")
 
 
-def test_a_text_pdf_is_read_page_by_page(ocr: OcrEngine) -> None:
+def test_a_text_pdf_is_read_page_by_page(ocr: RapidOcr) -> None:
     progress: list[float] = []
     result = extract(MaterialKind.PDF, text_pdf(BIOLOGY), ocr, LIMITS, progress.append)
     pages = result.text.split(PAGE_BREAK)
@@ -41,7 +50,26 @@ def test_a_text_pdf_is_read_page_by_page(ocr: OcrEngine) -> None:
     assert progress == pytest.approx([1 / 3, 2 / 3, 1.0])
 
 
-def test_scanned_pages_and_photos_are_read_by_ocr(ocr: OcrEngine) -> None:
+def test_a_pdf_keeps_its_headings_table_and_list_as_markdown(ocr: RapidOcr) -> None:
+    mixed = pymupdf.open(stream=table_pdf(), filetype="pdf")
+    mixed.insert_pdf(pymupdf.open(stream=scanned_pdf([PRINTED]), filetype="pdf"))
+    result = extract(MaterialKind.PDF, mixed.tobytes(), ocr, LIMITS)
+    handout, scan = result.markdown.split(PAGE_BREAK)
+    lines = [line for line in handout.split("\n") if line]
+    assert lines[:2] == ["# Acids and Bases", "## Strong and weak acids"]
+    table = [line for line in lines if line.startswith("|")]
+    assert table == ["|Acid|Formula|pKa|", "|---|---|---|"] + [
+        "|" + "|".join(row) + "|" for row in ACID_TABLE[1:]
+    ]
+    assert "## Indicators" in lines and "- Litmus paper turns red in an acid and blue in a base." in lines
+    assert "Photosynthesis takes place in the chloroplast." in scan  # an OCR'd page: its text
+    # The plain text is the text layer's, as before: what the offline generator reads.
+    assert "A strong acid dissociates completely in water." in result.text.split(PAGE_BREAK)[0]
+    assert [(p.page, p.provider) for p in result.pages] == [(1, "text_layer"), (2, "rapidocr")]
+    assert result.pages[1].ocr_confidence == result.ocr_confidence and result.ocr_pages == 1
+
+
+def test_scanned_pages_and_photos_are_read_by_ocr(ocr: RapidOcr) -> None:
     scan = extract(MaterialKind.PDF, scanned_pdf([PRINTED]), ocr, LIMITS)
     assert (scan.page_count, scan.ocr_pages) == (1, 1)
     assert scan.ocr_confidence is not None and scan.ocr_confidence > 0.8
@@ -51,7 +79,7 @@ def test_scanned_pages_and_photos_are_read_by_ocr(ocr: OcrEngine) -> None:
 
 
 def test_word_documents_are_read() -> None:
-    result = extract(MaterialKind.DOCX, docx_of(BIOLOGY[:1]), OcrEngine(), LIMITS)
+    result = extract(MaterialKind.DOCX, docx_of(BIOLOGY[:1]), RapidOcr(), LIMITS)
     assert "The nucleus is the organelle that contains the genetic material of the cell." in result.text
     assert result.ocr_pages == 0
 

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from protolearn.ai.errors import MaterialOverLimit, UnreadableMaterial
-from protolearn.ai.extraction import MaterialKind, OcrEngine, check_readable, extract, sniff
+from protolearn.ai.extraction import MaterialKind, check_readable, extract, sniff
 from protolearn.ai.image_headers import picture_size
 from protolearn.ai.limits import ExtractionLimits
+from protolearn.ai.ocr import OcrReading, RapidOcr
 from protolearn.config import Settings
 from tests.support.ai_material import (
     BIOLOGY,
@@ -34,16 +35,16 @@ DOCUMENT = "word/document.xml"
 W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 
 
-class RecordingOcr(OcrEngine):
+class RecordingOcr(RapidOcr):
     """Records the size of each image handed to OCR and reads nothing: the limits are the subject."""
 
     def __init__(self) -> None:
         super().__init__()
         self.sizes: list[tuple[int, int]] = []
 
-    def read(self, image: np.ndarray) -> tuple[str, float | None]:  # type: ignore[type-arg]
+    def read(self, image: np.ndarray) -> OcrReading:  # type: ignore[type-arg]
         self.sizes.append((int(image.shape[1]), int(image.shape[0])))
-        return "text read from the picture", 0.9
+        return OcrReading("text read from the picture", "text read from the picture", 0.9, "recording")
 
 
 def jpeg(width: int, height: int) -> bytes:

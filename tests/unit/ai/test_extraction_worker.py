@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from protolearn.ai.errors import UnreadableMaterial
-from protolearn.ai.extraction import Extraction, MaterialKind, OcrEngine, extract
+from protolearn.ai.extraction import Extraction, MaterialKind, extract
 from protolearn.ai.extraction_worker import (
     ExtractionProcess,
     ExtractText,
@@ -24,6 +24,7 @@ from protolearn.ai.extraction_worker import (
     WorkerTimedOut,
 )
 from protolearn.ai.limits import ExtractionLimits
+from protolearn.ai.ocr import RapidOcr
 from protolearn.config import Settings
 from tests.support.ai_material import BIOLOGY, png_bomb, text_pdf
 
@@ -39,7 +40,7 @@ class Greedy:
         self,
         kind: MaterialKind,
         data: bytes,
-        ocr: OcrEngine,
+        ocr: RapidOcr,
         limits: ExtractionLimits,
         _: Callable[[float], None],
     ) -> Extraction:
@@ -55,7 +56,7 @@ class Stuck:
         self,
         kind: MaterialKind,
         data: bytes,
-        ocr: OcrEngine,
+        ocr: RapidOcr,
         limits: ExtractionLimits,
         _: Callable[[float], None],
     ) -> Extraction:
@@ -71,7 +72,7 @@ class Killed:
         self,
         kind: MaterialKind,
         data: bytes,
-        ocr: OcrEngine,
+        ocr: RapidOcr,
         limits: ExtractionLimits,
         _: Callable[[float], None],
     ) -> Extraction:
@@ -85,7 +86,7 @@ class Buggy:
         self,
         kind: MaterialKind,
         data: bytes,
-        ocr: OcrEngine,
+        ocr: RapidOcr,
         limits: ExtractionLimits,
         _: Callable[[float], None],
     ) -> Extraction:
@@ -102,7 +103,7 @@ class FirstThen:
         self,
         kind: MaterialKind,
         data: bytes,
-        ocr: OcrEngine,
+        ocr: RapidOcr,
         limits: ExtractionLimits,
         on_progress: Callable[[float], None],
     ) -> Extraction:

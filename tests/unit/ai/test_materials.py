@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from protolearn.ai.extraction import Extraction, MaterialKind, OcrEngine, extract
+from protolearn.ai.extraction import Extraction, MaterialKind, extract
 from protolearn.ai.extraction_worker import ExtractionProcess, ExtractText
 from protolearn.ai.limits import ExtractionLimits
 from protolearn.ai.materials import JOB_FAILED, PROCESS_DIED, WORKER, MaterialExtractor, store_material_file
+from protolearn.ai.ocr import RapidOcr
 from protolearn.config import Settings
 from protolearn.store.base import utcnow
 from protolearn.store.database import create_engine, create_sessionmaker
@@ -101,7 +102,7 @@ class FailingOn:
         self,
         kind: MaterialKind,
         data: bytes,
-        ocr: OcrEngine,
+        ocr: RapidOcr,
         limits: ExtractionLimits,
         on_progress: Callable[[float], None],
     ) -> Extraction:
@@ -125,7 +126,7 @@ class DyingOn:
         self,
         kind: MaterialKind,
         data: bytes,
-        ocr: OcrEngine,
+        ocr: RapidOcr,
         limits: ExtractionLimits,
         on_progress: Callable[[float], None],
     ) -> Extraction:
@@ -280,7 +281,7 @@ class Counted:
         self,
         kind: MaterialKind,
         data: bytes,
-        ocr: OcrEngine,
+        ocr: RapidOcr,
         limits: ExtractionLimits,
         on_progress: Callable[[float], None],
     ) -> Extraction:
