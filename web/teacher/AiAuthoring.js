@@ -7,26 +7,15 @@ import { api } from "../api/client.js";
 import LoadingSpinner from "../components/LoadingSpinner.js";
 import { useNoticesStore } from "../stores/notices.js";
 import AiGeneratedCard from "./AiGeneratedCard.js";
+import MaterialSource from "./MaterialSource.js";
 import { QUESTION_TYPES } from "./words.js";
 
 const ACCEPTED_FILES = ".pdf,.png,.jpg,.jpeg,.docx,application/pdf,image/png,image/jpeg,application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 const POLL_MS = 1000;
 
-function escapeRegExp(text) {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-// Where a passage lies in the text, whitespace-insensitively; null when it cannot be found.
-function locate(text, passage) {
-  const words = passage.trim().split(/\s+/).filter(Boolean);
-  if (!words.length) return null;
-  const match = new RegExp(words.map(escapeRegExp).join("\\s+")).exec(text);
-  return match ? { start: match.index, end: match.index + match[0].length } : null;
-}
-
 export default defineComponent({
   name: "AiAuthoring",
-  components: { AiGeneratedCard, LoadingSpinner },
+  components: { AiGeneratedCard, LoadingSpinner, MaterialSource },
   props: {
     testId: { type: String, required: true },
   },
@@ -189,38 +178,21 @@ export default defineComponent({
     async function select(item) {
       selectedId.value = item.question.id;
       await nextTick();
-      document.querySelector(".ai-material__text mark.ai-mark--active")?.scrollIntoView({ block: "center", behavior: "smooth" });
+      document.querySelector(".ai-material .ai-mark--active")?.scrollIntoView({ block: "center", behavior: "smooth" });
     }
 
     const pending = computed(() => items.value.filter((item) => item.state === "pending").length);
     const accepted = computed(() => items.value.filter((item) => item.state === "accepted").length);
 
-    // The material's text cut into plain runs and the passages generated questions came from.
-    const segments = computed(() => {
-      const text = (material.value?.extracted_text || "").replace(/\f/g, "\n"); // pages: one line apart, same offsets
-      const spans = [];
-      for (const item of items.value) {
-        if (item.state === "rejected" || !item.source_passage) continue;
-        const at = locate(text, item.source_passage);
-        if (at && !spans.some((s) => at.start < s.end && s.start < at.end)) spans.push({ ...at, id: item.question.id });
-      }
-      spans.sort((a, b) => a.start - b.start);
-      const parts = [];
-      let cursor = 0;
-      for (const span of spans) {
-        if (span.start > cursor) parts.push({ key: `t${cursor}`, text: text.slice(cursor, span.start), id: null });
-        parts.push({ key: `m${span.id}`, text: text.slice(span.start, span.end), id: span.id });
-        cursor = span.end;
-      }
-      if (cursor < text.length) parts.push({ key: `t${cursor}`, text: text.slice(cursor), id: null });
-      return parts;
-    });
-    const numberOf = (id) => items.value.findIndex((item) => item.question.id === id) + 1;
+    // The passages the questions still in play came from, numbered as the cards are.
+    const passages = computed(() => items.value
+      .map((item, index) => ({ id: item.question.id, number: index + 1, text: item.source_passage, state: item.state }))
+      .filter((p) => p.state !== "rejected" && p.text));
 
     return {
       test, loadFailed, file, title, uploading, uploadProgress, material, materialReady, confidence,
-      generating, settings, result, items, selectedId, pending, accepted, segments, types: QUESTION_TYPES, accept: ACCEPTED_FILES,
-      pickFile, upload, generate, save, refine, acceptOne: accept, reject, acceptAll, select, find, numberOf,
+      generating, settings, result, items, selectedId, pending, accepted, passages, types: QUESTION_TYPES, accept: ACCEPTED_FILES,
+      pickFile, upload, generate, save, refine, acceptOne: accept, reject, acceptAll, select, find,
     };
   },
   template: `
@@ -331,10 +303,7 @@ export default defineComponent({
                                  @refine="(feedback, done) => refine(item, feedback, done)"
                                  @accept="acceptOne(item)" @reject="reject(item)"></ai-generated-card>
             </div>
-            <section class="card ai-material" aria-labelledby="ai-material-heading">
-              <h3 id="ai-material-heading">Extracted text</h3>
-              <div class="ai-material__text" tabindex="0" aria-label="The extracted text of the material"><template v-for="part in segments" :key="part.key"><mark v-if="part.id !== null" :class="['ai-mark', { 'ai-mark--active': part.id === selectedId }]" :title="'Source of question ' + numberOf(part.id)">{{ part.text }}</mark><template v-else>{{ part.text }}</template></template></div>
-            </section>
+            <material-source :material="material" :passages="passages" :selected-id="selectedId"></material-source>
           </div>
         </section>
       </template>

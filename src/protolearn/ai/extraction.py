@@ -161,7 +161,8 @@ class _PageReader:
                 log.warning("OCR provider unavailable (%s); reading with its fallback", exc.detail)
                 self._down = exc.detail
         reading = fallback.read(image)
-        return replace(reading, note=f"{self._down}; read with {reading.provider} instead")
+        note = f"The vision model could not read this page ({self._down}): {reading.provider} read it instead"
+        return replace(reading, note=note + ", without its tables and formulas.")
 
 
 def _source_of(page: int, reading: OcrReading) -> PageSource:

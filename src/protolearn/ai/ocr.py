@@ -57,6 +57,11 @@ _OPTIONAL_PARAMETERS: dict[str, object] = {
     # recognised and dropped (markdown.from_model_output) rather than left as stray words.
     "skip_special_tokens": False,
 }
+# vLLM's recipe for DeepSeek-OCR: its n-gram logits processor (started with the server) stops
+# repetition loops, per request; <td> and </td> (these token ids) may repeat.
+_DEEPSEEK_OCR_VLLM: dict[str, object] = {
+    "vllm_xargs": {"ngram_size": 30, "window_size": 90, "whitelist_token_ids": [128821, 128822]}
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +182,8 @@ class VisionModelOcr:
         self._client = httpx.Client(base_url=base_url.rstrip("/") + "/", headers=headers, timeout=timeout_s)
         # Asked for where the server knows them; one that refuses a name is not asked again.
         self._optional: dict[str, object] = dict(_OPTIONAL_PARAMETERS)
+        if "deepseek-ocr" in model.lower():
+            self._optional |= _DEEPSEEK_OCR_VLLM
 
     def read(self, image: NDArray[np.uint8]) -> OcrReading:
         body = {

@@ -60,6 +60,11 @@ async def test_a_page_goes_as_an_image_and_comes_back_as_markdown(llm: FakeLlm) 
     )
     assert sent_image.shape[:2] == (1280, 905)  # an A4 page at 300 dpi, bounded to 1280 a side
     assert (sent["logprobs"], sent["skip_special_tokens"], sent["temperature"]) == (True, False, 0.0)
+    assert sent["vllm_xargs"] == {
+        "ngram_size": 30,
+        "window_size": 90,
+        "whitelist_token_ids": [128821, 128822],
+    }
     assert reading.provider == "vision" and reading.model == DEEPSEEK_OCR_MODEL
     assert "| Velocity | v | m/s |" in reading.markdown
     assert "$$v^2 = u^2 + 2as$$" in reading.markdown and "$s = ut + \\frac{1}{2}at^2$" in reading.markdown
@@ -138,7 +143,10 @@ async def test_pages_the_model_cannot_read_are_read_offline_saying_why(llm: Fake
     assert "Photosynthesis takes place in the chloroplast." in photo.text
     [page] = photo.pages
     assert page.provider == "rapidocr" and page.ocr_confidence is not None and page.ocr_confidence > 0.8
-    assert page.note == "the vision OCR provider failed 2 time(s): HTTP 503; read with rapidocr instead"
+    assert page.note == (
+        "The vision model could not read this page (the vision OCR provider failed 2 time(s): HTTP 503): "
+        "rapidocr read it instead, without its tables and formulas."
+    )
     # Within one material, a provider that is down is not asked again page after page.
     llm.requests.clear()
     llm.script(Reply(status=503), Reply(status=503))
