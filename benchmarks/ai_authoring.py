@@ -192,7 +192,13 @@ def provider_pages_per_second(
             pymupdf.open(stream=pdf, filetype="pdf"), page_chunks=True, ignore_images=True
         )
 
+    def plain_only() -> None:  # what reading a text layer was before the Markdown
+        with pymupdf.open(stream=pdf, filetype="pdf") as document:
+            for page in document:
+                page.get_text("blocks", sort=True)
+
     markdown_s, _ = timed(markdown_only, runs)
+    plain_s, _ = timed(plain_only, runs)
     scan = scanned_pdf(BIOLOGY)
     ocr_runs = max(2, runs // 2)
     rapid_s, _ = timed(lambda: extract(MaterialKind.PDF, scan, ocr, limits), ocr_runs)
@@ -209,6 +215,7 @@ def provider_pages_per_second(
     return {
         "text_layer": row(extract_s, pages, "plain text and Markdown of a text PDF"),
         "text_layer_markdown_alone": row(markdown_s, pages, "PyMuPDF4LLM's Markdown of the same PDF"),
+        "text_layer_plain_alone": row(plain_s, pages, "its plain text alone, as read before the Markdown"),
         "rapidocr": row(rapid_s, len(BIOLOGY), "scanned A4 pages rendered at 200 dpi, RapidOCR"),
         "vision_loopback": row(vision_s, len(BIOLOGY), "the same scans to a loopback vision model"),
     }

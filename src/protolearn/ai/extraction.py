@@ -51,6 +51,8 @@ log = logging.getLogger(__name__)
 # A page with fewer characters than this in its text layer is a scan: it is OCR'd.
 _MIN_TEXT_LAYER_CHARS = 20
 _OCR_DPI = 200
+_MARKDOWN_CHUNK_PAGES = 10
+_MARKDOWN_BUDGET_S = 120
 # JPEG decodes at 1/2, 1/4 or 1/8 of its size directly (DCT scaling): a large photo never
 # exists in memory at full size. OpenCV decodes other formats whole whatever the flag.
 _JPEG_REDUCED = {
@@ -260,25 +262,48 @@ def _extract_pdf(
 
 
 def _text_layer_markdown(document: pymupdf.Document, pages: list[int]) -> dict[int, str]:
-    """The pages' text layer as Markdown, by page index; the plain text stands in for a page
-    PyMuPDF4LLM fails on (its heuristics are not to cost the material its text)."""
+    """The pages' text layer as Markdown, by page index. Read ten pages at a time, for at most
+    ``_MARKDOWN_BUDGET_S``: a page PyMuPDF4LLM fails on, or one past the budget (its table
+    search on a page of vector art can be slow), keeps its plain text as its Markdown; the
+    heuristics are never to cost the material its text."""
     if not pages:
         return {}
     import pymupdf4llm  # 0.4 s: only in the extraction process, when a text layer is read
+    from pymupdf4llm.helpers.pymupdf_rag import IdentifyHeaders
 
     pymupdf4llm.use_layout(False)  # fonts and ruled lines; the layout model is not needed here
-    try:
-        chunks = pymupdf4llm.to_markdown(
-            document, pages=pages, page_chunks=True, ignore_images=True, show_progress=False
-        )
-    except Exception:
-        log.warning("the text layer could not be read as Markdown; its plain text is kept", exc_info=True)
-        return {}
     found: dict[int, str] = {}
-    for chunk in chunks:
-        page = chunk.get("metadata", {}).get("page")
-        if isinstance(page, int) and 1 <= page <= document.page_count:
-            found[page - 1] = str(chunk.get("text") or "")
+    started = time.monotonic()
+    try:
+        headers = IdentifyHeaders(document, pages=pages)  # heading sizes from the whole material
+    except Exception:
+        log.warning("the text layer's font sizes could not be read; its plain text is kept", exc_info=True)
+        return found
+    for first in range(0, len(pages), _MARKDOWN_CHUNK_PAGES):
+        if time.monotonic() - started > _MARKDOWN_BUDGET_S:
+            log.warning(
+                "Markdown of the text layer stopped after %d s at page %d", _MARKDOWN_BUDGET_S, first + 1
+            )
+            break
+        chunk = pages[first : first + _MARKDOWN_CHUNK_PAGES]
+        try:
+            chunks = pymupdf4llm.to_markdown(
+                document,
+                pages=chunk,
+                hdr_info=headers,
+                page_chunks=True,
+                ignore_images=True,
+                show_progress=False,
+            )
+        except Exception:
+            log.warning(
+                "pages %s could not be read as Markdown; their plain text is kept", chunk, exc_info=True
+            )
+            continue
+        for piece in chunks:
+            page = piece.get("metadata", {}).get("page")
+            if isinstance(page, int) and 1 <= page <= document.page_count:
+                found[page - 1] = str(piece.get("text") or "")
     return found
 
 
