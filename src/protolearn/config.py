@@ -202,8 +202,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                 f"{ENV_PREFIX}NODE_URL is needed with {ENV_PREFIX}REDIS_URL: "
                 "the address browsers reach this node at"
             )
-        if self.ocr_provider == "vision" and not self.ocr_base_url:
-            raise ValueError(f"{ENV_PREFIX}OCR_PROVIDER=vision needs {ENV_PREFIX}OCR_BASE_URL")
+        if self.ocr_provider == "vision" and not self.ocr_base_url.startswith(("http://", "https://")):
+            raise ValueError(
+                f"{ENV_PREFIX}OCR_PROVIDER=vision needs {ENV_PREFIX}OCR_BASE_URL, the vision model "
+                "server's API root (http:// or https://, e.g. http://gpu-host:8000/v1)"
+            )
         if (self.turn_urls or self.media_relay_turn_url) and not self.turn_secret:
             raise ValueError(
                 f"{ENV_PREFIX}TURN_URLS needs {ENV_PREFIX}TURN_SECRET (coturn's static-auth-secret)"

@@ -87,6 +87,7 @@ async def test_a_handouts_table_and_headings_are_kept_and_questions_point_into_t
         await expect(active).to_have_count(1)
         passage = " ".join((await page.locator(".ai-card__passage").first.inner_text()).split())
         marked = " ".join((await active.inner_text()).split())
+        assert passage and marked
         assert passage.casefold().rstrip(".") in marked.casefold() or marked.casefold() in passage.casefold()
         await screenshots(page, "ai-source-marked")
         assert llm.requests == []  # a text layer: nothing for the vision model
@@ -134,3 +135,37 @@ async def test_a_scan_of_formulas_read_by_a_vision_model_is_shown_typeset(
         await screenshots(page, "ai-source-formulas")
         assert errors.unexpected(*EXPECTED_CONSOLE) == []
         await context.close()
+
+
+PARSE = """async (pages) => {
+  const { parseBlocks } = await import("/web/teacher/materialMarkdown.js");
+  return pages.map((page) => parseBlocks(page));
+}"""
+
+
+async def test_the_markdown_reader_keeps_prices_as_text_and_reads_hostile_lines(base_url: str) -> None:
+    async with chromium() as browser:
+        page = await browser.new_page()
+        await page.goto(base_url + "/login")
+        prices, lists, hostile = await page.evaluate(
+            PARSE,
+            [
+                "It costs $5 and $10, or $x^2$ with $$E = mc^2$$ inline.",
+                "- a **bold** start\n  and its *second* line\n- $v = at$",
+                " *a" * 20_000 + "\n\n" + "$x " * 20_000 + "\n\n" + "**a " * 20_000,
+            ],
+        )
+    [paragraph] = prices
+    assert [(run["kind"], run["text"]) for run in paragraph["runs"]] == [
+        ("text", "It costs $5 and $10, or "),
+        ("math", "x^2"),
+        ("text", " with "),
+        ("math", "E = mc^2"),
+        ("text", " inline."),
+    ]
+    [items] = lists
+    first, second = items["items"]
+    assert [run["kind"] for run in first["runs"]] == ["text", "strong", "text", "em", "text"]
+    assert first["match"] == "a bold start and its second line"
+    assert second["runs"] == [{"kind": "math", "text": "v = at"}]
+    assert [block["kind"] for block in hostile] == ["paragraph", "paragraph", "paragraph"]

@@ -30,6 +30,7 @@ class Reply:
     delay_s: float = 0.0
     logprobs: list[float] | None = None  # per token, sent when the request asks for them
     error: str = "scripted failure"  # the error message of a failing status
+    finish_reason: str = "stop"
 
     @classmethod
     def json(cls, body: object) -> Reply:
@@ -76,7 +77,7 @@ class FakeLlm:
         choice: dict[str, Any] = {
             "index": 0,
             "message": {"role": "assistant", "content": reply.content},
-            "finish_reason": "stop",
+            "finish_reason": reply.finish_reason,
         }
         if reply.logprobs is not None and self.requests[-1].get("logprobs"):
             tokens = [

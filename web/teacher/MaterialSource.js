@@ -63,12 +63,9 @@ export default defineComponent({
       }));
     });
 
-    // The question a block (a row, an item) is the source of, or null.
-    function passageIn(plain) {
-      return needles.value.find((p) => holds(plain, p.needle)) || null;
-    }
-    function markOf(plain) {
-      const passage = passageIn(plain);
+    // How a block (a row, an item) is marked: as the source of which question, if any.
+    function markOf(match) {
+      const passage = needles.value.find((p) => holds(match, p.needle));
       if (!passage) return { classes: {}, title: null };
       return {
         classes: { "ai-mark": true, "ai-mark--active": passage.id === props.selectedId },
@@ -112,17 +109,17 @@ export default defineComponent({
           <p class="ai-source__page-head"><span>Page {{ page.number }}</span><span v-if="page.source" class="muted">{{ sourceLabel(page.source) }}</span></p>
           <p v-if="page.source && page.source.note" class="notice notice--warning ai-source__note">{{ page.source.note }}</p>
           <template v-for="block in page.blocks" :key="block.key">
-            <component v-if="block.kind === 'heading'" :is="'h' + block.level" :class="['ai-source__heading', markOf(block.plain).classes]" :title="markOf(block.plain).title"><markdown-runs :runs="block.runs"></markdown-runs></component>
-            <p v-else-if="block.kind === 'paragraph'" :class="markOf(block.plain).classes" :title="markOf(block.plain).title"><markdown-runs :runs="block.runs"></markdown-runs></p>
+            <component v-if="block.kind === 'heading'" :is="'h' + block.level" :class="['ai-source__heading', markOf(block.match).classes]" :title="markOf(block.match).title"><markdown-runs :runs="block.runs"></markdown-runs></component>
+            <p v-else-if="block.kind === 'paragraph'" :class="markOf(block.match).classes" :title="markOf(block.match).title"><markdown-runs :runs="block.runs"></markdown-runs></p>
             <div v-else-if="block.kind === 'math'" class="ai-source__math"><math-formula :tex="block.tex" display></math-formula></div>
             <component v-else-if="block.kind === 'list'" :is="block.ordered ? 'ol' : 'ul'">
-              <li v-for="item in block.items" :key="item.key" :class="markOf(item.plain).classes" :title="markOf(item.plain).title"><markdown-runs :runs="item.runs"></markdown-runs></li>
+              <li v-for="item in block.items" :key="item.key" :class="markOf(item.match).classes" :title="markOf(item.match).title"><markdown-runs :runs="item.runs"></markdown-runs></li>
             </component>
             <div v-else-if="block.kind === 'table'" class="ai-source__table">
               <table>
                 <thead><tr><th v-for="(cell, c) in block.header" :key="c" scope="col"><markdown-runs :runs="cell"></markdown-runs></th></tr></thead>
                 <tbody>
-                  <tr v-for="row in block.rows" :key="row.key" :class="markOf(row.plain).classes" :title="markOf(row.plain).title">
+                  <tr v-for="row in block.rows" :key="row.key" :class="markOf(row.match).classes" :title="markOf(row.match).title">
                     <td v-for="(cell, c) in row.cells" :key="c"><markdown-runs :runs="cell"></markdown-runs></td>
                   </tr>
                 </tbody>

@@ -7,7 +7,10 @@ const HEADING = /^(#{1,6})\s+(.*)$/;
 const LIST_ITEM = /^\s*(?:([-*+])|(\d+)[.)])\s+(.*)$/;
 const TABLE_RULE = /^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$/;
 const DISPLAY_MATH = /^\$\$([\s\S]+)\$\$$/;
-const INLINE = /\$\$([^$]+)\$\$|\$([^$\n]+?)\$|\*\*(.+?)\*\*|__(.+?)__|(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])/g;
+// An inline formula as Pandoc reads one: no space inside its $ signs, no digit after the last
+// ("costs $5 and $10" is text). Every span stops at the character that would end it, so a line
+// of unclosed marks is read in linear time.
+const INLINE = /\$\$([^$]{1,4000})\$\$|\$(?=[^\s$])([^$\n]{1,2000}?)(?<=[^\s$])\$(?!\d)|\*\*([^*\n]+)\*\*|__([^_\n]+)__|(?<![\w*])\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*(?![\w*])/g;
 
 // Text as the server's matchable() has it: case, punctuation marks and spacing ignored.
 export function matchable(text) {
@@ -44,8 +47,9 @@ function plainOf(runs) {
   return runs.map((run) => run.text).join("");
 }
 
-// One page's Markdown as blocks: {kind, key, plain, ...}; plain is the block's words, for
-// finding the passages questions came from.
+// One page's Markdown as blocks: {kind, key, match, ...}; match is the block's words as
+// matchable() has them (a table's rows and a list's items have their own), for finding the
+// passages questions came from.
 export function parseBlocks(markdown) {
   const blocks = [];
   const lines = (markdown || "").split("\n");
@@ -56,8 +60,11 @@ export function parseBlocks(markdown) {
     const text = paragraph.join(" ").trim();
     paragraph = [];
     const display = DISPLAY_MATH.exec(text);
-    if (display) push({ kind: "math", tex: display[1].trim(), plain: text });
-    else push({ kind: "paragraph", runs: parseInline(text), plain: plainOf(parseInline(text)) });
+    if (display) push({ kind: "math", tex: display[1].trim(), match: "" });
+    else {
+      const runs = parseInline(text);
+      push({ kind: "paragraph", runs, match: matchable(plainOf(runs)) });
+    }
   };
   for (let i = 0; i < lines.length; i += 1) {
     const line = lines[i];
@@ -67,7 +74,7 @@ export function parseBlocks(markdown) {
     if (heading) {
       endParagraph();
       const runs = parseInline(heading[2].trim());
-      push({ kind: "heading", level: Math.min(heading[1].length + 2, 6), runs, plain: plainOf(runs) });
+      push({ kind: "heading", level: Math.min(heading[1].length + 2, 6), runs, match: matchable(plainOf(runs)) });
       continue;
     }
     if (trimmed.startsWith("|") && i + 1 < lines.length && TABLE_RULE.test(lines[i + 1].trim())) {
@@ -77,11 +84,11 @@ export function parseBlocks(markdown) {
       i += 2;
       while (i < lines.length && lines[i].trim().startsWith("|")) {
         const row = cells(lines[i]).map(parseInline);
-        rows.push({ key: `r${rows.length}`, cells: row, plain: row.map(plainOf).join(" ") });
+        rows.push({ key: `r${rows.length}`, cells: row, match: matchable(row.map(plainOf).join(" ")) });
         i += 1;
       }
       i -= 1;
-      push({ kind: "table", header, rows, plain: header.map(plainOf).join(" ") });
+      push({ kind: "table", header, rows, match: matchable(header.map(plainOf).join(" ")) });
       continue;
     }
     const item = LIST_ITEM.exec(line);
@@ -90,16 +97,17 @@ export function parseBlocks(markdown) {
       const ordered = item[2] !== undefined;
       const last = blocks[blocks.length - 1];
       const runs = parseInline(item[3]);
-      const entry = { key: `i${last?.kind === "list" ? last.items.length : 0}`, runs, plain: plainOf(runs) };
+      const entry = { key: `i${last?.kind === "list" ? last.items.length : 0}`, source: item[3], runs, match: matchable(plainOf(runs)) };
       if (last?.kind === "list" && last.ordered === ordered && last.open) last.items.push(entry);
-      else push({ kind: "list", ordered, items: [entry], open: true, plain: "" });
+      else push({ kind: "list", ordered, items: [entry], open: true, match: "" });
       continue;
     }
     if (blocks.length && blocks[blocks.length - 1].kind === "list" && !paragraph.length && /^\s/.test(line)) {
       const list = blocks[blocks.length - 1]; // a list item's continuation line
       const entry = list.items[list.items.length - 1];
-      entry.runs = parseInline(`${plainOf(entry.runs)} ${trimmed}`);
-      entry.plain = plainOf(entry.runs);
+      entry.source = `${entry.source} ${trimmed}`;
+      entry.runs = parseInline(entry.source);
+      entry.match = matchable(plainOf(entry.runs));
       continue;
     }
     const last = blocks[blocks.length - 1];
@@ -110,9 +118,9 @@ export function parseBlocks(markdown) {
   return blocks;
 }
 
-// Whether a block (or a table row, a list item) holds the passage, or the passage holds it.
-export function holds(plain, needle) {
-  const text = matchable(plain);
+// Whether a block (or a table row, a list item) holds the passage, or the passage holds it;
+// both as matchable() has them.
+export function holds(text, needle) {
   if (!text || !needle) return false;
   return text.includes(needle) || (text.length >= 12 && needle.includes(text));
 }

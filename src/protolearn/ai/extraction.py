@@ -35,7 +35,7 @@ from protolearn.ai.errors import (
     UnsupportedMaterial,
 )
 from protolearn.ai.image_headers import PNG_SIGNATURE, picture_size
-from protolearn.ai.ocr import OcrProvider, OcrReading
+from protolearn.ai.ocr import OcrProvider, OcrReading, PageProvider
 from protolearn.ai.text import PAGE_BREAK, clean_text
 from protolearn.ai.word_documents import check_word_document, is_word_document, read_word_document
 
@@ -53,6 +53,7 @@ _MIN_TEXT_LAYER_CHARS = 20
 _OCR_DPI = 200
 _MARKDOWN_CHUNK_PAGES = 10
 _MARKDOWN_BUDGET_S = 120
+_MARKDOWN_GRAPHICS_LIMIT = 5000
 # JPEG decodes at 1/2, 1/4 or 1/8 of its size directly (DCT scaling): a large photo never
 # exists in memory at full size. OpenCV decodes other formats whole whatever the flag.
 _JPEG_REDUCED = {
@@ -79,7 +80,7 @@ class PageSource:
     """Where one page's text came from."""
 
     page: int  # from 1
-    provider: str  # "text_layer", "rapidocr", "vision", "docx"
+    provider: PageProvider
     model: str = ""  # the vision model's name
     ocr_confidence: float | None = None
     note: str = ""  # why it was not read as configured (the vision model failed: RapidOCR read it)
@@ -141,7 +142,7 @@ def extract(
             text, page_count = read_word_document(data, limits)
             on_progress(1.0)
             text = clean_text(text)
-            return Extraction(text, page_count, 0, None, text, (PageSource(1, "docx"),))
+            return Extraction(text, page_count, 0, None, text, (PageSource(1, PageProvider.DOCX),))
 
 
 class _PageReader:
@@ -184,7 +185,7 @@ def _assembled(texts: Sequence[str], markdowns: Sequence[str], sources: Sequence
     )
 
 
-_NOT_OCR = frozenset({"text_layer", "docx"})
+_NOT_OCR = frozenset({PageProvider.TEXT_LAYER, PageProvider.DOCX})
 
 
 def _open_pdf(data: bytes, limits: ExtractionLimits) -> pymupdf.Document:
@@ -235,7 +236,7 @@ def _extract_pdf(
                 if len(text.strip()) >= _MIN_TEXT_LAYER_CHARS:
                     texts.append(text)
                     markdowns.append("")  # filled below, for all text pages at once
-                    sources.append(PageSource(number + 1, "text_layer"))
+                    sources.append(PageSource(number + 1, PageProvider.TEXT_LAYER))
                 else:
                     # Checked between pages: one page's OCR is bounded by the pixels it reads.
                     if ocr_seconds >= limits.ocr_budget_s:
@@ -253,7 +254,7 @@ def _extract_pdf(
             except (RuntimeError, ValueError) as exc:
                 raise UnreadableMaterial(f"page {number + 1} of the PDF cannot be read ({exc})") from exc
             on_progress((number + 1) / total)
-        text_pages = [s.page - 1 for s in sources if s.provider == "text_layer"]
+        text_pages = [s.page - 1 for s in sources if s.provider is PageProvider.TEXT_LAYER]
         for number, page_markdown in _text_layer_markdown(document, text_pages).items():
             markdowns[number] = page_markdown
     for number in text_pages:
@@ -262,48 +263,59 @@ def _extract_pdf(
 
 
 def _text_layer_markdown(document: pymupdf.Document, pages: list[int]) -> dict[int, str]:
-    """The pages' text layer as Markdown, by page index. Read ten pages at a time, for at most
-    ``_MARKDOWN_BUDGET_S``: a page PyMuPDF4LLM fails on, or one past the budget (its table
-    search on a page of vector art can be slow), keeps its plain text as its Markdown; the
-    heuristics are never to cost the material its text."""
-    if not pages:
-        return {}
-    import pymupdf4llm  # 0.4 s: only in the extraction process, when a text layer is read
-    from pymupdf4llm.helpers.pymupdf_rag import IdentifyHeaders
-
-    pymupdf4llm.use_layout(False)  # fonts and ruled lines; the layout model is not needed here
+    """The pages' text layer as Markdown, by page index. Read ten pages at a time (a chunk that
+    fails, page by page) for at most ``_MARKDOWN_BUDGET_S``; a page PyMuPDF4LLM fails on, or
+    one past the budget, keeps its plain text as its Markdown: the heuristics are never to cost
+    the material its text. A page with more vector graphics than ``_MARKDOWN_GRAPHICS_LIMIT``
+    (a drawing, not a table) is read without them."""
     found: dict[int, str] = {}
-    started = time.monotonic()
+    if not pages:
+        return found
     try:
+        import pymupdf4llm  # 0.4 s: only in the extraction process, when a text layer is read
+        from pymupdf4llm.helpers.pymupdf_rag import IdentifyHeaders
+
+        pymupdf4llm.use_layout(False)  # fonts and ruled lines; the layout model is not needed here
         headers = IdentifyHeaders(document, pages=pages)  # heading sizes from the whole material
     except Exception:
-        log.warning("the text layer's font sizes could not be read; its plain text is kept", exc_info=True)
+        log.warning("the text layer cannot be read as Markdown; its plain text is kept", exc_info=True)
         return found
-    for first in range(0, len(pages), _MARKDOWN_CHUNK_PAGES):
-        if time.monotonic() - started > _MARKDOWN_BUDGET_S:
-            log.warning(
-                "Markdown of the text layer stopped after %d s at page %d", _MARKDOWN_BUDGET_S, first + 1
-            )
-            break
-        chunk = pages[first : first + _MARKDOWN_CHUNK_PAGES]
-        try:
-            chunks = pymupdf4llm.to_markdown(
-                document,
-                pages=chunk,
-                hdr_info=headers,
-                page_chunks=True,
-                ignore_images=True,
-                show_progress=False,
-            )
-        except Exception:
-            log.warning(
-                "pages %s could not be read as Markdown; their plain text is kept", chunk, exc_info=True
-            )
-            continue
-        for piece in chunks:
+    deadline = time.monotonic() + _MARKDOWN_BUDGET_S
+
+    def convert(chunk: list[int]) -> None:
+        pieces = pymupdf4llm.to_markdown(
+            document,
+            pages=chunk,
+            hdr_info=headers,
+            page_chunks=True,
+            ignore_images=True,
+            graphics_limit=_MARKDOWN_GRAPHICS_LIMIT,
+            show_progress=False,
+        )
+        for piece in pieces:
             page = piece.get("metadata", {}).get("page")
             if isinstance(page, int) and 1 <= page <= document.page_count:
                 found[page - 1] = str(piece.get("text") or "")
+
+    for first in range(0, len(pages), _MARKDOWN_CHUNK_PAGES):
+        chunk = pages[first : first + _MARKDOWN_CHUNK_PAGES]
+        for part in (chunk, *([page] for page in chunk)):  # the chunk, else its pages one by one
+            if time.monotonic() > deadline:
+                log.warning(
+                    "Markdown of the text layer stopped at page %d: past %d s",
+                    part[0] + 1,
+                    _MARKDOWN_BUDGET_S,
+                )
+                return found
+            if all(page in found for page in part):
+                continue
+            try:
+                convert(part)
+            except Exception:
+                log.warning("page(s) %s cannot be read as Markdown", [p + 1 for p in part], exc_info=True)
+                continue
+            if part is chunk:
+                break
     return found
 
 

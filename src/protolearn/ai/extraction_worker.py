@@ -275,6 +275,19 @@ def serve(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle: it ends us
     _limit_memory(memory_limit_bytes)
     ocr = create_ocr(ocr_settings)
+    try:
+        _serve_jobs(connection, extract_text, limits, memory_limit_bytes, ocr)
+    finally:
+        ocr.close()
+
+
+def _serve_jobs(
+    connection: Connection,
+    extract_text: ExtractText,
+    limits: ExtractionLimits,
+    memory_limit_bytes: int,
+    ocr: OcrProvider,
+) -> None:
     connection.send(("ready", os.getpid()))
     while True:
         try:

@@ -18,23 +18,24 @@ from html.parser import HTMLParser
 
 __all__ = ("from_model_output", "plain_text", "tidy")
 
-_GROUNDING = re.compile(r"<\|ref\|>.*?<\|/ref\|>\s*<\|det\|>.*?<\|/det\|>[ \t]*\n?", re.S)
+# Every span is bounded and none can cross the tag that ends it: hostile or looping output
+# (an answer is up to 8,192 tokens) is read in linear time.
+_GROUNDING = re.compile(r"<\|ref\|>[^<\n]{0,64}<\|/ref\|>[ \t]*<\|det\|>[^<\n]{0,256}<\|/det\|>[ \t]*\n?")
 # The same labels from a server that dropped the special tokens around them.
 _BARE_GROUNDING = re.compile(r"^[a-z_]{1,20}\[\[\d+(?:,\s*\d+){3}\]\][ \t]*\n?", re.M)
 # DeepSeek's own tokens are written with fullwidth bars: <\uff5cend\u2581of\u2581sentence\uff5c>.
 _SPECIAL_TOKEN = re.compile(r"<\|[^|<>]{1,40}\|>|<\uff5c[^\uff5c<>]{1,40}\uff5c>")
-_TABLE = re.compile(r"<table\b.*?</table\s*>", re.S | re.I)
+_TABLE = re.compile(r"<table\b(?:[^<]|<(?!/?table\b))*</table\s*>", re.I)
 _LINE_BREAK = re.compile(r"<br\s*/?>", re.I)
-_LAYOUT_TAG = re.compile(r"</?(?:center|div|p|span|html|body)\b[^>]*>", re.I)
-_INLINE_MATH = re.compile(r"\\\((.+?)\\\)", re.S)
-_DISPLAY_MATH = re.compile(r"\\\[(.+?)\\\]", re.S)
+_LAYOUT_TAG = re.compile(r"</?(?:center|div|p|span|html|body)\b[^<>]{0,200}>", re.I)
+_MAX_FORMULA_CHARS = 4000
 _BLANK_LINES = re.compile(r"\n{3,}")
 _BOLD_HEADING = re.compile(r"^(#{1,6}) +\*\*(.+?)\*\*[ \t]*$", re.M)
 _HEADING = re.compile(r"^#{1,6} +")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)]) +")
 _TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?$")
 _CELL_BAR = re.compile(r"(?<!\\)\|")
-_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1|(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
+_EMPHASIS = re.compile(r"\*\*([^*\n]+)\*\*|__([^_\n]+)__|(?<![\w*])\*(?!\s)([^*\n]+)(?<!\s)\*(?![\w*])")
 
 
 def tidy(markdown: str) -> str:
@@ -52,9 +53,28 @@ def from_model_output(raw: str) -> str:
     text = _TABLE.sub(lambda match: f"\n\n{_html_table_to_markdown(match.group())}\n\n", text)
     text = _LINE_BREAK.sub("\n", text)
     text = _LAYOUT_TAG.sub("", text)
-    text = _DISPLAY_MATH.sub(lambda match: f"$${match.group(1).strip()}$$", text)
-    text = _INLINE_MATH.sub(lambda match: f"${match.group(1).strip()}$", text)
-    return tidy(text)
+    text = _delimited(text, "\\[", "\\]", "$$")
+    return tidy(_delimited(text, "\\(", "\\)", "$"))
+
+
+def _delimited(text: str, opening: str, closing: str, mark: str) -> str:
+    """Formulas between ``opening`` and ``closing`` (LaTeX's) put between ``mark`` instead; an
+    opening without its closing within ``_MAX_FORMULA_CHARS`` is left as it is."""
+    parts: list[str] = []
+    cursor = 0
+    while (start := text.find(opening, cursor)) >= 0:
+        end = text.find(closing, start + len(opening), start + len(opening) + _MAX_FORMULA_CHARS)
+        if end < 0:
+            parts.append(text[cursor : start + len(opening)])
+            cursor = start + len(opening)
+            continue
+        formula = text[start + len(opening) : end].strip()
+        parts.append(
+            f"{text[cursor:start]}{mark}{formula}{mark}" if formula else text[cursor : end + len(closing)]
+        )
+        cursor = end + len(closing)
+    parts.append(text[cursor:])
+    return "".join(parts)
 
 
 def plain_text(markdown: str) -> str:
@@ -73,7 +93,7 @@ def plain_text(markdown: str) -> str:
             lines.extend(("", _LIST_ITEM.sub("", _HEADING.sub("", stripped)), ""))
             continue
         lines.append(line)
-    text = _EMPHASIS.sub(lambda match: match.group(2) or match.group(3), "\n".join(lines))
+    text = _EMPHASIS.sub(lambda match: next(g for g in match.groups() if g is not None), "\n".join(lines))
     return _BLANK_LINES.sub("\n\n", text).strip()
 
 

@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import cv2
@@ -40,6 +41,7 @@ __all__ = (
     "OcrProvider",
     "OcrReading",
     "OcrSettings",
+    "PageProvider",
     "RapidOcr",
     "VisionModelOcr",
     "create_ocr",
@@ -51,6 +53,9 @@ DEEPSEEK_OCR_MODEL = "deepseek-ai/DeepSeek-OCR"
 # The model card's prompt for a document page; "<image>\nFree OCR." gives plain text only.
 DEEPSEEK_OCR_PROMPT = "<image>\n<|grounding|>Convert the document to markdown."
 _MAX_TOKENS = 8192
+# An answer is read up to this many characters (8,192 tokens are ~40,000): a server that sends
+# more is not parsed further.
+_MAX_ANSWER_CHARS = 200_000
 _OPTIONAL_PARAMETERS: dict[str, object] = {
     "logprobs": True,  # for the confidence
     # vLLM and SGLang: DeepSeek-OCR's grounding labels are special tokens; kept, they are
@@ -64,12 +69,21 @@ _DEEPSEEK_OCR_VLLM: dict[str, object] = {
 }
 
 
+class PageProvider(StrEnum):
+    """Where a page's text came from."""
+
+    TEXT_LAYER = "text_layer"  # the PDF's own text
+    DOCX = "docx"
+    RAPIDOCR = "rapidocr"
+    VISION = "vision"  # a vision model (OcrReading.model says which)
+
+
 @dataclass(frozen=True, slots=True)
 class OcrReading:
     text: str  # plain, paragraphs apart by blank lines
     markdown: str  # headings, tables, formulas where the provider sees them; else the text
     confidence: float | None  # 0..1, None when the provider gives none
-    provider: str  # "rapidocr", "vision"
+    provider: PageProvider
     model: str = ""  # the vision model's name
     note: str = ""  # why the page was not read as configured, for the teacher
 
@@ -105,10 +119,10 @@ class RapidOcr:
             result = self._engine(image)
         texts = list(result.txts or ())
         if not texts:
-            return OcrReading("", "", None, "rapidocr")
+            return OcrReading("", "", None, PageProvider.RAPIDOCR)
         scores = [float(s) for s in result.scores]
         text = _lines_to_text(texts, np.asarray(result.boxes, dtype=np.float32))
-        return OcrReading(text, text, round(sum(scores) / len(scores), 4), "rapidocr")
+        return OcrReading(text, text, round(sum(scores) / len(scores), 4), PageProvider.RAPIDOCR)
 
     def close(self) -> None:
         self._engine = None
@@ -210,11 +224,17 @@ class VisionModelOcr:
                 log.info("vision OCR: %s; retrying in %.2f s", failure.reason, delay)
                 self._sleep(delay)
             attempt += 1
-        markdown = from_model_output(choice.message.content or "")
-        return OcrReading(plain_text(markdown), markdown, _confidence(choice.logprobs), "vision", self.model)
+        markdown = from_model_output((choice.message.content or "")[:_MAX_ANSWER_CHARS])
+        note = ""
+        if choice.finish_reason == "length":  # most often a model repeating itself
+            note = f"The vision model's answer was cut off at {_MAX_TOKENS:,} tokens: the page may end early."
+        confidence = _confidence(choice.logprobs)
+        return OcrReading(plain_text(markdown), markdown, confidence, PageProvider.VISION, self.model, note)
 
     def close(self) -> None:
         self._client.close()
+        if self.fallback is not None:
+            self.fallback.close()
 
     def _complete(self, body: dict[str, object]) -> _Choice:
         try:
@@ -223,6 +243,8 @@ class VisionModelOcr:
             raise TransientFailure("timed out") from exc
         except httpx.TransportError as exc:
             raise TransientFailure(f"cannot connect ({exc})") from exc
+        except httpx.HTTPError as exc:  # an answer that cannot be decoded, a redirect loop
+            raise TransientFailure(f"a broken answer ({exc})") from exc
         refused = [name for name in self._optional if response.status_code == 400 and name in response.text]
         if refused:
             log.info("vision OCR: the server refuses %s; asking without", ", ".join(refused))

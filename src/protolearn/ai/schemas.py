@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from protolearn.ai.ocr import PageProvider
 from protolearn.ai.validation import Rejection
 from protolearn.assessment.schemas import AnswerValue, QuestionOut
 from protolearn.store.materials import MaterialStatus
@@ -59,7 +60,7 @@ class MaterialPage(Response, frozen=True):
     """Where one page's text came from."""
 
     page: int
-    provider: str  # "text_layer", "rapidocr", "vision", "docx"
+    provider: PageProvider
     model: str  # the vision model's name, else ""
     ocr_confidence: float | None
     note: str  # why the page was not read as configured, else ""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pymupdf
 import pytest
 
@@ -67,6 +69,31 @@ def test_a_pdf_keeps_its_headings_table_and_list_as_markdown(ocr: RapidOcr) -> N
     assert "A strong acid dissociates completely in water." in result.text.split(PAGE_BREAK)[0]
     assert [(p.page, p.provider) for p in result.pages] == [(1, "text_layer"), (2, "rapidocr")]
     assert result.pages[1].ocr_confidence == result.ocr_confidence and result.ocr_pages == 1
+
+
+def test_a_page_the_markdown_reader_fails_on_keeps_its_plain_text(
+    ocr: RapidOcr, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pymupdf4llm
+
+    read = pymupdf4llm.to_markdown
+    asked: list[list[int]] = []
+
+    def failing_on_page_2(document: pymupdf.Document, *, pages: list[int], **options: Any) -> Any:
+        asked.append(pages)
+        if 1 in pages:
+            raise RuntimeError("a page its heuristics break on")
+        return read(document, pages=pages, **options)
+
+    monkeypatch.setattr(pymupdf4llm, "to_markdown", failing_on_page_2)
+    handout = pymupdf.open(stream=table_pdf(), filetype="pdf")
+    handout.insert_pdf(pymupdf.open(stream=text_pdf(BIOLOGY[:2]), filetype="pdf"))
+    result = extract(MaterialKind.PDF, handout.tobytes(), ocr, LIMITS)
+    assert asked == [[0, 1, 2], [0], [1], [2]]  # the chunk, then page by page
+    first, second, third = result.markdown.split(PAGE_BREAK)
+    assert "|Acetic acid|CH3COOH|4.76|" in first and "The mitochondrion is the organelle" in third
+    assert second.split() == result.text.split(PAGE_BREAK)[1].split()  # its plain text, nothing lost
+    assert "The cell is the basic unit of life." in second
 
 
 def test_scanned_pages_and_photos_are_read_by_ocr(ocr: RapidOcr) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import math
+import pickle
 from collections.abc import AsyncIterator
 
 import cv2
@@ -14,10 +15,17 @@ import numpy as np
 import pytest
 
 from protolearn.ai.errors import ProviderUnavailable
-from protolearn.ai.extraction import MaterialKind, extract
+from protolearn.ai.extraction import Extraction, MaterialKind, PageSource, extract
 from protolearn.ai.limits import ExtractionLimits
-from protolearn.ai.ocr import DEEPSEEK_OCR_MODEL, DEEPSEEK_OCR_PROMPT, OcrReading, RapidOcr, VisionModelOcr
-from protolearn.config import Settings
+from protolearn.ai.ocr import (
+    DEEPSEEK_OCR_MODEL,
+    DEEPSEEK_OCR_PROMPT,
+    OcrReading,
+    OcrSettings,
+    RapidOcr,
+    VisionModelOcr,
+)
+from protolearn.config import Settings, SettingsError
 from tests.support.ai_material import png_of_text, scanned_pdf
 from tests.support.llm_server import FakeLlm, Reply, fake_llm
 from tests.unit.ai.test_markdown import DEEPSEEK_OCR_PAGE
@@ -164,4 +172,30 @@ def test_rapidocr_reads_text_as_its_own_markdown() -> None:
     reading = RapidOcr().read(image)
     assert isinstance(reading, OcrReading) and reading.markdown == reading.text
     assert "chlorophyll" in reading.text and reading.provider == "rapidocr"
-    assert DEEPSEEK_OCR_PROMPT.startswith("<image>")
+
+
+async def test_an_answer_cut_off_at_the_token_limit_says_so(llm: FakeLlm) -> None:
+    llm.script(Reply("# Page\n\nThe same line. The same line. The same", finish_reason="length"))
+    provider, _ = vision(llm)
+    reading = await asyncio.to_thread(provider.read, page_image(400, 300))
+    assert reading.markdown.startswith("# Page") and "cut off at 8,192 tokens" in reading.note
+    assert llm.requests[0]["max_tokens"] == 8192
+    provider.close()
+
+
+def test_what_crosses_to_the_extraction_process_pickles() -> None:
+    settings = OcrSettings.from_settings(
+        Settings.from_env({}, ocr_provider="vision", ocr_base_url="http://gpu-host:8000/v1")
+    )
+    assert pickle.loads(pickle.dumps(settings)) == settings  # noqa: S301 - our own object
+    assert (settings.model, settings.prompt, settings.max_side) == (
+        DEEPSEEK_OCR_MODEL,
+        DEEPSEEK_OCR_PROMPT,
+        1280,
+    )
+    extraction = Extraction(
+        "text", 1, 1, 0.9, "# text", (PageSource(1, "vision", DEEPSEEK_OCR_MODEL, 0.9, ""),)
+    )
+    assert pickle.loads(pickle.dumps(extraction)) == extraction  # noqa: S301 - our own object
+    with pytest.raises(SettingsError, match="OCR_BASE_URL"):
+        Settings.from_env({}, ocr_provider="vision", ocr_base_url="gpu-host:8000")
