@@ -212,6 +212,7 @@ def main() -> None:
                 f"event loop busy {row['event_loop_busy_share']:.0%}, "
                 f"alert p95 {row['latency_beyond_hold_ms_p95']} ms, false no_face {row['false_no_face']}, "
                 f"analysed {row['frames_analysed_per_student_second']}/s, "
+                f"room scans {row['room_scans_per_student_second']}/s, "
                 f"cores: server {row['server_cores']}, load {row['load_cores']}"
             )
             for name, ms in row["ms_per_student_second"].items():

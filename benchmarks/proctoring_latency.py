@@ -252,6 +252,9 @@ async def _serve(conn: Connection, students: int, config: ServerConfig) -> None:
                         (supervisor.report(a) or type("R", (), {"frames_analysed": 0})).frames_analysed
                         for a in attempts
                     ),
+                    "room_scans": dict(batcher.stats.room_scans)
+                    if (batcher := supervisor.pipeline.batcher)
+                    else {},
                 }
             )
         elif request["op"] == "stop":
@@ -389,6 +392,11 @@ async def run(
         "frames_analysed_per_student_second": round(
             report["frames_analysed"] / (students * (report["wall_s"] + 2)), 2
         ),
+        # Room scans per student-second, by why (counted from start-up: the window's share).
+        "room_scans_per_student_second": {
+            why: round(count / (students * (report["wall_s"] + 2)), 3)
+            for why, count in report["room_scans"].items()
+        },
         "thread_cpu_s": report["thread_cpu_s"],
         # The load's own cores: with the server's, more than the machine's means a starved server.
         "load_cores": round(load_cpu / report["wall_s"], 2),

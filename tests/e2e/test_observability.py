@@ -65,6 +65,10 @@ async def test_every_family_is_on_metrics_during_a_proctored_exam(api: Api, base
     tapped = value(m["protolearn_frames_tapped"], "_total")
     analysed = value(m["protolearn_frames_analysed"], "_total")
     assert tapped >= analysed > 0
+    scanned = {
+        s.labels["reason"]: s.value for s in m["protolearn_frames_room_scanned"] if s.name.endswith("_total")
+    }
+    assert scanned.keys() == {"camera", "interval", "doubt"} and 0 < sum(scanned.values()) <= analysed
     reasons = {s.labels["reason"] for s in m["protolearn_frames_dropped"]}
     assert reasons >= {"decoder_behind", "analysis_behind", "analysis_failed"}
     assert value(m["protolearn_media_frames_forwarded"], "_total") > 0

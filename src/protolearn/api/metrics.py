@@ -87,6 +87,14 @@ class AppStateCollector(Collector):
         yield _counter("frames_tapped", "Decoded frames taken for analysis", tap.stats.tapped if tap else 0)
         analysed = batcher.stats.analysed if batcher else 0
         yield _counter("frames_analysed", "Frames the vision core analysed", analysed)
+        scans = CounterMetricFamily(
+            f"{PREFIX}_frames_room_scanned",
+            "Frames the full-range detector ran on, by why",
+            labels=["reason"],
+        )
+        for reason, count in (batcher.stats.room_scans if batcher else {}).items():
+            scans.add_metric([reason], count)
+        yield scans
         dropped = CounterMetricFamily(
             f"{PREFIX}_frames_dropped", "Frames not analysed, by why", labels=["reason"]
         )

@@ -80,6 +80,11 @@ class BatcherStats(msgspec.Struct, kw_only=True):
     failed: int = 0
     batches: int = 0
     followed: int = 0  # frames whose main face was followed from the last one, no detector run
+    # Frames room scanned (the full-range detector, by far a frame's costliest model run), by why:
+    # a camera picture sent for it, the stream's interval, a doubt to settle.
+    room_scans: dict[str, int] = msgspec.field(
+        default_factory=lambda: {"camera": 0, "interval": 0, "doubt": 0}
+    )
 
 
 class FrameBatcher:
@@ -237,6 +242,8 @@ class FrameBatcher:
                     due *= 2  # the next scan frame is on its way
                 if pending.scan or now - stream.last_scan >= due:
                     pending.room_scan = True
+                    why = "camera" if pending.scan else "doubt" if stream.doubted else "interval"
+                    self.stats.room_scans[why] += 1
                     stream.last_scan = stream.last_search = now
                     stream.scanned_apart = pending.scan
                 elif now - stream.last_search >= self.search_interval:

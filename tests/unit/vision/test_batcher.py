@@ -120,6 +120,7 @@ async def test_a_scan_frame_is_room_scanned_apart_from_the_streams_own_frames(
 
     assert all(o is not None and len(o.faces) == 1 for o in (first, followed, scan, after, again))
     assert [scans for _size, scans, _thread in recorder.batches] == [[True], [False], [True], [False], [True]]
+    assert batcher.stats.room_scans == {"camera": 2, "interval": 1, "doubt": 0}
     assert recorder.follows[2] == [()] and recorder.follows[4] == [()]
     # The copy's frame after the scan follows the copy's last faces, not the scan's.
     assert followed is not None and recorder.follows[3] == [followed.faces]
@@ -186,6 +187,7 @@ async def test_a_doubtful_candidate_brings_the_next_room_scan_forward(onnx_analy
     # The scan left the cat's head doubtful too: no more scans until the regular one.
     assert scanned.doubtful >= 1
     assert [o.room_scanned for o in later] == [False, False]
+    assert batcher.stats.room_scans == {"camera": 0, "interval": 1, "doubt": 1}
 
 
 async def test_bad_frames_are_refused_at_once_and_closing_resolves_waiters(
