@@ -129,7 +129,7 @@ async def test_a_scan_of_formulas_read_by_a_vision_model_is_shown_typeset(
         note = second.locator(".ai-source__note")
         await expect(note).to_have_text(
             "The vision model could not read this page (the vision OCR provider failed 1 time(s): HTTP 503): "
-            "rapidocr read it instead, without its tables and formulas."
+            "offline OCR read it instead, without its tables and formulas."
         )
         await expect(second).to_contain_text("chlorophyll")
         await screenshots(page, "ai-source-formulas")

@@ -164,7 +164,7 @@ class _PageReader:
                 log.warning("OCR provider unavailable (%s); reading with its fallback", exc.detail)
                 self._down = exc.detail
         reading = fallback.read(image)
-        note = f"The vision model could not read this page ({self._down}): {reading.provider} read it instead"
+        note = f"The vision model could not read this page ({self._down}): offline OCR read it instead"
         return replace(reading, note=note + ", without its tables and formulas.")
 
 

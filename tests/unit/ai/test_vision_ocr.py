@@ -153,7 +153,7 @@ async def test_pages_the_model_cannot_read_are_read_offline_saying_why(llm: Fake
     assert page.provider == "rapidocr" and page.ocr_confidence is not None and page.ocr_confidence > 0.8
     assert page.note == (
         "The vision model could not read this page (the vision OCR provider failed 2 time(s): HTTP 503): "
-        "rapidocr read it instead, without its tables and formulas."
+        "offline OCR read it instead, without its tables and formulas."
     )
     # Within one material, a provider that is down is not asked again page after page.
     llm.requests.clear()
