@@ -21,6 +21,7 @@ import httpx
 import msgspec
 
 from protolearn.ai import prompts
+from protolearn.ai.completions import first_choice, transport_failures
 from protolearn.ai.errors import ProviderBadOutput
 from protolearn.ai.provider import DraftQuestion, Generated, GenerationSpec, Refined, TutorReply
 from protolearn.ai.retries import TransientFailure, backoff_s, failure_of_status
@@ -91,16 +92,6 @@ class GroqTransport:
         await self._client.close()
 
 
-class _Completion(msgspec.Struct):
-    class _Choice(msgspec.Struct):
-        class _Message(msgspec.Struct):
-            content: str | None = None
-
-        message: _Message
-
-    choices: list[_Choice]
-
-
 class OpenAICompatibleTransport:
     """``POST {base_url}/chat/completions`` with httpx, for self-hosted model servers."""
 
@@ -116,22 +107,15 @@ class OpenAICompatibleTransport:
         body: dict[str, object] = {"model": self.model, "messages": list(messages), "temperature": 0.3}
         if self._json_mode:
             body["response_format"] = {"type": "json_object"}
-        try:
+        with transport_failures():
             response = await self._client.post("chat/completions", json=body)
-        except httpx.TimeoutException as exc:
-            raise TransientFailure("timed out") from exc
-        except httpx.TransportError as exc:
-            raise TransientFailure(f"cannot connect ({exc})") from exc
         if response.status_code == 400 and self._json_mode and "response_format" in response.text:
             self._json_mode = False  # an older server: ask for JSON in words only
             return await self.complete(messages)
         if response.status_code != 200:
             raise failure_of_status("openai_compatible", response)
-        try:
-            completion = msgspec.json.decode(response.content, type=_Completion)
-        except msgspec.DecodeError as exc:
-            raise TransientFailure(f"not a chat completion ({exc})") from exc
-        return completion.choices[0].message.content or "" if completion.choices else ""
+        choice = first_choice(response)
+        return (choice.message.content or "") if choice is not None else ""
 
     async def probe(self) -> bool:
         try:

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import cv2
 import httpx
-import msgspec
 import numpy as np
 
+from protolearn.ai.completions import Choice, Logprobs, first_choice, transport_failures
 from protolearn.ai.errors import ProviderUnavailable
 from protolearn.ai.markdown import from_model_output, plain_text
 from protolearn.ai.retries import TransientFailure, backoff_s, failure_of_status
@@ -142,28 +142,6 @@ def _lines_to_text(texts: list[str], boxes: NDArray[np.float32]) -> str:
     return "\n".join(lines)
 
 
-class _TokenLogprob(msgspec.Struct):
-    logprob: float
-
-
-class _Logprobs(msgspec.Struct):
-    content: list[_TokenLogprob] | None = None
-
-
-class _Message(msgspec.Struct):
-    content: str | None = None
-
-
-class _Choice(msgspec.Struct):
-    message: _Message
-    logprobs: _Logprobs | None = None
-    finish_reason: str | None = None
-
-
-class _Completion(msgspec.Struct):
-    choices: list[_Choice]
-
-
 class VisionModelOcr:
     """``POST {base_url}/chat/completions`` with the page as a PNG data URL and the prompt.
 
@@ -236,15 +214,9 @@ class VisionModelOcr:
         if self.fallback is not None:
             self.fallback.close()
 
-    def _complete(self, body: dict[str, object]) -> _Choice:
-        try:
+    def _complete(self, body: dict[str, object]) -> Choice:
+        with transport_failures():
             response = self._client.post("chat/completions", json={**body, **self._optional})
-        except httpx.TimeoutException as exc:
-            raise TransientFailure("timed out") from exc
-        except httpx.TransportError as exc:
-            raise TransientFailure(f"cannot connect ({exc})") from exc
-        except httpx.HTTPError as exc:  # an answer that cannot be decoded, a redirect loop
-            raise TransientFailure(f"a broken answer ({exc})") from exc
         refused = [name for name in self._optional if response.status_code == 400 and name in response.text]
         if refused:
             log.info("vision OCR: the server refuses %s; asking without", ", ".join(refused))
@@ -253,13 +225,10 @@ class VisionModelOcr:
             return self._complete(body)
         if response.status_code != 200:
             raise failure_of_status("vision OCR", response)
-        try:
-            completion = msgspec.json.decode(response.content, type=_Completion)
-        except msgspec.DecodeError as exc:
-            raise TransientFailure(f"not a chat completion ({exc})") from exc
-        if not completion.choices:
+        choice = first_choice(response)
+        if choice is None:
             raise TransientFailure("a chat completion without a choice")
-        return completion.choices[0]
+        return choice
 
     def _data_url(self, image: NDArray[np.uint8]) -> str:
         height, width = image.shape[:2]
@@ -273,7 +242,7 @@ class VisionModelOcr:
         return "data:image/png;base64," + base64.b64encode(png.tobytes()).decode("ascii")
 
 
-def _confidence(logprobs: _Logprobs | None) -> float | None:
+def _confidence(logprobs: Logprobs | None) -> float | None:
     tokens = logprobs.content if logprobs is not None else None
     if not tokens:
         return None
