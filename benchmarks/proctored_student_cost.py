@@ -48,6 +48,7 @@ BEFORE = ServerConfig(
     gaze_interval_s=0.0,
     analysis_copy=False,
     analysis_processes=False,
+    room_scan_interval_s=5.0,
     label="before",
 )
 STEPS: list[tuple[str, dict[str, Any]]] = [
@@ -59,6 +60,10 @@ STEPS: list[tuple[str, dict[str, Any]]] = [
     ("the eyes read once a second (every frame while a rule decides)", {"gaze_interval_s": 1.0}),
     ("the page's 320x240 copy decoded, the camera only at keyframes", {"analysis_copy": True}),
     ("the models in processes of their own, off the event loop's GIL", {"analysis_processes": True}),
+    (
+        "room scans every 10 s, not at every camera keyframe (every second while several faces decide)",
+        {"room_scan_interval_s": 10.0},
+    ),
 ]
 
 # What a sample of the event loop was doing: the first category, in this order, that one of its

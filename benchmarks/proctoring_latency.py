@@ -56,6 +56,7 @@ class ServerConfig:
     gaze_interval_s: float = 1.0  # the eyes read this often (0: on every analysed frame)
     analysis_copy: bool = True  # the load sends the page's copy of the camera (web/live.js)
     analysis_processes: bool = True  # the models run in processes of their own (counted as the server's)
+    room_scan_interval_s: float = 10.0  # a stream's room scans (sooner while several faces decide)
     label: str = ""
 
     def describe(self) -> dict[str, Any]:
@@ -199,6 +200,7 @@ async def _serve(conn: Connection, students: int, config: ServerConfig) -> None:
             deciding_fps=config.deciding_fps,
             early_on_change=config.early_on_change,
             gaze_interval_s=config.gaze_interval_s,
+            room_scan_interval_s=config.room_scan_interval_s,
         ),
     )
     supervisors.append(supervisor)

@@ -101,9 +101,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     vision_max_batch: Annotated[int, msgspec.Meta(ge=1, le=256)] = 8
     vision_max_wait_ms: Annotated[float, msgspec.Meta(ge=0, le=1000)] = 0.0
     # Seconds between a stream's room scans: the search for other faces, far ones too (24 ms of
-    # one core each on a 640x480 frame, 5 ms per stream-second at the default); the frames
-    # between follow the student's face.
-    vision_room_scan_interval_s: Annotated[float, msgspec.Meta(ge=0.1, le=60)] = 5.0
+    # one core each on a 640x480 frame, 2.4 ms per stream-second at the default); the frames
+    # between follow the student's face. Where a scan finds several faces, the next comes within
+    # about a second, until one finds a single face.
+    vision_room_scan_interval_s: Annotated[float, msgspec.Meta(ge=0.1, le=60)] = 10.0
     # Frames analysed per second of a stream while one of its rules is deciding (a face just went
     # missing): the violation opens at the end of its hold, not up to a sampling period later.
     vision_deciding_fps: Annotated[float, msgspec.Meta(ge=0.5, le=30)] = 8.0

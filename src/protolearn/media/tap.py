@@ -217,6 +217,13 @@ class FrameTap:
         for key in [key for key in self.stats.problems if key[0] == hub.stream_id]:
             del self.stats.problems[key]
 
+    def request_scan(self, stream_id: str) -> None:
+        """Asks for the camera's next picture (a keyframe) for a room scan, where the stream's
+        analysis copy is what is decoded; otherwise its own frames serve."""
+        decoder = self._streams.get(stream_id)
+        if decoder is not None and decoder.source == "analysis":
+            decoder.hub.request_keyframe()
+
     def attached(self, stream_id: str) -> bool:
         return stream_id in self._streams
 

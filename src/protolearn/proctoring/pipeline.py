@@ -46,7 +46,7 @@ class PipelineOptions:
     max_batch: int = 8
     max_wait_ms: float = 0.0
     tap_capacity: int = 256
-    room_scan_interval_s: float = 5.0
+    room_scan_interval_s: float = 10.0
     deciding_fps: float = 8.0  # a stream's analysis rate while one of its rules is deciding
     early_on_change: bool = True  # a frame whose picture changed a lot is analysed at once
     gaze_interval_s: float = 1.0  # a stream's gaze is read this often, on every frame while deciding
@@ -191,7 +191,9 @@ class FramePipeline:
             return
         observation = done.result()
         if observation is None or self._tap is None or not self._tap.attached(frame.stream_id):
-            return  # dropped under load, or the stream ended meanwhile
+            return  # dropped under load, not needed, or the stream ended meanwhile
+        if frame.scan and observation.room_scanned and len(observation.faces) >= 2:
+            self._tap.request_scan(frame.stream_id)  # several faces decide: the next scan soon
         try:
             self._sink(frame, observation)
         except Exception as error:  # the sink's fault must not stop the next observation

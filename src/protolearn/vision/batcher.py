@@ -9,16 +9,22 @@ wait, at most 8 frames); an accelerator wants max_wait_ms > 0 and bigger batches
 at most `stream_backlog` frames waiting; beyond that its oldest waiting frame is dropped (its
 future resolves to None), so an overloaded server degrades to a lower frame rate, never to
 unbounded memory. A stream has at most one batch in flight, so its results arrive in order.
-Each stream gets a room scan (full-range detector) at most once per room_scan_interval_s, and
+Each stream gets a room scan (full-range detector) about once per room_scan_interval_s, and
 its faces are searched for (short-range detector) at least once per search_interval_s; its
-other frames follow the faces it had (FaceAnalyzer.analyze's follow). A stream whose last
-observation had doubtful candidates (a face the mesh could not read at the detector's box) gets
-its next room scan after doubt_scan_interval_s instead, as the room scan's boxes read better;
-when that scan leaves them doubtful too (a cat's head), the stream waits for its next regular one.
-A frame submitted with scan=True (the camera's own picture beside a smaller analysis copy) is
-room scanned whenever it comes and counts as the stream's scan (the stream's own frames are
-scanned only if none comes for twice the interval); it follows nothing, and the stream's next
-frames do not follow its faces (they are in its own, larger, coordinates).
+other frames follow the faces it had (FaceAnalyzer.analyze's follow). A stream's next room scan
+comes after doubt_scan_interval_s instead where its last observation had doubtful candidates (a
+face the mesh could not read at the detector's box: the room scan's boxes read better; when that
+scan leaves them doubtful too, a cat's head, the stream waits for its next regular one), and
+where its last room scan found several faces (the several-faces rule decides: its evidence comes
+from room scans, so they come as often as the rule needs them, and back down once one finds a
+single face). A frame submitted with scan=True (the camera's own picture beside a smaller
+analysis copy) is room scanned when the stream's scan is due, or nearly (the camera's keyframes
+come every few seconds, not on the scan's schedule), and counts as the stream's scan (the
+stream's own frames are scanned only if none comes for twice the interval, or to settle a
+doubt; where several faces decide, the caller asks the camera for its next picture); one that comes
+sooner is not analysed (its future resolves to None; counted in scans_not_due), so that however
+often a publisher sends keyframes, its room scans cost no more. A scanned one follows nothing,
+and the stream's next frames do not follow its faces (they are in its own, larger, coordinates).
 A batch that fails is analysed again frame by frame, so one frame that breaks the analysis
 costs only its own observation (its future raises AnalysisFailed; counted per stream), never
 its batch-mates'. The dispatcher runs under supervision: it is restarted if it ever fails.
@@ -47,6 +53,11 @@ __all__ = ("BatcherStats", "FrameBatcher")
 
 log = logging.getLogger(__name__)
 
+# A camera picture (scan=True) is room scanned from this share of the stream's scan interval on:
+# the camera's keyframes come every few seconds, on their own schedule, and one a little early
+# is the scan, not the reason to wait for the next.
+SCAN_FRAME_EARLY = 0.75
+
 
 @dataclass(slots=True)
 class _Pending:
@@ -71,6 +82,7 @@ class _Stream:
     faces: tuple[Face, ...] = ()  # of the last observation: the next frames follow them
     doubted: bool = False  # the last observation had doubtful candidates: scan soon
     doubt_unresolved: bool = False  # the last room scan had them too: wait for the next one
+    several: bool = False  # the last room scan found several faces: scan again soon
 
 
 class BatcherStats(msgspec.Struct, kw_only=True):
@@ -81,10 +93,12 @@ class BatcherStats(msgspec.Struct, kw_only=True):
     batches: int = 0
     followed: int = 0  # frames whose main face was followed from the last one, no detector run
     # Frames room scanned (the full-range detector, by far a frame's costliest model run), by why:
-    # a camera picture sent for it, the stream's interval, a doubt to settle.
+    # a camera picture sent for it, the stream's interval, a doubt to settle, several faces to
+    # confirm (or not).
     room_scans: dict[str, int] = msgspec.field(
-        default_factory=lambda: {"camera": 0, "interval": 0, "doubt": 0}
+        default_factory=lambda: {"camera": 0, "interval": 0, "doubt": 0, "several": 0}
     )
+    scans_not_due: int = 0  # camera pictures not analysed: the stream's last scan was too recent
 
 
 class FrameBatcher:
@@ -98,7 +112,7 @@ class FrameBatcher:
         max_wait_ms: float = 0.0,
         workers: int = 2,
         stream_backlog: int = 4,
-        room_scan_interval_s: float = 5.0,
+        room_scan_interval_s: float = 10.0,
         search_interval_s: float = 1.0,
         doubt_scan_interval_s: float = 1.0,
     ) -> None:
@@ -234,15 +248,32 @@ class FrameBatcher:
                 break
             stream.in_flight = True
             taken.append(stream)
+            before = len(batch)
             while stream.waiting and len(batch) < self.max_batch:
                 pending = stream.waiting.popleft()
                 self._waiting -= 1
-                due = self.doubt_scan_interval if stream.doubted else self.room_scan_interval
-                if stream.scanned_apart and not stream.doubted:
-                    due *= 2  # the next scan frame is on its way
-                if pending.scan or now - stream.last_scan >= due:
+                soon = stream.doubted or stream.several
+                due = self.doubt_scan_interval if soon else self.room_scan_interval
+                since = now - stream.last_scan
+                if pending.scan and since < due * SCAN_FRAME_EARLY:
+                    self.stats.scans_not_due += 1
+                    self._resolve(pending, None)
+                    continue
+                if stream.scanned_apart and not stream.doubted and not pending.scan:
+                    # The camera's next picture is the scan (asked for at once where several
+                    # faces decide: the copy's smaller picture may not show a far one).
+                    due = 2 * self.room_scan_interval
+                if pending.scan or since >= due:
                     pending.room_scan = True
-                    why = "camera" if pending.scan else "doubt" if stream.doubted else "interval"
+                    why = (
+                        "camera"
+                        if pending.scan
+                        else "doubt"
+                        if stream.doubted
+                        else "several"
+                        if stream.several
+                        else "interval"
+                    )
                     self.stats.room_scans[why] += 1
                     stream.last_scan = stream.last_search = now
                     stream.scanned_apart = pending.scan
@@ -253,6 +284,9 @@ class FrameBatcher:
                 if not pending.scan:
                     pending.follow = stream.faces
                 batch.append(pending)
+            if len(batch) == before:  # all its frames were camera pictures not due: none in flight
+                stream.in_flight = False
+                taken.pop()
         return batch, taken
 
     async def _run(self, batch: list[_Pending], streams: list[_Stream]) -> None:
@@ -280,6 +314,7 @@ class FrameBatcher:
                         stream.faces = result.faces
                     if result.room_scanned:
                         stream.doubt_unresolved = result.doubtful > 0
+                        stream.several = len(result.faces) >= 2
                     stream.doubted = result.doubtful > 0 and not stream.doubt_unresolved
                 latency = round((done - pending.queued_at) * 1000, 3)
                 self._resolve(pending, msgspec.structs.replace(result, latency_ms=latency))

@@ -540,6 +540,29 @@ async def test_the_copy_is_decoded_and_the_camera_only_at_its_keyframes(tap: Fra
     assert len(copies) == 12  # 6 s at 2 fps
 
 
+async def test_a_room_scan_asks_the_camera_for_its_next_picture_only_where_a_copy_is_decoded(
+    tap: FrameTap,
+) -> None:
+    """Where several faces decide, the next room scan is the camera's next keyframe: asked for
+    where the copy is what is decoded, not where the camera's own frames are."""
+    tracks = TwoTracks(tap)
+    alone = StreamHub("8", ForwardingStats(), lambda _event: None)
+    tap.attach(alone)
+    requested: list[tuple[str, str]] = []
+    for hub in (tracks.hub, alone):
+        hub.request_keyframe = functools.partial(  # type: ignore[method-assign]
+            lambda stream, track="video": requested.append((stream, track)), hub.stream_id
+        )
+    await tracks.send(camera(FPS, keyframe_every=FPS), copy_of(FPS // 2))
+    assert tap.source("7") == "analysis" and tap.source("8") == "video"
+    requested.clear()
+
+    tap.request_scan("7")
+    tap.request_scan("8")
+    tap.request_scan("gone")
+    assert requested == [("7", "video")]
+
+
 async def test_a_copy_that_does_not_show_the_camera_is_not_trusted_again(tap: FrameTap) -> None:
     tracks = TwoTracks(tap)
     # The copy shows a dark room while the camera shows the bright one.

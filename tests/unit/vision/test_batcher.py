@@ -105,26 +105,67 @@ async def test_room_scans_are_rationed_per_stream(onnx_analyzer: FaceAnalyzer) -
 async def test_a_scan_frame_is_room_scanned_apart_from_the_streams_own_frames(
     onnx_analyzer: FaceAnalyzer,
 ) -> None:
-    """The camera's picture beside a smaller analysis copy: scanned whenever it comes, following
-    nothing, and its faces (in its own coordinates) not followed by the copy's next frame."""
+    """The camera's picture beside a smaller analysis copy: scanned when the stream's scan is
+    due, following nothing, and its faces (in its own coordinates) not followed by the copy's
+    next frame; one that comes before the next scan is due is not analysed at all."""
     recorder = RecordingAnalyzer(onnx_analyzer)
     small = astronaut()[::2, ::2].copy()  # the copy: half the camera's size
     async with FrameBatcher(
         recorder, max_batch=1, max_wait_ms=0, workers=1, room_scan_interval_s=60, search_interval_s=60
     ) as batcher:  # type: ignore[arg-type]
+        scan = await batcher.submit("cam", astronaut(), gaze=False, scan=True)
         first = await batcher.analyze("cam", small)
         followed = await batcher.analyze("cam", small)
-        scan = await batcher.submit("cam", astronaut(), gaze=False, scan=True)
+        early = await batcher.submit("cam", astronaut(), gaze=False, scan=True)
         after = await batcher.analyze("cam", small)
-        again = await batcher.submit("cam", astronaut(), gaze=False, scan=True)
 
-    assert all(o is not None and len(o.faces) == 1 for o in (first, followed, scan, after, again))
-    assert [scans for _size, scans, _thread in recorder.batches] == [[True], [False], [True], [False], [True]]
-    assert batcher.stats.room_scans == {"camera": 2, "interval": 1, "doubt": 0}
-    assert recorder.follows[2] == [()] and recorder.follows[4] == [()]
-    # The copy's frame after the scan follows the copy's last faces, not the scan's.
-    assert followed is not None and recorder.follows[3] == [followed.faces]
-    assert after is not None and followed.followed and after.followed
+    assert all(o is not None and len(o.faces) == 1 for o in (scan, first, followed, after))
+    assert scan is not None and scan.room_scanned and scan.width == 640
+    # The copy's frames are not scanned while the camera's pictures are coming.
+    assert [scans for _size, scans, _thread in recorder.batches] == [[True], [False], [False], [False]]
+    assert early is None and batcher.stats.scans_not_due == 1
+    assert batcher.stats.room_scans == {"camera": 1, "interval": 0, "doubt": 0, "several": 0}
+    # The copy's first frame follows nothing (the scan's faces are in the camera's coordinates),
+    # the next ones the copy's own last faces.
+    assert recorder.follows[0] == [()] and recorder.follows[1] == [()]
+    assert first is not None and recorder.follows[2] == [first.faces]
+    assert followed is not None and followed.followed and after is not None and after.followed
+
+
+async def test_several_faces_on_a_room_scan_bring_the_next_one_forward(onnx_analyzer: FaceAnalyzer) -> None:
+    """The several-faces rule's evidence comes from room scans: while a scan finds several
+    faces, the next is due after doubt_scan_interval_s (camera pictures, where the stream sends
+    them, not the copy's smaller frames), and once one finds a single face, after the interval."""
+    recorder = RecordingAnalyzer(onnx_analyzer)
+    group = case("astronaut_and_grace").build
+    async with FrameBatcher(
+        recorder,
+        max_batch=1,
+        max_wait_ms=0,
+        workers=1,
+        room_scan_interval_s=60,
+        search_interval_s=60,
+        doubt_scan_interval_s=0,
+    ) as batcher:  # type: ignore[arg-type]
+        # A stream without a copy: its own frames are scanned.
+        own = [await batcher.analyze("solo", frame()) for frame in (group, group, astronaut, astronaut)]
+        # A stream with a copy: its camera's pictures are.
+        camera = [
+            await batcher.submit("cam", group(), gaze=False, scan=True),
+            await batcher.analyze("cam", group()[::2, ::2].copy()),
+            await batcher.submit("cam", group(), gaze=False, scan=True),
+            await batcher.submit("cam", astronaut(), gaze=False, scan=True),
+            await batcher.submit("cam", astronaut(), gaze=False, scan=True),
+        ]
+
+    assert [len(o.faces) for o in own if o] == [2, 2, 1, 1]
+    assert [o.room_scanned for o in own if o] == [True, True, True, False]
+    first, copy, again, single, early = camera
+    assert first is not None and again is not None and single is not None and copy is not None
+    assert first.room_scanned and len(first.faces) == 2 and not copy.room_scanned
+    assert again.room_scanned and len(again.faces) == 2
+    assert single.room_scanned and len(single.faces) == 1 and early is None
+    assert batcher.stats.room_scans == {"camera": 3, "interval": 1, "doubt": 0, "several": 2}
 
 
 async def test_frames_between_searches_follow_the_streams_last_faces(onnx_analyzer: FaceAnalyzer) -> None:
@@ -187,7 +228,7 @@ async def test_a_doubtful_candidate_brings_the_next_room_scan_forward(onnx_analy
     # The scan left the cat's head doubtful too: no more scans until the regular one.
     assert scanned.doubtful >= 1
     assert [o.room_scanned for o in later] == [False, False]
-    assert batcher.stats.room_scans == {"camera": 0, "interval": 1, "doubt": 1}
+    assert batcher.stats.room_scans == {"camera": 0, "interval": 1, "doubt": 1, "several": 0}
 
 
 async def test_bad_frames_are_refused_at_once_and_closing_resolves_waiters(
