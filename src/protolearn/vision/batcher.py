@@ -19,11 +19,12 @@ where its last room scan found several faces (the several-faces rule decides: it
 from room scans, so they come as often as the rule needs them, and back down once one finds a
 single face). A frame submitted with scan=True (the camera's own picture beside a smaller
 analysis copy) is room scanned when the stream's scan is due, or nearly (the camera's keyframes
-come every few seconds, not on the scan's schedule), and counts as the stream's scan (the
-stream's own frames are scanned only if none comes for twice the interval, or to settle a
-doubt; where several faces decide, the caller asks the camera for its next picture); one that comes
-sooner is not analysed (its future resolves to None; counted in scans_not_due), so that however
-often a publisher sends keyframes, its room scans cost no more. A scanned one follows nothing,
+come every few seconds, not on the scan's schedule), or when the stream's last scan was of
+its own, smaller, frames; it counts as the stream's scan (the stream's own frames are scanned
+only if none comes for twice the interval, or to settle a doubt; where several faces decide,
+the caller asks the camera for its next picture). One that comes sooner after the last camera
+picture scanned is not analysed (its future resolves to None; counted in scans_not_due), so
+that however often a publisher sends keyframes, its room scans cost no more. A scanned one follows nothing,
 and the stream's next frames do not follow its faces (they are in its own, larger, coordinates).
 A batch that fails is analysed again frame by frame, so one frame that breaks the analysis
 costs only its own observation (its future raises AnalysisFailed; counted per stream), never
@@ -255,7 +256,7 @@ class FrameBatcher:
                 soon = stream.doubted or stream.several
                 due = self.doubt_scan_interval if soon else self.room_scan_interval
                 since = now - stream.last_scan
-                if pending.scan and since < due * SCAN_FRAME_EARLY:
+                if pending.scan and stream.scanned_apart and since < due * SCAN_FRAME_EARLY:
                     self.stats.scans_not_due += 1
                     self._resolve(pending, None)
                     continue

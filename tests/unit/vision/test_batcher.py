@@ -118,13 +118,21 @@ async def test_a_scan_frame_is_room_scanned_apart_from_the_streams_own_frames(
         followed = await batcher.analyze("cam", small)
         early = await batcher.submit("cam", astronaut(), gaze=False, scan=True)
         after = await batcher.analyze("cam", small)
+        # A stream whose copy came first: its scan was of the copy, the camera's picture is better.
+        late = [
+            await batcher.analyze("late", small),
+            await batcher.submit("late", astronaut(), gaze=False, scan=True),
+            await batcher.submit("late", astronaut(), gaze=False, scan=True),
+        ]
 
     assert all(o is not None and len(o.faces) == 1 for o in (scan, first, followed, after))
     assert scan is not None and scan.room_scanned and scan.width == 640
     # The copy's frames are not scanned while the camera's pictures are coming.
-    assert [scans for _size, scans, _thread in recorder.batches] == [[True], [False], [False], [False]]
-    assert early is None and batcher.stats.scans_not_due == 1
-    assert batcher.stats.room_scans == {"camera": 1, "interval": 0, "doubt": 0, "several": 0}
+    assert [scans for _size, scans, _thread in recorder.batches[:4]] == [[True], [False], [False], [False]]
+    assert early is None
+    assert [o is not None and o.room_scanned for o in late] == [True, True, False]
+    assert batcher.stats.scans_not_due == 2
+    assert batcher.stats.room_scans == {"camera": 2, "interval": 1, "doubt": 0, "several": 0}
     # The copy's first frame follows nothing (the scan's faces are in the camera's coordinates),
     # the next ones the copy's own last faces.
     assert recorder.follows[0] == [()] and recorder.follows[1] == [()]
