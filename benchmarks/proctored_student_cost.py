@@ -49,6 +49,7 @@ BEFORE = ServerConfig(
     analysis_copy=False,
     analysis_processes=False,
     room_scan_interval_s=5.0,
+    audio_ptime_ms=None,
     label="before",
 )
 STEPS: list[tuple[str, dict[str, Any]]] = [
@@ -64,6 +65,7 @@ STEPS: list[tuple[str, dict[str, Any]]] = [
         "room scans every 10 s, not at every camera keyframe (every second while several faces decide)",
         {"room_scan_interval_s": 10.0},
     ),
+    ("the microphone in 60 ms packets (the answer's a=ptime), not 20", {"audio_ptime_ms": 60}),
 ]
 
 # What a sample of the event loop was doing: the first category, in this order, that one of its

@@ -36,7 +36,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from relay_capacity import FPS, encode_opus, encode_vp8, face_frames, pre_encoded_tracks
+from relay_capacity import FPS, answer_ptime, encode_opus, encode_vp8, face_frames, pre_encoded_tracks
 
 RESULTS = Path(__file__).with_name("results") / "proctoring.json"
 PHASE_S = 6.0  # face for 6 s, empty room for 6 s
@@ -57,13 +57,14 @@ class ServerConfig:
     analysis_copy: bool = True  # the load sends the page's copy of the camera (web/live.js)
     analysis_processes: bool = True  # the models run in processes of their own (counted as the server's)
     room_scan_interval_s: float = 10.0  # a stream's room scans (sooner while several faces decide)
+    audio_ptime_ms: int | None = 60  # asked of the load's microphones (None: browsers' 20 ms)
     label: str = ""
 
     def describe(self) -> dict[str, Any]:
         return asdict(self)
 
 
-Clip = tuple[list[tuple[bytes, bool]], list[bytes], float, list[tuple[bytes, bool]]]
+Clip = tuple[list[tuple[bytes, bool]], dict[int, list[bytes]], float, list[tuple[bytes, bool]]]
 
 
 def scene_clip() -> Clip:
@@ -82,7 +83,7 @@ def scene_clip() -> Clip:
         for pictures in (face[::2], [room] * (count // 2))
         for packet in encode_vp8(pictures, gop=count // 2, size=(320, 240), fps=FPS / 2, bit_rate=100_000)
     ]
-    return video, encode_opus(), 2 * PHASE_S, copy
+    return video, {ms: encode_opus(frame_ms=ms) for ms in (20, 60)}, 2 * PHASE_S, copy
 
 
 # --- server process ------------------------------------------------------------------------------
@@ -187,7 +188,11 @@ async def _serve(conn: Connection, students: int, config: ServerConfig) -> None:
         await db.commit()
 
     supervisors: list[ProctoringSupervisor] = []
-    unit = ForwardingUnit(on_event=lambda e: [s.on_stream_event(e) for s in supervisors], lost_after_s=30)
+    unit = ForwardingUnit(
+        on_event=lambda e: [s.on_stream_event(e) for s in supervisors],
+        lost_after_s=30,
+        audio_ptime_ms=config.audio_ptime_ms,
+    )
     lifecycle = AttemptLifecycle(sessionmaker, EventBus(), grace_seconds=0)
     supervisor = ProctoringSupervisor(
         unit,
@@ -336,12 +341,14 @@ async def run(
             peer = RTCPeerConnection()
             peers.append(peer)
             video_track, audio_track, *copy_track = pre_encoded_tracks(
-                video, audio, copy if config.analysis_copy else None
+                video, audio[20], copy if config.analysis_copy else None
             )
             for track in (video_track, *copy_track, audio_track):  # the copy: the second video
                 peer.addTrack(track)
             await peer.setLocalDescription(await peer.createOffer())
             answer = await ask({"op": "publish", "attempt": attempt, "sdp": peer.localDescription.sdp})
+            ptime = answer_ptime(answer)  # the packets a browser then sends
+            audio_track.use(audio[ptime], 1000 / ptime)
             await peer.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
             starts[attempt] = video_track
         await asyncio.sleep(2.0)

@@ -85,29 +85,45 @@ def encode_vp8(
     return packets
 
 
-def encode_opus(seconds: float = 1.0) -> list[bytes]:
+def encode_opus(seconds: float = 1.0, frame_ms: int = 20) -> list[bytes]:
+    """A tone as Opus packets of frame_ms each (browsers send 20 unless the answer's a=ptime asks
+    for more)."""
     import av
     import numpy as np
 
     codec = av.CodecContext.create("libopus", "w")
     codec.sample_rate, codec.layout, codec.format = 48000, "stereo", "s16"
     codec.bit_rate = 32000
+    codec.options = {"frame_duration": str(frame_ms)}
+    step = 48 * frame_ms
     samples = int(48000 * seconds)
     wave = (0.2 * 32767 * np.sin(2 * np.pi * 220 * np.arange(samples) / 48000)).astype(np.int16)
     packets = []
-    for start in range(0, samples, 960):
-        chunk = np.repeat(wave[start : start + 960][None, :], 2, axis=0).T.reshape(1, -1)
+    for start in range(0, samples, step):
+        chunk = np.repeat(wave[start : start + step][None, :], 2, axis=0).T.reshape(1, -1)
         frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk), format="s16", layout="stereo")
         frame.sample_rate, frame.pts = 48000, start
         packets += [bytes(p) for p in codec.encode(frame)]
     return packets
 
 
+def answer_ptime(answer_sdp: str) -> int:
+    """The packet duration (ms) an answer asks of the audio (a=ptime), 20 (browsers') if none."""
+    for line in answer_sdp.splitlines():
+        if line.startswith("a=ptime:"):
+            return int(line.removeprefix("a=ptime:"))
+    return 20
+
+
 def pre_encoded_tracks(
-    video: list[tuple[bytes, bool]], audio: list[bytes], copy: list[tuple[bytes, bool]] | None = None
+    video: list[tuple[bytes, bool]],
+    audio: list[bytes],
+    copy: list[tuple[bytes, bool]] | None = None,
+    audio_frame_ms: int = 20,
 ) -> tuple[Any, ...]:
     """Tracks whose recv() returns av.Packets: aiortc's sender only packetizes them. With copy,
-    a third: the page's copy of the camera for analysis, at half the camera's rate."""
+    a third: the page's copy of the camera for analysis, at half the camera's rate. The audio's
+    packets hold audio_frame_ms each."""
     import av
     from aiortc import MediaStreamTrack
 
@@ -117,6 +133,10 @@ def pre_encoded_tracks(
             self.kind = kind
             self._payloads, self._rate, self._clock = payloads, rate, clock
             self._count, self._start = 0, None
+
+        def use(self, payloads: list[bytes], rate: float) -> None:
+            """Other packets, at another rate (as a browser does what the answer asks)."""
+            self._payloads, self._rate = payloads, rate
 
         async def recv(self) -> Any:
             if self._start is None:
@@ -129,7 +149,7 @@ def pre_encoded_tracks(
             return packet
 
     camera = Looping("video", [data for data, _ in video], FPS, 90_000)
-    microphone = Looping("audio", audio, 50, 48_000)
+    microphone = Looping("audio", audio, 1000 / audio_frame_ms, 48_000)
     if copy is None:
         return camera, microphone
     return camera, microphone, Looping("video", [data for data, _ in copy], FPS / 2, 90_000)

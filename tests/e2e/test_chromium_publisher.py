@@ -12,7 +12,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from protolearn.media.recorder import SegmentRecorder
-from protolearn.media.relay import ForwardingUnit
+from protolearn.media.relay import PUBLISHER_AUDIO_PTIME_MS, ForwardingUnit
 from protolearn.vision.runtimes import create_analyzer
 from tests.support.api import Api, published_test, started_attempt
 from tests.support.browser import chromium, skip_without_chromium, write_y4m
@@ -29,9 +29,21 @@ START_PUBLISHING = """async ([token, attemptId]) => {
     window.session = await publish({token, attemptId, onMessage});
     return seen;
 }"""
-# What the browser says it sent of each video (its own getStats), then stop publishing.
-SENT_VIDEO_AND_STOP = """async () => {
+# What the browser says it sent of each video, and the microphone's packets per second of the
+# audio it captured meanwhile, over a second or so (its own getStats), then stop publishing.
+SENT_MEDIA_AND_STOP = """async () => {
+    const audio = (stats) => {
+        let packets = 0, seconds = 0;
+        stats.forEach((s) => {
+            if (s.type === "outbound-rtp" && s.kind === "audio") packets = s.packetsSent;
+            if (s.type === "media-source" && s.kind === "audio") seconds = s.totalSamplesDuration;
+        });
+        return [packets, seconds];
+    };
+    const [packetsBefore, secondsBefore] = audio(await window.session.connection.getStats());
+    await new Promise((resolve) => setTimeout(resolve, 1500));
     const stats = await window.session.connection.getStats();
+    const [packets, seconds] = audio(stats);
     const codecs = {};
     const sent = [];
     stats.forEach((s) => { if (s.type === "codec") codecs[s.id] = s.mimeType; });
@@ -41,7 +53,8 @@ SENT_VIDEO_AND_STOP = """async () => {
         }
     });
     window.session.stop();
-    return sent.sort((a, b) => Number(a.mid) - Number(b.mid));
+    const perSecond = (packets - packetsBefore) / (seconds - secondsBefore);
+    return [sent.sort((a, b) => Number(a.mid) - Number(b.mid)), perSecond];
 }"""
 
 
@@ -101,7 +114,7 @@ async def test_chromium_publishes_and_a_teacher_sees_the_face(
             await viewer.close()
 
         decoded = await until_copy_decoded(base_url)
-        camera, copy = await page.evaluate(SENT_VIDEO_AND_STOP)
+        (camera, copy), audio_packets_per_s = await page.evaluate(SENT_MEDIA_AND_STOP)
 
     assert camera["codec"] == copy["codec"] == "video/VP8"
     assert camera["frames"] >= 15
@@ -112,6 +125,9 @@ async def test_chromium_publishes_and_a_teacher_sees_the_face(
     assert decoded["copy"] > 0
     assert picture.shape == (480, 640, 3)
     assert len(create_analyzer("onnx").analyze([picture])[0].faces) == 1  # the face, through the relay
+    # The microphone in 60 ms packets, as the answer asks (the browser's default is 20 ms).
+    asked = 1000 / PUBLISHER_AUDIO_PTIME_MS
+    assert asked * 0.8 <= audio_packets_per_s <= asked * 1.2
 
 
 async def test_chromium_plays_an_evidence_clip(base_url: str, tmp_path: Path) -> None:

@@ -137,3 +137,26 @@ async def test_an_offer_with_a_third_video_or_media_outside_its_bundle_is_refuse
     finally:
         await three.close()
         await student.close()
+
+
+async def test_the_answer_asks_for_60_ms_audio_packets_and_still_applies(unit: ForwardingUnit) -> None:
+    student, offer = await student_offer()
+    try:
+        answer = await unit.publish("7", offer)
+        audio = answer.split("m=audio ", 1)[1].split("\r\nm=", 1)[0].split("\r\n")
+        video = answer.split("m=video ", 1)[1].split("\r\nm=", 1)[0]
+        # The first attribute of the audio section, after its connection line; none for video.
+        attributes = [line for line in audio if line.startswith("a=")]
+        assert attributes[0] == "a=ptime:60" and attributes.count("a=ptime:60") == 1
+        assert audio.index("a=ptime:60") > next(i for i, line in enumerate(audio) if line.startswith("c="))
+        assert "a=ptime" not in video
+        await student.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+    finally:
+        await student.close()
+
+
+def test_an_audio_ptime_already_there_is_replaced() -> None:
+    sdp = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=ptime:20\r\na=mid:0\r\n"
+    assert relay.with_audio_ptime(sdp, 60) == (
+        "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=ptime:60\r\na=mid:0\r\n"
+    )
