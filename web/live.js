@@ -12,6 +12,10 @@ const DEFAULT_VIDEO = { width: 640, height: 480, frameRate: 15 };
 const ANALYSIS_WIDTH = 320;
 const ANALYSIS_FPS = 8;
 const ANALYSIS_BITRATE = 100_000; // 2 KB a picture: every face of the accuracy set still found
+// The camera, which teachers watch and evidence clips keep: at most 600 kbit/s (a browser's own
+// ceiling at 640x480 is about 1.7 Mbit/s), a school's uplink shared by a class, and fewer
+// packets for the server to receive.
+const CAMERA_BITRATE = 600_000;
 const START_TIMEOUT_MS = 45000;
 
 function preferCodec(transceiver, kind, mimeType) {
@@ -118,8 +122,16 @@ export async function publish({ token, attemptId, onMessage = () => {}, video = 
   try {
     connection = await peerConnection(token);
     for (const track of stream.getTracks()) {
-      const transceiver = connection.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+      const options = { direction: "sendonly", streams: [stream] };
+      if (track.kind === "video") options.sendEncodings = [{ maxBitrate: CAMERA_BITRATE }];
+      const transceiver = connection.addTransceiver(track, options);
       preferCodec(transceiver, track.kind, track.kind === "video" ? "video/VP8" : "audio/opus");
+      if (track.kind === "video") {
+        // Short of bandwidth, fewer frames rather than fewer pixels: a far face needs them.
+        const parameters = transceiver.sender.getParameters();
+        parameters.degradationPreference = "maintain-resolution";
+        await transceiver.sender.setParameters(parameters).catch(() => {});
+      }
     }
     const [camera] = stream.getVideoTracks();
     if (camera) {

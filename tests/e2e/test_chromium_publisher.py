@@ -49,9 +49,20 @@ SENT_MEDIA_AND_STOP = """async () => {
     stats.forEach((s) => { if (s.type === "codec") codecs[s.id] = s.mimeType; });
     stats.forEach((s) => {
         if (s.type === "outbound-rtp" && s.kind === "video") {
-            sent.push({mid: s.mid, frames: s.framesEncoded, width: s.frameWidth, codec: codecs[s.codecId]});
+            sent.push({
+                mid: s.mid, frames: s.framesEncoded, width: s.frameWidth, codec: codecs[s.codecId],
+                target: s.targetBitrate,
+            });
         }
     });
+    for (const transceiver of window.session.connection.getTransceivers()) {
+        const video = sent.find((s) => s.mid === transceiver.mid);
+        if (video) {
+            const parameters = transceiver.sender.getParameters();
+            video.ceiling = parameters.encodings[0].maxBitrate;
+            video.degradation = parameters.degradationPreference;
+        }
+    }
     window.session.stop();
     const perSecond = (packets - packetsBefore) / (seconds - secondsBefore);
     return [sent.sort((a, b) => Number(a.mid) - Number(b.mid)), perSecond];
@@ -122,6 +133,10 @@ async def test_chromium_publishes_and_a_teacher_sees_the_face(
     # camera only until the copy's first keyframe came).
     assert (camera["width"], copy["width"]) == (640, 320)
     assert 0 < copy["frames"] < camera["frames"]
+    # Both within what the page asks of them (web/live.js): the camera 600 kbit/s, the copy 100.
+    assert (camera["ceiling"], copy["ceiling"]) == (600_000, 100_000)
+    assert camera["target"] <= 600_000 and copy["target"] <= 100_000
+    assert camera["degradation"] == "maintain-resolution"  # short of bandwidth: fewer frames, all pixels
     assert decoded["copy"] > 0
     assert picture.shape == (480, 640, 3)
     assert len(create_analyzer("onnx").analyze([picture])[0].faces) == 1  # the face, through the relay
