@@ -50,6 +50,8 @@ BEFORE = ServerConfig(
     analysis_processes=False,
     room_scan_interval_s=5.0,
     audio_ptime_ms=None,
+    camera_kbps=900,
+    deciding_lead_s=None,
     label="before",
 )
 STEPS: list[tuple[str, dict[str, Any]]] = [
@@ -66,6 +68,8 @@ STEPS: list[tuple[str, dict[str, Any]]] = [
         {"room_scan_interval_s": 10.0},
     ),
     ("the microphone in 60 ms packets (the answer's a=ptime), not 20", {"audio_ptime_ms": 60}),
+    ("the camera at most 600 kbit/s (web/live.js), not 900", {"camera_kbps": 600}),
+    ("8 frames/s from 1 s before a rule's hold ends, not for all of it", {"deciding_lead_s": 1.0}),
 ]
 
 # What a sample of the event loop was doing: the first category, in this order, that one of its

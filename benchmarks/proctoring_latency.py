@@ -52,32 +52,41 @@ class ServerConfig:
     gc_frozen: bool = True  # gc.freeze() once set up, as `protolearn serve` does
     header_levels: bool = True  # the load's microphones put RFC 6464 levels in their packets, as browsers do
     deciding_fps: float = 8.0  # analysis rate while a rule decides (2.0: the test's rate throughout)
+    deciding_lead_s: float | None = 1.0  # ... from this long before its hold ends (None: all of it)
     early_on_change: bool = True  # a changed picture analysed at once
     gaze_interval_s: float = 1.0  # the eyes read this often (0: on every analysed frame)
     analysis_copy: bool = True  # the load sends the page's copy of the camera (web/live.js)
     analysis_processes: bool = True  # the models run in processes of their own (counted as the server's)
     room_scan_interval_s: float = 10.0  # a stream's room scans (sooner while several faces decide)
     audio_ptime_ms: int | None = 60  # asked of the load's microphones (None: browsers' 20 ms)
+    camera_kbps: int = 600  # the load's cameras (web/live.js's ceiling; 900: before it had one)
     label: str = ""
 
     def describe(self) -> dict[str, Any]:
         return asdict(self)
 
 
-Clip = tuple[list[tuple[bytes, bool]], dict[int, list[bytes]], float, list[tuple[bytes, bool]]]
+# The camera by its bitrate (kbit/s), the microphone by its packets' duration (ms), the loop's
+# length, the copy.
+Clip = tuple[dict[int, list[tuple[bytes, bool]]], dict[int, list[bytes]], float, list[tuple[bytes, bool]]]
 
 
 def scene_clip() -> Clip:
-    """One loop: PHASE_S of the face, PHASE_S of the empty room, keyframes at each change; the
-    Opus; the loop's length; and the same loop as the page's copy for analysis (320x240, every
-    other frame, at the rate and bitrate web/live.js asks for)."""
+    """One loop: PHASE_S of the face, PHASE_S of the empty room, keyframes at each change, at
+    600 kbit/s (web/live.js's ceiling) and 900; the Opus in 20 and 60 ms packets; the loop's
+    length; and the same loop as the page's copy for analysis (320x240, every other frame, at the
+    rate and bitrate web/live.js asks for)."""
     import cv2
     from skimage import data
 
     count = int(PHASE_S * FPS)
     face = face_frames(count)
     room = cv2.resize(data.coffee(), (640, 480), interpolation=cv2.INTER_AREA)
-    video = encode_vp8(face, gop=count) + encode_vp8([room] * count, gop=count)
+    video = {
+        kbps: encode_vp8(face, gop=count, bit_rate=kbps * 1000)
+        + encode_vp8([room] * count, gop=count, bit_rate=kbps * 1000)
+        for kbps in (600, 900)
+    }
     copy = [
         packet
         for pictures in (face[::2], [room] * (count // 2))
@@ -203,6 +212,7 @@ async def _serve(conn: Connection, students: int, config: ServerConfig) -> None:
         options=PipelineOptions(
             analysis_processes=config.analysis_processes,
             deciding_fps=config.deciding_fps,
+            deciding_lead_s=config.deciding_lead_s,
             early_on_change=config.early_on_change,
             gaze_interval_s=config.gaze_interval_s,
             room_scan_interval_s=config.room_scan_interval_s,
@@ -341,7 +351,7 @@ async def run(
             peer = RTCPeerConnection()
             peers.append(peer)
             video_track, audio_track, *copy_track = pre_encoded_tracks(
-                video, audio[20], copy if config.analysis_copy else None
+                video[config.camera_kbps], audio[20], copy if config.analysis_copy else None
             )
             for track in (video_track, *copy_track, audio_track):  # the copy: the second video
                 peer.addTrack(track)

@@ -105,8 +105,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # between follow the student's face. Where a scan finds several faces, the next comes within
     # about a second, until one finds a single face.
     vision_room_scan_interval_s: Annotated[float, msgspec.Meta(ge=0.1, le=60)] = 10.0
-    # Frames analysed per second of a stream while one of its rules is deciding (a face just went
-    # missing): the violation opens at the end of its hold, not up to a sampling period later.
+    # Frames analysed per second of a stream from 1 s before the hold of one of its rules ends (a
+    # face went missing): the violation opens at the end of its hold, not up to a sampling period
+    # later.
     vision_deciding_fps: Annotated[float, msgspec.Meta(ge=0.5, le=30)] = 8.0
     tap_capacity: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 256
     ring_buffer_seconds: Annotated[float, msgspec.Meta(ge=5, le=600)] = 30.0

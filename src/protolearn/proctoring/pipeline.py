@@ -48,6 +48,9 @@ class PipelineOptions:
     tap_capacity: int = 256
     room_scan_interval_s: float = 10.0
     deciding_fps: float = 8.0  # a stream's analysis rate while one of its rules is deciding
+    # ... from this long before the rule's hold ends (at least two frames at the stream's own
+    # rate); None: for all of the hold
+    deciding_lead_s: float | None = 1.0
     early_on_change: bool = True  # a frame whose picture changed a lot is analysed at once
     gaze_interval_s: float = 1.0  # a stream's gaze is read this often, on every frame while deciding
     # The analyzer runs in inference_workers processes of its own (make_analyzer must pickle),

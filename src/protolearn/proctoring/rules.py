@@ -165,12 +165,22 @@ class RuleEngine:
         frames that follow decide when, or whether, it opens. multiple_faces only while the last
         frame showed several faces (between room scans, frames that follow the student alone
         decide nothing)."""
-        return any(
-            rule.since is not None
-            and rule.open is None
-            and (name != "multiple_faces" or self._last_faces >= 2)
-            for name, rule in self._rules.items()
-            if name in PICTURE_RULES
+        return self.decides_at is not None
+
+    @property
+    def decides_at(self) -> float | None:
+        """When the first of the deciding rules opens if its condition holds on (its run's start
+        plus its hold); None when none is deciding."""
+        return min(
+            (
+                rule.since + rule.hold
+                for name, rule in self._rules.items()
+                if name in PICTURE_RULES
+                and rule.since is not None
+                and rule.open is None
+                and (name != "multiple_faces" or self._last_faces >= 2)
+            ),
+            default=None,
         )
 
     @property

@@ -69,7 +69,7 @@ class _Session:
     rules: RuleEngine = field(init=False)
     last_status: float = float("-inf")
     faces: int = 0  # in the last observation
-    deciding: bool = False  # one of its rules is deciding: its frames are analysed faster
+    deciding: bool = False  # one of its rules' hold ends soon: its frames are analysed faster
 
 
 class ProctoringSupervisor:
@@ -295,9 +295,16 @@ class ProctoringSupervisor:
         session.faces = len(observation.faces)
         session.rules.observe(frame.arrived, observation)
         session.rules.hear(frame.arrived, self.unit.hub(frame.stream_id).audio_level)
-        if session.rules.deciding != session.deciding:
-            session.deciding = session.rules.deciding
-            self.pipeline.deciding(frame.stream_id, session.deciding)
+        # The rate is raised for the end of a rule's hold, where the frames decide when it opens
+        # (and the alert comes), not for all of it: at the stream's own rate until then, two of
+        # its frames ahead (a face that comes back meanwhile is a changed picture, seen at once).
+        decides_at, lead = session.rules.decides_at, self.pipeline.options.deciding_lead_s
+        deciding = decides_at is not None and (
+            lead is None or frame.arrived >= decides_at - max(lead, 2 / session.analysis_fps)
+        )
+        if deciding != session.deciding:
+            session.deciding = deciding
+            self.pipeline.deciding(frame.stream_id, deciding)
         if frame.arrived - session.last_status >= STATUS_EVERY_S:
             session.last_status = frame.arrived
             self._status(session, observation)

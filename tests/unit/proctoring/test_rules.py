@@ -201,18 +201,22 @@ def test_a_rule_is_deciding_from_its_first_sample_until_it_opens_or_lets_go() ->
     rules.play(5, lambda _: seen(face()))
     assert not rules.engine.deciding
     rules.engine.observe(5.0, seen())  # the face just went: no_face's hold begins
-    assert rules.engine.deciding
+    assert rules.engine.deciding and rules.engine.decides_at == 8.0  # when it opens if it holds
     rules.play(2.5, lambda _: seen(), start=5.5)  # until 7.5: still under the 3 s hold
-    assert rules.engine.deciding and rules.started == []
+    assert rules.engine.deciding and rules.started == [] and rules.engine.decides_at == 8.0
     rules.engine.observe(8.0, seen())  # 3 s: it opens, decided
     assert [s.type for s in rules.started] == ["no_face"] and not rules.engine.deciding
     rules.play(3, lambda _: seen(face()), start=8.5)  # back: closed after the release time
     assert [s.type for s in rules.ended] == ["no_face"] and not rules.engine.deciding
     # A head turned for a moment decides looking_away until the release time lets it go.
     rules.engine.observe(12.0, seen(face(yaw=60)))
-    assert rules.engine.deciding
+    assert (
+        rules.engine.deciding
+        and rules.engine.decides_at == 12.0 + rules.engine.thresholds.looking_away_seconds
+    )
     rules.play(1.5, lambda _: seen(face()), start=12.5)
     assert not rules.engine.deciding and rules.started == [rules.started[0]]
+    assert rules.engine.decides_at is None
     # Voice is not judged from the picture: it never asks for more frames.
     rules.engine.hear(14.0, 3)
     assert not rules.engine.deciding

@@ -273,10 +273,15 @@ async def test_a_stream_is_analysed_faster_while_a_rule_decides_and_at_its_rate_
     start = time.monotonic()
     analysed(start, 1)
     assert tap.rate(stream) == 2.0
-    analysed(start + 0.5, 0)  # the face went: no_face decides, 8 frames a second
-    assert tap.rate(stream) == supervisor.pipeline.options.deciding_fps == 8.0
-    at = start + 0.5
-    while at < start + 3.5 - 1e-9:  # the 3 s hold, at the raised rate
+    # The face went: no_face decides, at the test's rate for the first 2 s of its 3 s hold...
+    rates = []
+    for step in range(1, 6):
+        analysed(start + 0.5 * step, 0)
+        rates.append(tap.rate(stream))
+    assert rates == [2.0, 2.0, 2.0, 2.0, 8.0]  # ...and 8 frames a second from 1 s before it ends
+    assert supervisor.pipeline.options.deciding_fps == 8.0
+    at = start + 2.5
+    while at < start + 3.5 - 1e-9:  # the rest of the hold, at the raised rate
         at += 0.125
         analysed(at, 0)
     assert [span.type for span in supervisor._sessions[attempt_id].rules.open_violations] == ["no_face"]
