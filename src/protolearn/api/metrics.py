@@ -105,6 +105,8 @@ class AppStateCollector(Collector):
             "decode_error": tap.stats.decode_errors if tap else 0,
             "batcher_backlog": batcher.stats.dropped if batcher else 0,
             "analysis_failed": batcher.stats.failed if batcher else 0,
+            # A camera picture sooner than its stream's next room scan: not needed, not a fault.
+            "room_scan_not_due": batcher.stats.scans_not_due if batcher else 0,
         }
         for reason, count in reasons.items():
             dropped.add_metric([reason], count)
