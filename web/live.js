@@ -130,7 +130,7 @@ export async function publish({ token, attemptId, onMessage = () => {}, video = 
         // Short of bandwidth, fewer frames rather than fewer pixels: a far face needs them.
         const parameters = transceiver.sender.getParameters();
         parameters.degradationPreference = "maintain-resolution";
-        await transceiver.sender.setParameters(parameters).catch(() => {});
+        await transceiver.sender.setParameters(parameters).catch(() => {}); // a browser without it keeps its own
       }
     }
     const [camera] = stream.getVideoTracks();

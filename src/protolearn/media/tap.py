@@ -219,10 +219,11 @@ class FrameTap:
 
     def request_scan(self, stream_id: str) -> None:
         """Asks for the camera's next picture (a keyframe) for a room scan, where the stream's
-        analysis copy is what is decoded; otherwise its own frames serve."""
+        analysis copy is what is decoded (otherwise its own frames serve): as soon as the tap
+        will decode it, CHECK_MIN_GAP_S after the last one."""
         decoder = self._streams.get(stream_id)
         if decoder is not None and decoder.source == "analysis":
-            decoder.hub.request_keyframe()
+            decoder.request_check()
 
     def attached(self, stream_id: str) -> bool:
         return stream_id in self._streams
@@ -277,6 +278,7 @@ class _StreamDecoder:
         self._confirmed = float("-inf")  # arrival of the last camera keyframe that matched it
         self._mismatches = 0  # in a row
         self._last_check = float("-inf")  # arrival of the last camera keyframe queued to check
+        self._check_request: asyncio.TimerHandle | None = None  # a keyframe to be asked for
         self._window_start = float("-inf")  # arrival-time window counting frames against flooding
         self._window_frames = 0
         # Worker thread only:
@@ -349,6 +351,18 @@ class _StreamDecoder:
         self._problem(kind, arrived)
         self._distrusted = True
         self._decode_from("video")
+
+    def request_check(self) -> None:
+        """The camera's next keyframe, asked for so that it comes when one will be decoded."""
+        if self._check_request is not None:
+            return  # asked already
+        wait = self._last_check + CHECK_MIN_GAP_S - time.monotonic()
+
+        def ask() -> None:
+            self._check_request = None
+            self.hub.request_keyframe()
+
+        self._check_request = asyncio.get_running_loop().call_later(max(0.0, wait), ask)
 
     def _queue_check(self, frame: EncodedFrame) -> None:
         size = keyframe_size(frame.data)
@@ -625,6 +639,8 @@ class _StreamDecoder:
         return frozen
 
     async def close(self) -> None:
+        if self._check_request is not None:
+            self._check_request.cancel()
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task

@@ -24,8 +24,9 @@ its own, smaller, frames; it counts as the stream's scan (the stream's own frame
 only if none comes for twice the interval, or to settle a doubt; where several faces decide,
 the caller asks the camera for its next picture). One that comes sooner after the last camera
 picture scanned is not analysed (its future resolves to None; counted in scans_not_due), so
-that however often a publisher sends keyframes, its room scans cost no more. A scanned one follows nothing,
-and the stream's next frames do not follow its faces (they are in its own, larger, coordinates).
+that however often a publisher sends keyframes, its room scans cost no more. A scanned one
+follows nothing, and the stream's next frames do not follow its faces (they are in its own,
+larger, coordinates).
 A batch that fails is analysed again frame by frame, so one frame that breaks the analysis
 costs only its own observation (its future raises AnalysisFailed; counted per stream), never
 its batch-mates'. The dispatcher runs under supervision: it is restarted if it ever fails.
@@ -266,16 +267,7 @@ class FrameBatcher:
                     due = 2 * self.room_scan_interval
                 if pending.scan or since >= due:
                     pending.room_scan = True
-                    why = (
-                        "camera"
-                        if pending.scan
-                        else "doubt"
-                        if stream.doubted
-                        else "several"
-                        if stream.several
-                        else "interval"
-                    )
-                    self.stats.room_scans[why] += 1
+                    self.stats.room_scans[_scan_reason(pending, stream)] += 1
                     stream.last_scan = stream.last_search = now
                     stream.scanned_apart = pending.scan
                 elif now - stream.last_search >= self.search_interval:
@@ -364,3 +356,12 @@ class FrameBatcher:
     def _resolve(pending: _Pending, observation: Observation | None) -> None:
         if not pending.future.done():
             pending.future.set_result(observation)
+
+
+def _scan_reason(pending: _Pending, stream: _Stream) -> str:
+    """Why a frame is room scanned (BatcherStats.room_scans' key)."""
+    if pending.scan:
+        return "camera"
+    if stream.doubted:
+        return "doubt"
+    return "several" if stream.several else "interval"

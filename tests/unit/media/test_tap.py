@@ -544,23 +544,30 @@ async def test_a_room_scan_asks_the_camera_for_its_next_picture_only_where_a_cop
     tap: FrameTap,
 ) -> None:
     """Where several faces decide, the next room scan is the camera's next keyframe: asked for
-    where the copy is what is decoded, not where the camera's own frames are."""
+    where the copy is what is decoded, not where the camera's own frames are, and once the tap
+    will decode one again (a second after the last), however often asked meanwhile."""
     tracks = TwoTracks(tap)
     alone = StreamHub("8", ForwardingStats(), lambda _event: None)
     tap.attach(alone)
-    requested: list[tuple[str, str]] = []
+    requested: list[tuple[str, str, float]] = []
     for hub in (tracks.hub, alone):
         hub.request_keyframe = functools.partial(  # type: ignore[method-assign]
-            lambda stream, track="video": requested.append((stream, track)), hub.stream_id
+            lambda stream, track="video": requested.append((stream, track, time.monotonic())), hub.stream_id
         )
     await tracks.send(camera(FPS, keyframe_every=FPS), copy_of(FPS // 2))
     assert tap.source("7") == "analysis" and tap.source("8") == "video"
     requested.clear()
 
-    tap.request_scan("7")
-    tap.request_scan("8")
-    tap.request_scan("gone")
-    assert requested == [("7", "video")]
+    for _ in range(3):
+        tap.request_scan("7")
+        tap.request_scan("8")
+        tap.request_scan("gone")
+    await until(lambda: bool(requested))
+    await asyncio.sleep(0.1)
+    [(stream, track, at)] = requested
+    assert (stream, track) == ("7", "video")
+    # The camera's last keyframe came at the start of the second sent: asked once it ended.
+    assert at >= tracks.base + 1.0
 
 
 async def test_a_copy_that_does_not_show_the_camera_is_not_trusted_again(tap: FrameTap) -> None:
