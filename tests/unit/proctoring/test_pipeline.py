@@ -8,13 +8,15 @@ import time
 
 import cv2
 
-from protolearn.media.forwarding import ForwardingStats
+from protolearn.media.forwarding import EncodedFrame, ForwardingStats
 from protolearn.media.streams import StreamHub
 from protolearn.media.tap import TappedFrame
 from protolearn.proctoring.pipeline import FramePipeline, PipelineOptions
 from protolearn.vision.runtimes import create_analyzer
 from protolearn.vision.schemas import Observation
+from tests.support.face_set import case
 from tests.support.images import astronaut
+from tests.support.vp8 import encode_vp8
 
 
 async def test_the_eyes_are_read_once_a_second_and_on_every_frame_while_a_rule_decides() -> None:
@@ -52,3 +54,44 @@ async def test_the_eyes_are_read_once_a_second_and_on_every_frame_while_a_rule_d
     finally:
         await pipeline.detach(hub)
         await pipeline.close()
+
+
+async def test_several_faces_on_the_cameras_picture_ask_for_its_next_one_as_soon_as_it_is_read() -> None:
+    """Where the page's copy is analysed, the room scans are of the camera's keyframes: one that
+    finds several faces asks for the camera's next keyframe, for when the tap decodes one
+    again (a second after it), so the several-faces rule gets its next scan then."""
+    observed: list[Observation] = []
+    pipeline = FramePipeline(
+        lambda: create_analyzer("onnx"), lambda _frame, seen: observed.append(seen), PipelineOptions()
+    )
+    hub = StreamHub("7", ForwardingStats(), lambda _event: None)
+    requested: list[float] = []
+
+    def request_keyframe(track: str = "video") -> None:
+        if track == "video":
+            requested.append(time.monotonic())
+
+    hub.request_keyframe = request_keyframe  # type: ignore[assignment, method-assign]
+    await pipeline.attach(hub, 2.0)
+    group = case("astronaut_and_grace").build()
+    copy = encode_vp8(group, 3, 320, 240)
+    [camera] = encode_vp8(group, 1, 640, 480)
+    try:
+        hub.deliver(EncodedFrame("analysis", copy[0], 0, True, time.monotonic()))
+        assert pipeline.tap is not None and pipeline.tap.source("7") == "analysis"
+        requested.clear()
+        arrived = time.monotonic()
+        hub.deliver(EncodedFrame("video", camera, 0, True, arrived))
+        for n, data in enumerate(copy[1:], start=1):
+            hub.deliver(EncodedFrame("analysis", data, n * 6000, False, time.monotonic()))
+        deadline = time.monotonic() + 60
+        while not requested:
+            assert time.monotonic() < deadline, "no keyframe asked for"
+            await asyncio.sleep(0.05)
+    finally:
+        await pipeline.detach(hub)
+        await pipeline.close()
+
+    scans = [seen for seen in observed if seen.room_scanned and seen.width == 640]
+    assert scans and len(scans[0].faces) == 2
+    assert requested[0] >= arrived + 1.0  # when the tap decodes the camera's next keyframe
