@@ -229,4 +229,5 @@ async def test_pages_on_the_live_channel_follow_the_end_of_their_sessions(
         assert await monitor.evaluate("window.liveSockets") == sockets <= 3
 
         assert not errors.unexpected(*EXPECTED_CONSOLE, "401", "403"), errors.messages
-        assert not monitor_errors.unexpected(*EXPECTED_CONSOLE, "401"), monitor_errors.messages
+        # A retry's handshake refused (403) is the browser's console line for such a refusal.
+        assert not monitor_errors.unexpected(*EXPECTED_CONSOLE, "401", "403"), monitor_errors.messages
