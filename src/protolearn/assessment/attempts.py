@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -95,6 +95,41 @@ def _upsert_answers(insert: Callable[[Table], Any]) -> Any:
 
 _UPSERT_ANSWERS = {"postgresql": _upsert_answers(postgresql.insert), "sqlite": _upsert_answers(sqlite.insert)}
 
+# On PostgreSQL the common autosave is one statement, run outside a transaction block (it is
+# atomic on its own): the row lock of _LOCK_OWN_OPEN_ATTEMPT, refused unless every answered
+# question is the attempt's, then the cleared answers deleted and the others upserted, only if
+# the lock was taken. One round trip instead of four (BEGIN, UPDATE, upsert, COMMIT).
+_SAVE_INTO_OWN_OPEN_ATTEMPT = (
+    text(
+        """
+    WITH locked AS (
+        UPDATE test_attempts SET updated_at = :now
+        WHERE id = :attempt AND student_id = :student AND status = :open AND deadline >= :earliest
+          AND CAST(question_order AS jsonb) @> to_jsonb(CAST(:questions AS integer[]))
+        RETURNING deadline
+    ), cleared AS (
+        DELETE FROM answers
+        WHERE attempt_id = :attempt AND question_id = ANY(CAST(:cleared AS integer[]))
+          AND EXISTS (SELECT FROM locked)
+    ), saved AS (
+        INSERT INTO answers (attempt_id, question_id, answer, updated_at)
+        SELECT :attempt, given.question_id, given.answer, :now
+        FROM unnest(CAST(:saved AS integer[]), CAST(:texts AS text[])) AS given(question_id, answer)
+        WHERE EXISTS (SELECT FROM locked)
+        ON CONFLICT (attempt_id, question_id)
+        DO UPDATE SET answer = excluded.answer, updated_at = excluded.updated_at
+    )
+    SELECT deadline FROM locked
+    """
+    )
+    .bindparams(
+        bindparam("now", type_=_ATTEMPTS.c.updated_at.type),
+        bindparam("earliest", type_=_ATTEMPTS.c.deadline.type),
+        bindparam("open", type_=_ATTEMPTS.c.status.type),
+    )
+    .columns(deadline=_ATTEMPTS.c.deadline.type)
+)
+
 
 class AttemptService:
     def __init__(
@@ -149,9 +184,12 @@ class AttemptService:
         """Save some answers (``None`` clears one); refused once the attempt is closed.
 
         The common case in three statements: the student's own open attempt locked and read in
-        one (an UPDATE ... RETURNING), the answers upserted, the commit. Any other case (not
-        theirs, closed, past its deadline) takes the checked path, which says why."""
+        one (an UPDATE ... RETURNING), the answers upserted, the commit; on PostgreSQL in one
+        (_SAVE_INTO_OWN_OPEN_ATTEMPT). Any other case (not theirs, closed, past its deadline, a
+        question not in it) takes the checked path, which says why."""
         now = utcnow()
+        if self._session.get_bind().dialect.name == "postgresql" and not self._session.in_transaction():
+            return await self._autosave_in_one_statement(principal, attempt_id, answers, now)
         locked = (
             await self._session.execute(
                 _LOCK_OWN_OPEN_ATTEMPT,
@@ -174,6 +212,32 @@ class AttemptService:
             raise
         await self._save_answers(attempt_id, answers, now)
         await self._session.commit()
+        return AutosaveResult(attempt_id=attempt_id, saved=len(answers), saved_at=now, deadline=deadline)
+
+    async def _autosave_in_one_statement(
+        self, principal: Principal, attempt_id: int, answers: Mapping[int, AnswerValue], now: datetime
+    ) -> AutosaveResult:
+        connection = await self._session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        texts = {qid: answer_text(value) for qid, value in answers.items()}
+        deadline = (
+            await connection.execute(
+                _SAVE_INTO_OWN_OPEN_ATTEMPT,
+                {
+                    "attempt": attempt_id,
+                    "student": principal.user_id,
+                    "open": AttemptStatus.IN_PROGRESS,
+                    "earliest": now - self._grace,
+                    "now": now,
+                    "questions": list(texts),
+                    "cleared": [qid for qid, value in texts.items() if value is None],
+                    "saved": [qid for qid, value in texts.items() if value is not None],
+                    "texts": [value for value in texts.values() if value is not None],
+                },
+            )
+        ).scalar()
+        await self._session.rollback()  # ends the session's use of the connection in autocommit
+        if deadline is None:
+            return await self._autosave_checked(principal, attempt_id, answers)
         return AutosaveResult(attempt_id=attempt_id, saved=len(answers), saved_at=now, deadline=deadline)
 
     async def _autosave_checked(
