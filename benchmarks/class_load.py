@@ -279,6 +279,10 @@ async def _measure(url: str, args: argparse.Namespace, server: psutil.Process, c
         "autosave_per_second_steady": round(len(arriving + proctored) / SAVE_EVERY_S, 1),
         "failures": dict(record.failures),
         "server_cores": round((after - cpu) / wall, 2),
+        # Without proctored streams, the server's CPU is its requests': this much per request.
+        "server_cpu_ms_per_request": round(
+            (after - cpu) * 1000 / max(1, sum(map(len, record.latencies.values()))), 2
+        ),
         # The machine's other cores go to the load itself: with the server's, about all of them
         # means the figures are of a machine out of CPU, not of the server alone.
         "load_cores": round(load_cpu / wall, 2),

@@ -44,6 +44,7 @@ from protolearn.assessment.visibility import results_visible, retaking
 from protolearn.events.messages import AttemptEnded, DeadlineChanged
 from protolearn.store.attempts import Answer, AttemptStatus, TestAttempt
 from protolearn.store.base import utcnow
+from protolearn.store.database import lone_statement_connection
 from protolearn.store.tests import Question, Test
 from protolearn.store.users import Role, User
 
@@ -217,7 +218,7 @@ class AttemptService:
     async def _autosave_in_one_statement(
         self, principal: Principal, attempt_id: int, answers: Mapping[int, AnswerValue], now: datetime
     ) -> AutosaveResult:
-        connection = await self._session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        connection = await lone_statement_connection(self._session)
         texts = {qid: answer_text(value) for qid, value in answers.items()}
         deadline = (
             await connection.execute(

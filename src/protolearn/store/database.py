@@ -9,9 +9,21 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InvalidatePoolError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
-__all__ = ("CONNECT_TIMEOUT_SECONDS", "PING_AFTER_IDLE_SECONDS", "create_engine", "create_sessionmaker")
+__all__ = (
+    "CONNECT_TIMEOUT_SECONDS",
+    "PING_AFTER_IDLE_SECONDS",
+    "create_engine",
+    "create_sessionmaker",
+    "lone_statement_connection",
+)
 
 CONNECT_TIMEOUT_SECONDS = 10.0
 PING_AFTER_IDLE_SECONDS = 5.0  # a pooled connection idle longer is checked before use
@@ -82,3 +94,15 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def lone_statement_connection(session: AsyncSession) -> AsyncConnection:
+    """The session's connection for one statement that is atomic by itself, outside a
+    transaction block on PostgreSQL (autocommit): the statement alone is one round trip, where
+    a transaction adds BEGIN and COMMIT (or ROLLBACK) round trips. The session must not have
+    begun; end its use of the connection with ``session.rollback()`` or by closing it, after
+    which it begins transactions as usual. On SQLite the session's own connection (its round
+    trips are in process)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return await session.connection()
