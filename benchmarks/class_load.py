@@ -23,7 +23,10 @@ sources with this environment's packages), so the JSON holds before and after me
 Writes benchmarks/results/class_load.json.
 
     python benchmarks/class_load.py [--students 2000] [--proctored 25] [--ramp 60] [--steady 60]
-                                    [--before REV] [--database-url postgresql+asyncpg://...]
+                                    [--nodes 1] [--before REV] [--database-url postgresql+asyncpg://...]
+
+With --nodes N above 1, N nodes of one deployment run on this machine over Redis (127.0.0.1:6379),
+the test's live media pinned to the first, the load's students spread over all (class Cluster).
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ from revisions import ROOT, export_revision
 from web_page_load import free_port, wait_ready
 
 RESULTS = Path(__file__).with_name("results") / "class_load.json"
+REDIS_URL = "redis://127.0.0.1:6379/0"  # with --nodes above 1, the nodes' events go through it
 SAVE_EVERY_S = 10.0
 # The load's requests go out over CONNECTIONS keep-alive connections of a lean client
 # (benchmarks/lean_http.py): httpx took about 2 ms of CPU a request, half a core of the two at
@@ -153,7 +157,55 @@ def _cpu_seconds(server: psutil.Process) -> float:
     return total
 
 
-async def _measure(url: str, args: argparse.Namespace, server: psutil.Process, copy: bool) -> dict[str, Any]:
+class Cluster:
+    """`protolearn serve` nodes of one deployment on this machine. The first starts alone: the
+    set-up and the proctored students' live media meet there (the test is pinned to it, as the
+    only node live when its class connects). The others start after, with their own data
+    folders, sharing its database, its key pair and, over Redis, its events, as the nodes of
+    the Production section do; the load's requests are spread over all, as a load balancer
+    would."""
+
+    def __init__(self, source: Path, env: dict[str, str], scratch: Path, nodes: int) -> None:
+        self.source, self.env, self.scratch, self.nodes = source, env, scratch, nodes
+        self.urls: list[str] = []
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    async def start(self, count: int) -> None:
+        for _ in range(count):
+            index, port = len(self.urls), free_port()
+            url = f"http://127.0.0.1:{port}"
+            env = self.env | {"PROTOLEARN_PORT": str(port), "PROTOLEARN_DATA_DIR": str(self.folder(index))}
+            if self.nodes > 1:
+                env |= {
+                    "PROTOLEARN_REDIS_URL": REDIS_URL,
+                    "PROTOLEARN_REDIS_PREFIX": f"class-load-{os.getpid()}",
+                    "PROTOLEARN_NODE_ID": f"node-{index}",
+                    "PROTOLEARN_NODE_URL": url,
+                    # The first node's key pair (generated there on its first start).
+                    "PROTOLEARN_JWT_PRIVATE_KEY_PATH": str(self.folder(0) / "jwt_private.pem"),
+                    "PROTOLEARN_JWT_PUBLIC_KEY_PATH": str(self.folder(0) / "jwt_public.pem"),
+                }
+            command = [sys.executable, "-m", "protolearn", "serve"]
+            self.processes.append(subprocess.Popen(command, env=env, cwd=self.source))  # noqa: ASYNC220, S603
+            self.urls.append(url)
+            await wait_ready(url)
+
+    def folder(self, index: int) -> Path:
+        return self.scratch / f"node-{index}"
+
+    def cpu_seconds(self) -> float:
+        return sum(_cpu_seconds(psutil.Process(process.pid)) for process in self.processes)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=20)
+
+
+async def _measure(cluster: Cluster, args: argparse.Namespace, copy: bool) -> dict[str, Any]:
+    url = cluster.urls[0]
     limits = httpx.Limits(max_connections=512, max_keepalive_connections=512)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
         teacher = await sign_in(client, "teacher@class.test", "Teacher", "teacher")
@@ -189,6 +241,7 @@ async def _measure(url: str, args: argparse.Namespace, server: psutil.Process, c
             publisher.start()
             await asyncio.get_running_loop().run_in_executor(None, ours.recv)  # all publishing
             await asyncio.sleep(3.0)  # the models loaded, every stream analysed
+        await cluster.start(args.nodes - 1)
         print(f"  measuring {args.ramp + args.steady:g} s ...", flush=True)
 
         record = Recorder()
@@ -248,20 +301,26 @@ async def _measure(url: str, args: argparse.Namespace, server: psutil.Process, c
 
         arriving = students[args.proctored :]
         gap = args.ramp / max(1, len(arriving))
-        cpu = _cpu_seconds(server)
+        cpu = cluster.cpu_seconds()
         load_cpu = time.process_time()
         publisher_cpu = _cpu_seconds(psutil.Process(publisher.pid)) if publisher is not None else 0.0
         vision = await _vision_counts(client)
-        host, port = url.removeprefix("http://").split(":")
-        lean = LeanClient(host, int(port), CONNECTIONS, TIMEOUT_S)
-        try:
-            tasks = [arrive(lean, h, began + n * gap) for n, h in enumerate(arriving)]
-            tasks += [autosave(lean, h, a, q, began + rng.uniform(0, SAVE_EVERY_S)) for h, a, q in proctored]
+        leans = []
+        for node in cluster.urls:
+            host, port = node.removeprefix("http://").split(":")
+            leans.append(LeanClient(host, int(port), CONNECTIONS // len(cluster.urls), TIMEOUT_S))
+        try:  # each student's requests to one node (a balancer's client affinity)
+            tasks = [arrive(leans[n % len(leans)], h, began + n * gap) for n, h in enumerate(arriving)]
+            tasks += [
+                autosave(leans[n % len(leans)], h, a, q, began + rng.uniform(0, SAVE_EVERY_S))
+                for n, (h, a, q) in enumerate(proctored)
+            ]
             await asyncio.gather(*tasks)
         finally:
-            await lean.close()
+            for lean in leans:
+                await lean.close()
         wall = time.monotonic() - began
-        after = _cpu_seconds(server)
+        after = cluster.cpu_seconds()
         load_cpu = time.process_time() - load_cpu
         if publisher is not None:
             publisher_cpu = _cpu_seconds(psutil.Process(publisher.pid)) - publisher_cpu
@@ -313,30 +372,24 @@ async def run_server(args: argparse.Namespace, source: Path, label: str) -> dict
     admin_url = base.replace("postgresql+asyncpg", "postgresql") + "/postgres"
     await _database(admin_url, name, create=True)
     with tempfile.TemporaryDirectory(prefix="class-load-") as scratch:
-        port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("PROTOLEARN_")} | {
             "PYTHONPATH": str(source / "src"),
-            "PROTOLEARN_DATA_DIR": scratch,
             "PROTOLEARN_DATABASE_URL": f"{base}/{name}",
-            "PROTOLEARN_PORT": str(port),
             "PROTOLEARN_LOG_LEVEL": "warning",
             "PROTOLEARN_REGISTER_MAX_PER_ADDRESS": "1000000",  # every student signs up from here
             "PROTOLEARN_ARGON2_TIME_COST": "1",  # sign-ins are set-up; autosave never hashes
             "PROTOLEARN_ARGON2_MEMORY_KIB": "8192",
         }
-        server = subprocess.Popen([sys.executable, "-m", "protolearn", "serve"], env=env, cwd=source)  # noqa: ASYNC220
+        cluster = Cluster(source, env, Path(scratch), args.nodes)
         try:
-            url = f"http://127.0.0.1:{port}"
-            await wait_ready(url)
-            print(f"{label}: server from {source}", flush=True)
+            await cluster.start(1)
+            print(f"{label}: {args.nodes} node(s) from {source}", flush=True)
             # The students publish as that revision's page does: with the copy for analysis or not.
             copy = "ANALYSIS_WIDTH" in (source / "web" / "live.js").read_text()
-            result = await _measure(url, args, psutil.Process(server.pid), copy)
+            result = await _measure(cluster, args, copy)
             result["analysis_copy"] = copy
         finally:
-            server.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                server.wait(timeout=20)
+            cluster.stop()
             await _database(admin_url, name, create=False)
     print(json.dumps(result, indent=1), flush=True)
     return result
@@ -352,6 +405,9 @@ async def main() -> None:
     parser.add_argument("--steady", type=float, default=60.0, help="seconds of autosave after the ramp")
     parser.add_argument("--before", help="a git revision to measure first, in the same run")
     parser.add_argument(
+        "--nodes", type=int, default=1, help="server nodes on this machine (more than one: over Redis)"
+    )
+    parser.add_argument(
         "--database-url",
         default=os.environ.get(
             "PROTOLEARN_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -364,6 +420,7 @@ async def main() -> None:
         "benchmark": "class_load",
         "students": args.students,
         "proctored": args.proctored,
+        "nodes": args.nodes,
         "ramp_s": args.ramp,
         "steady_s": args.steady,
         "save_every_s": SAVE_EVERY_S,

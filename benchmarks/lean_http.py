@@ -61,9 +61,19 @@ class LeanClient:
                     connection = None
             try:
                 async with asyncio.timeout(self._timeout):
+                    if connection is not None:
+                        try:
+                            response = await self._exchange(*connection, message)
+                        except asyncio.IncompleteReadError as closed:
+                            if closed.partial:
+                                raise
+                            # The server closed the idle connection as the request went out
+                            # (its keep-alive timeout): sent again on a new one, as clients do.
+                            connection[1].close()
+                            connection = None
                     if connection is None:
                         connection = await asyncio.open_connection(self._host, self._port)
-                    response = await self._exchange(*connection, message)
+                        response = await self._exchange(*connection, message)
             except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as error:
                 if connection is not None:
                     connection[1].close()
