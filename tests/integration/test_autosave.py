@@ -68,3 +68,17 @@ async def test_an_autosave_to_another_students_attempt_is_not_found_and_saves_no
     intruding = await other.put(url, json={"answers": {question: "Lyon"}})
     assert intruding.status_code == 404, intruding.text
     assert await stored(owner, attempt["attempt_id"]) == {str(question): "Paris"}
+
+
+async def test_an_autosave_naming_a_question_id_out_of_range_is_refused_and_saves_nothing(api: Api) -> None:
+    teacher, student = await api.user("teacher"), await api.user("student")
+    test = await published_test(teacher)
+    attempt = await started_attempt(student, test["id"])
+    own = attempt["questions"][0]["id"]
+    url = f"/api/attempts/{attempt['attempt_id']}/answers"
+    assert (await student.put(url, json={"answers": {own: "Paris"}})).status_code == 200
+    for huge in (2**31, 2**63, -(2**31) - 1):
+        refused = await student.put(url, json={"answers": {own: "Lyon", huge: "x"}})
+        assert 400 <= refused.status_code < 500, (huge, refused.status_code, refused.text)
+        assert refused.headers["content-type"].startswith("application/problem+json")
+    assert await stored(student, attempt["attempt_id"]) == {str(own): "Paris"}
