@@ -159,12 +159,17 @@ class AttemptService:
         if attempt is not None and attempt.deadline < utcnow() - self._grace:
             await self.close(attempt.id, AttemptStatus.AUTO_SUBMITTED, reason="deadline")
             attempt = None
+        made: dict[int, Question] | None = None
         if attempt is None:
-            attempt = await self._create_attempt(test, principal.user_id)
-        questions = await self._questions(attempt.question_order)
-        saved = await self._session.execute(
-            select(Answer.question_id, Answer.answer).where(Answer.attempt_id == attempt.id)
-        )
+            attempt, made = await self._create_attempt(test, principal.user_id)
+        if made is not None:  # a new attempt: its questions are read, and nothing is saved in it yet
+            questions, answers = made, {}
+        else:
+            questions = await self._questions(attempt.question_order)
+            saved = await self._session.execute(
+                select(Answer.question_id, Answer.answer).where(Answer.attempt_id == attempt.id)
+            )
+            answers = {question_id: answer for question_id, answer in saved}
         return StartedAttempt(
             attempt_id=attempt.id,
             test_id=test.id,
@@ -176,7 +181,7 @@ class AttemptService:
             questions=[
                 student_question(questions[qid]) for qid in attempt.question_order if qid in questions
             ],
-            answers=dict(saved.all()),
+            answers=answers,
         )
 
     async def autosave(
@@ -431,7 +436,10 @@ class AttemptService:
         if self._on_closed is not None:
             self._on_closed(AttemptEnded(attempt_id=attempt_id, status=status.value, reason=reason))
 
-    async def _create_attempt(self, test: Test, student_id: int) -> TestAttempt:
+    async def _create_attempt(
+        self, test: Test, student_id: int
+    ) -> tuple[TestAttempt, dict[int, Question] | None]:
+        """A new attempt and its questions, or the one a concurrent start made (no questions)."""
         used = await self._session.scalar(
             select(func.count(TestAttempt.id)).where(
                 TestAttempt.test_id == test.id, TestAttempt.student_id == student_id
@@ -441,15 +449,14 @@ class AttemptService:
             # A concurrent start (double click, two tabs) may have just made the attempt.
             existing = await self._in_progress(test.id, student_id)
             if existing is not None:
-                return existing
+                return existing, None
             raise AttemptsExhausted(f"all {test.max_attempts} attempt(s) at this test are used")
-        order = list(
+        questions = list(
             await self._session.scalars(
-                select(Question.id)
-                .where(Question.test_id == test.id)
-                .order_by(Question.position, Question.id)
+                select(Question).where(Question.test_id == test.id).order_by(Question.position, Question.id)
             )
         )
+        order = [question.id for question in questions]
         if test.shuffle_questions:
             _random.shuffle(order)
         now = utcnow()
@@ -469,10 +476,10 @@ class AttemptService:
             existing = await self._in_progress(test.id, student_id)
             if existing is None:
                 raise
-            return existing
+            return existing, None
         if self._on_new_deadline is not None:
             self._on_new_deadline(attempt.deadline)
-        return attempt
+        return attempt, {question.id: question for question in questions}
 
     async def _in_progress(self, test_id: int, student_id: int) -> TestAttempt | None:
         return await self._session.scalar(
