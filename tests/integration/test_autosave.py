@@ -5,6 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from sqlalchemy import event
+
+from protolearn.accounts.schemas import Principal
+from protolearn.assessment.attempts import AttemptService
+from protolearn.config import Settings
+from protolearn.store.database import create_engine, create_sessionmaker
+from protolearn.store.users import Role
 from tests.support.api import Actor, Api, published_test, started_attempt
 
 
@@ -82,3 +90,25 @@ async def test_an_autosave_naming_a_question_id_out_of_range_is_refused_and_save
         assert 400 <= refused.status_code < 500, (huge, refused.status_code, refused.text)
         assert refused.headers["content-type"].startswith("application/problem+json")
     assert await stored(student, attempt["attempt_id"]) == {str(own): "Paris"}
+
+
+async def test_an_autosave_on_postgresql_is_one_statement(api: Api, settings: Settings, backend: str) -> None:
+    if backend != "postgresql":
+        pytest.skip("the one-statement autosave is PostgreSQL's")
+    teacher, student = await api.user("teacher"), await api.user("student")
+    attempt = await started_attempt(student, (await published_test(teacher))["id"])
+    mcq, true_false, _ = (q["id"] for q in attempt["questions"])
+    engine = create_engine(settings.database_url)
+    statements: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    try:
+        async with create_sessionmaker(engine)() as session:
+            principal = Principal(student.id, Role.STUDENT, student.email, "Student")
+            saved = await AttemptService(session, grace_seconds=0).autosave(
+                principal, attempt["attempt_id"], {mcq: "Paris", true_false: None}
+            )
+    finally:
+        await engine.dispose()
+    assert saved.saved == 2
+    assert len(statements) == 1 and statements[0].lstrip().startswith("WITH locked AS")
+    assert await stored(student, attempt["attempt_id"]) == {str(mcq): "Paris"}
