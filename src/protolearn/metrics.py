@@ -14,6 +14,7 @@ from __future__ import annotations
 from prometheus_client import Counter, Histogram
 
 __all__ = (
+    "ANALYSIS_LAG_SECONDS",
     "BACKGROUND_JOBS",
     "INFERENCE_BATCH_SIZE",
     "INFERENCE_SECONDS",
@@ -35,6 +36,14 @@ INFERENCE_SECONDS = Histogram(
     f"{PREFIX}_inference_seconds",
     "Time of one vision batch on a worker thread, detector to pose",
     buckets=(0.002, 0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5),
+)
+# From a frame's arrival to the observation the rules get: what an alert waits beyond its hold.
+# A node that falls behind (more streams than its cores analyse) shows here first: its alerts
+# come late (benchmarks/proctoring_latency.py: late_no_face), not false.
+ANALYSIS_LAG_SECONDS = Histogram(
+    f"{PREFIX}_analysis_lag_seconds",
+    "From a video frame's arrival to its observation reaching the rules",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0),
 )
 INFERENCE_BATCH_SIZE = Histogram(
     f"{PREFIX}_inference_batch_size",

@@ -169,7 +169,7 @@ class AttemptService:
             saved = await self._session.execute(
                 select(Answer.question_id, Answer.answer).where(Answer.attempt_id == attempt.id)
             )
-            answers = {question_id: answer for question_id, answer in saved}
+            answers = dict(saved.all())
         return StartedAttempt(
             attempt_id=attempt.id,
             test_id=test.id,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,7 @@ from functools import partial
 
 from protolearn.media.streams import StreamHub
 from protolearn.media.tap import FrameTap, TappedFrame, VideoHealth
+from protolearn.metrics import ANALYSIS_LAG_SECONDS
 from protolearn.supervision import FaultCounter, TaskFailures, supervise
 from protolearn.vision.analysis_processes import AnalysisProcesses
 from protolearn.vision.analyzer import Analyzer, FaceAnalyzer
@@ -195,6 +197,7 @@ class FramePipeline:
         observation = done.result()
         if observation is None or self._tap is None or not self._tap.attached(frame.stream_id):
             return  # dropped under load, not needed, or the stream ended meanwhile
+        ANALYSIS_LAG_SECONDS.observe(time.monotonic() - frame.arrived)
         if frame.scan and observation.room_scanned and len(observation.faces) >= 2:
             self._tap.request_scan(frame.stream_id)  # several faces decide: the next scan soon
         try:

@@ -7,6 +7,7 @@ import asyncio
 import time
 
 import cv2
+from prometheus_client import REGISTRY
 
 from protolearn.media.forwarding import EncodedFrame, ForwardingStats
 from protolearn.media.streams import StreamHub
@@ -95,3 +96,35 @@ async def test_several_faces_on_the_cameras_picture_ask_for_its_next_one_as_soon
     scans = [seen for seen in observed if seen.room_scanned and seen.width == 640]
     assert scans and len(scans[0].faces) == 2
     assert requested[0] >= arrived + 1.0  # when the tap decodes the camera's next keyframe
+
+
+async def test_each_observation_counts_how_long_after_its_frame_arrived_it_reached_the_rules() -> None:
+    """/metrics' protolearn_analysis_lag_seconds: an overloaded node's alerts come late, and it
+    shows there (here a frame that waited 5 s before the tap handed it over)."""
+    observed: list[Observation] = []
+    pipeline = FramePipeline(
+        lambda: create_analyzer("onnx"),
+        lambda _frame, observation: observed.append(observation),
+        PipelineOptions(),
+    )
+    hub = StreamHub("9", ForwardingStats(), lambda _event: None)
+    await pipeline.attach(hub, 2.0)
+    tap = pipeline.tap
+    assert tap is not None
+    pixels = cv2.cvtColor(astronaut(), cv2.COLOR_RGB2YUV_I420)
+    count, late = (
+        REGISTRY.get_sample_value(f"protolearn_analysis_lag_seconds_{name}", labels) or 0.0
+        for name, labels in (("count", {}), ("bucket", {"le": "4.0"}))
+    )
+    try:
+        tap.frames.put_nowait(TappedFrame("9", pixels, 0.0, time.monotonic() - 5.0))
+        deadline = time.monotonic() + 60
+        while not observed:
+            assert time.monotonic() < deadline, "frame not analysed"
+            await asyncio.sleep(0.01)
+    finally:
+        await pipeline.detach(hub)
+        await pipeline.close()
+    assert REGISTRY.get_sample_value("protolearn_analysis_lag_seconds_count") == count + 1
+    # Not in the buckets up to 4 s: it waited at least 5.
+    assert REGISTRY.get_sample_value("protolearn_analysis_lag_seconds_bucket", {"le": "4.0"}) == late
