@@ -3,7 +3,6 @@ one of its rules decides."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import cv2
@@ -17,6 +16,7 @@ from protolearn.vision.runtimes import create_analyzer
 from protolearn.vision.schemas import Observation
 from tests.support.face_set import case
 from tests.support.images import astronaut
+from tests.support.peers import until
 from tests.support.vp8 import encode_vp8
 
 
@@ -38,10 +38,7 @@ async def test_the_eyes_are_read_once_a_second_and_on_every_frame_while_a_rule_d
         for at in times:  # one at a time, as a stream's frames come
             expected = len(observed) + 1
             tap.frames.put_nowait(TappedFrame("7", pixels, at, start + at))
-            deadline = time.monotonic() + 60
-            while len(observed) < expected:
-                assert time.monotonic() < deadline, "frame not analysed"
-                await asyncio.sleep(0.01)
+            await until(lambda expected=expected: len(observed) >= expected, within=60)
 
     try:
         await analysed([0.0, 0.5, 1.0, 1.5, 2.0, 2.5])
@@ -85,10 +82,7 @@ async def test_several_faces_on_the_cameras_picture_ask_for_its_next_one_as_soon
         hub.deliver(EncodedFrame("video", camera, 0, True, arrived))
         for n, data in enumerate(copy[1:], start=1):
             hub.deliver(EncodedFrame("analysis", data, n * 6000, False, time.monotonic()))
-        deadline = time.monotonic() + 60
-        while not requested:
-            assert time.monotonic() < deadline, "no keyframe asked for"
-            await asyncio.sleep(0.05)
+        await until(lambda: bool(requested), within=60)  # a keyframe asked for
     finally:
         await pipeline.detach(hub)
         await pipeline.close()
@@ -118,10 +112,7 @@ async def test_each_observation_counts_how_long_after_its_frame_arrived_it_reach
     )
     try:
         tap.frames.put_nowait(TappedFrame("9", pixels, 0.0, time.monotonic() - 5.0))
-        deadline = time.monotonic() + 60
-        while not observed:
-            assert time.monotonic() < deadline, "frame not analysed"
-            await asyncio.sleep(0.01)
+        await until(lambda: bool(observed), within=60)  # the frame analysed
     finally:
         await pipeline.detach(hub)
         await pipeline.close()
