@@ -52,6 +52,7 @@ BEFORE = ServerConfig(
     audio_ptime_ms=None,
     camera_kbps=900,
     deciding_lead_s=None,
+    still_empty_s=0.0,
     label="before",
 )
 STEPS: list[tuple[str, dict[str, Any]]] = [
@@ -70,6 +71,7 @@ STEPS: list[tuple[str, dict[str, Any]]] = [
     ("the microphone in 60 ms packets (the answer's a=ptime), not 20", {"audio_ptime_ms": 60}),
     ("the camera at most 600 kbit/s (web/live.js), not 900", {"camera_kbps": 600}),
     ("8 frames/s from 1 s before a rule's hold ends, not for all of it", {"deciding_lead_s": 1.0}),
+    ("an empty room's unchanged picture not analysed again (for up to 2 s)", {"still_empty_s": 2.0}),
 ]
 
 # What a sample of the event loop was doing: the first category, in this order, that one of its
@@ -201,6 +203,9 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=25)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--quick", action="store_true", help="3 students, 12 s, before and default only")
+    parser.add_argument(
+        "--last", type=int, metavar="N", help="only the last N changes, after the row before them"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     students = 3 if args.quick else args.students
@@ -210,6 +215,8 @@ def main() -> None:
         configs.append(replace(configs[-1], label=label, **change))
     if args.quick:
         configs = [configs[0], configs[-1]]
+    elif args.last:
+        configs = configs[-args.last - 1 :]
     clip = scene_clip()
     rows = []
     with tempfile.TemporaryDirectory(prefix="student-cost-") as scratch:
@@ -231,6 +238,7 @@ def main() -> None:
             print(f"  {row['gc_ms_per_student_second']:7.2f}  (of which the garbage collector)")
     before, after = rows[0], rows[-1]
     summary = {
+        "before": before["config"]["label"],
         "before_ms_per_student_second": before["cpu_ms_per_student_second"],
         "after_ms_per_student_second": after["cpu_ms_per_student_second"],
         "after_over_before": round(

@@ -60,6 +60,7 @@ class ServerConfig:
     room_scan_interval_s: float = 10.0  # a stream's room scans (sooner while several faces decide)
     audio_ptime_ms: int | None = 60  # asked of the load's microphones (None: browsers' 20 ms)
     camera_kbps: int = 600  # the load's cameras (web/live.js's ceiling; 900: before it had one)
+    still_empty_s: float = 2.0  # an empty room's unchanged picture not analysed again for this long
     label: str = ""
 
     def describe(self) -> dict[str, Any]:
@@ -213,6 +214,7 @@ async def _serve(conn: Connection, students: int, config: ServerConfig) -> None:
             analysis_processes=config.analysis_processes,
             deciding_fps=config.deciding_fps,
             deciding_lead_s=config.deciding_lead_s,
+            still_empty_s=config.still_empty_s,
             early_on_change=config.early_on_change,
             gaze_interval_s=config.gaze_interval_s,
             room_scan_interval_s=config.room_scan_interval_s,
@@ -272,6 +274,7 @@ async def _serve(conn: Connection, students: int, config: ServerConfig) -> None:
                     "room_scans": dict(batcher.stats.room_scans)
                     if (batcher := supervisor.pipeline.batcher)
                     else {},
+                    "stills": batcher.stats.stills if batcher else 0,
                 }
             )
         elif request["op"] == "stop":
@@ -417,6 +420,8 @@ async def run(
         "frames_analysed_per_student_second": round(
             report["frames_analysed"] / (students * (report["wall_s"] + 2)), 2
         ),
+        # Of them, an empty room's unchanged pictures, whose last finding stood (no model ran).
+        "still_frames_per_student_second": round(report["stills"] / (students * (report["wall_s"] + 2)), 2),
         # Room scans per student-second, by why (counted from start-up: the window's share).
         "room_scans_per_student_second": {
             why: round(count / (students * (report["wall_s"] + 2)), 3)

@@ -146,6 +146,7 @@ def create_app(settings: Settings) -> Litestar:
             tap_capacity=settings.tap_capacity,
             room_scan_interval_s=settings.vision_room_scan_interval_s,
             deciding_fps=settings.vision_deciding_fps,
+            still_empty_s=settings.vision_still_empty_s,
         ),
         ring_buffer_seconds=settings.ring_buffer_seconds,
         clip_store=ClipStore(settings.data_dir / "clips", settings.clip_store_max_bytes),

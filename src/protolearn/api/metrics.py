@@ -107,6 +107,8 @@ class AppStateCollector(Collector):
             "analysis_failed": batcher.stats.failed if batcher else 0,
             # A camera picture sooner than its stream's next room scan: not needed, not a fault.
             "room_scan_not_due": batcher.stats.scans_not_due if batcher else 0,
+            # An empty room's picture that had not changed: its last finding stands.
+            "still_empty_room": batcher.stats.stills if batcher else 0,
         }
         for reason, count in reasons.items():
             dropped.add_metric([reason], count)

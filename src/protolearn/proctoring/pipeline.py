@@ -55,6 +55,8 @@ class PipelineOptions:
     deciding_lead_s: float | None = 1.0
     early_on_change: bool = True  # a frame whose picture changed a lot is analysed at once
     gaze_interval_s: float = 1.0  # a stream's gaze is read this often, on every frame while deciding
+    # An empty room's unchanged picture is not analysed again for up to this long (FrameBatcher)
+    still_empty_s: float = 2.0
     # The analyzer runs in inference_workers processes of its own (make_analyzer must pickle),
     # not on threads of the server: its Python work then never holds the event loop's GIL.
     analysis_processes: bool = False
@@ -147,6 +149,7 @@ class FramePipeline:
                     max_wait_ms=self.options.max_wait_ms,
                     workers=self.options.inference_workers,
                     room_scan_interval_s=self.options.room_scan_interval_s,
+                    still_empty_s=self.options.still_empty_s,
                 )
                 await batcher.__aenter__()
                 self._analyzer, self._batcher = analyzer, batcher

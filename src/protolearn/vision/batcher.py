@@ -27,6 +27,14 @@ picture scanned is not analysed (its future resolves to None; counted in scans_n
 that however often a publisher sends keyframes, its room scans cost no more. A scanned one
 follows nothing, and the stream's next frames do not follow its faces (they are in its own,
 larger, coordinates).
+With still_empty_s, a frame of a stream whose last analysed frame showed nobody (no face, not
+dark, no doubtful candidate) is not analysed while its picture has not changed since that frame
+(no 32x32 square's mean luma moved by more than STILL_LUMA), up to still_empty_s after it and
+while no room scan is due: its future resolves at once to that finding (Observation.still;
+counted in stills). An empty room is most of a missing student's frames, each a detector run that
+finds nobody again; anyone coming into view, however small for the short-range detector to see,
+changes a square, and the frame is analysed. Only "nobody" stands in this way, never a face:
+a picture that stood still in front of the camera is the frozen-picture check's to judge.
 A batch that fails is analysed again frame by frame, so one frame that breaks the analysis
 costs only its own observation (its future raises AnalysisFailed; counted per stream), never
 its batch-mates'. The dispatcher runs under supervision: it is restarted if it ever fails.
@@ -43,12 +51,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import msgspec
+import numpy as np
+import numpy.typing as npt
 
 from protolearn.metrics import INFERENCE_BATCH_SIZE, INFERENCE_SECONDS
 from protolearn.supervision import FaultCounter, TaskFailures, supervise
 from protolearn.vision.analyzer import Analyzer
 from protolearn.vision.errors import VisionError
-from protolearn.vision.frames import Frame, view_of
+from protolearn.vision.frames import Frame, FrameView, view_of
 from protolearn.vision.schemas import Face, Observation
 
 __all__ = ("BatcherStats", "FrameBatcher")
@@ -59,6 +69,10 @@ log = logging.getLogger(__name__)
 # the camera's keyframes come every few seconds, on their own schedule, and one a little early
 # is the scan, not the reason to wait for the next.
 SCAN_FRAME_EARLY = 0.75
+# A picture is still while no square of it (FrameView.block_luma) moved its mean luma by more
+# than this since the reference frame: a webcam's noise moves a 32x32 square's mean by about one
+# level, a face coming into it by tens.
+STILL_LUMA = 6.0
 
 
 @dataclass(slots=True)
@@ -74,6 +88,15 @@ class _Pending:
     scan: bool = False  # another picture of the stream, for the room scan only
 
 
+@dataclass(frozen=True, slots=True)
+class _Nobody:
+    """A stream's last analysed frame, which showed nobody: its squares' luma and finding."""
+
+    luma: npt.NDArray[np.float32]
+    observation: Observation
+    at: float
+
+
 @dataclass(slots=True)
 class _Stream:
     waiting: deque[_Pending] = field(default_factory=deque)
@@ -85,6 +108,7 @@ class _Stream:
     doubted: bool = False  # the last observation had doubtful candidates: scan soon
     doubt_unresolved: bool = False  # the last room scan had them too: wait for the next one
     several: bool = False  # the last room scan found several faces: scan again soon
+    nobody: _Nobody | None = None  # the last analysed frame showed nobody
 
 
 class BatcherStats(msgspec.Struct, kw_only=True):
@@ -101,6 +125,7 @@ class BatcherStats(msgspec.Struct, kw_only=True):
         default_factory=lambda: {"camera": 0, "interval": 0, "doubt": 0, "several": 0}
     )
     scans_not_due: int = 0  # camera pictures not analysed: the stream's last scan was too recent
+    stills: int = 0  # frames not analysed: an empty room's picture that had not changed
 
 
 class FrameBatcher:
@@ -117,9 +142,12 @@ class FrameBatcher:
         room_scan_interval_s: float = 10.0,
         search_interval_s: float = 1.0,
         doubt_scan_interval_s: float = 1.0,
+        still_empty_s: float = 0.0,
     ) -> None:
-        if max_batch < 1 or workers < 1 or stream_backlog < 1 or max_wait_ms < 0:
-            raise ValueError("max_batch, workers and stream_backlog must be >= 1, max_wait_ms >= 0")
+        if max_batch < 1 or workers < 1 or stream_backlog < 1 or max_wait_ms < 0 or still_empty_s < 0:
+            raise ValueError(
+                "max_batch, workers and stream_backlog must be >= 1, max_wait_ms and still_empty_s >= 0"
+            )
         self.analyzer = analyzer
         self.max_batch = max_batch
         self.max_wait = max_wait_ms / 1000
@@ -127,6 +155,7 @@ class FrameBatcher:
         self.room_scan_interval = room_scan_interval_s
         self.search_interval = search_interval_s
         self.doubt_scan_interval = doubt_scan_interval_s
+        self.still_empty = still_empty_s
         self.stats = BatcherStats()
         self.faults = FaultCounter(log)  # frames the analysis failed on, by (stream, "analysis")
         self.task_failures: TaskFailures = Counter()
@@ -177,9 +206,24 @@ class FrameBatcher:
         """
         if self._dispatcher is None or self._dispatcher.done():
             raise RuntimeError("FrameBatcher is not running: use `async with FrameBatcher(...)`")
-        view_of(frame)
+        view = view_of(frame)
         future: asyncio.Future[Observation | None] = asyncio.get_running_loop().create_future()
         stream = self._streams.setdefault(stream_id, _Stream())
+        nobody = None if scan else self._still_nobody(stream, view)
+        if nobody is not None:
+            self.stats.submitted += 1
+            self.stats.stills += 1
+            future.set_result(
+                msgspec.structs.replace(
+                    nobody.observation,
+                    latency_ms=0.0,
+                    room_scanned=False,
+                    followed=False,
+                    gaze_read=False,
+                    still=True,
+                )
+            )
+            return future
         stream.waiting.append(_Pending(stream_id, frame, future, time.perf_counter(), gaze=gaze, scan=scan))
         self._waiting += 1
         self.stats.submitted += 1
@@ -189,6 +233,20 @@ class FrameBatcher:
             self.stats.dropped += 1
         self._wake.set()
         return future
+
+    def _still_nobody(self, stream: _Stream, view: FrameView) -> _Nobody | None:
+        """The stream's last analysed frame, if it showed nobody, not long ago, and this picture
+        is the same; nothing of the stream waits (its results come in order), no scan is due."""
+        nobody = stream.nobody
+        if nobody is None or stream.waiting or stream.in_flight:
+            return None
+        now = time.perf_counter()
+        if now - nobody.at >= self.still_empty or now - stream.last_scan >= self.room_scan_interval:
+            return None
+        luma = view.block_luma()
+        if not luma.size or luma.shape != nobody.luma.shape:
+            return None
+        return nobody if float(np.abs(luma - nobody.luma).max()) <= STILL_LUMA else None
 
     async def analyze(self, stream_id: str, frame: Frame) -> Observation | None:
         return await self.submit(stream_id, frame)
@@ -305,6 +363,7 @@ class FrameBatcher:
                 if stream is not None:
                     if not pending.scan:
                         stream.faces = result.faces
+                        stream.nobody = self._nobody(pending, result, done)
                     if result.room_scanned:
                         stream.doubt_unresolved = result.doubtful > 0
                         stream.several = len(result.faces) >= 2
@@ -321,6 +380,12 @@ class FrameBatcher:
                 stream.in_flight = False
             self._free_workers.release()
             self._wake.set()
+
+    def _nobody(self, pending: _Pending, result: Observation, at: float) -> _Nobody | None:
+        """What the stream's next still pictures may stand on, if this frame showed nobody."""
+        if not self.still_empty or result.faces or result.dark or result.doubtful:
+            return None
+        return _Nobody(view_of(pending.frame).block_luma(), result, at)
 
     def _analyze(self, batch: list[_Pending]) -> list[Observation | VisionError]:
         """On a worker thread: the batch at once, or frame by frame when the batch fails."""

@@ -107,6 +107,18 @@ class FrameView:
             return np.zeros((0, 0, 3), dtype=np.uint8), x0, y0
         return self.pixels[y0:y1, x0:x1], x0, y0
 
+    def block_luma(self, block: int = 32, step: int = 4) -> npt.NDArray[np.float32]:
+        """Mean luma (green for RGB) of each whole block x block square of the picture, from
+        every step-th sample of every step-th row: a camera's noise averages out, a face or a
+        person coming into a square does not."""
+        rows, columns = self.height // block, self.width // block
+        grid = self.pixels[: rows * block : step, : columns * block : step]
+        if not self.is_i420:
+            grid = grid[..., 1]
+        per = block // step
+        means = grid.reshape(rows, per, columns, per).mean(axis=(1, 3), dtype=np.float32)
+        return cast("npt.NDArray[np.float32]", means)
+
     def letterbox_into(self, target: npt.NDArray[np.float32], gain: float = 1.0) -> Letterbox:
         """Fit the frame into a (3, H, W) model input in [-1, 1], centred, padded with black.
 

@@ -53,6 +53,8 @@ class Observation(msgspec.Struct, frozen=True, kw_only=True):
     latency_ms is the time from the frame's arrival at the analyzer (or its queue) to the result.
     gaze_read says whether the main face's gaze was asked for (the iris model ran); when it was
     not, a face's gaze None means "not measured", not "not measurable".
+    still says no model ran: the picture had not changed since the stream's last analysed
+    frame, which showed nobody, and that frame's finding stands (FrameBatcher's still_empty_s).
     """
 
     faces: tuple[Face, ...]
@@ -65,3 +67,4 @@ class Observation(msgspec.Struct, frozen=True, kw_only=True):
     followed: bool = False
     doubtful: int = 0
     gaze_read: bool = True
+    still: bool = False

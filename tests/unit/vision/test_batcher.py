@@ -6,6 +6,7 @@ import asyncio
 import threading
 from collections.abc import Sequence
 
+import cv2
 import numpy as np
 import pytest
 
@@ -15,7 +16,7 @@ from protolearn.vision.errors import FrameFormatError
 from protolearn.vision.frames import Frame
 from protolearn.vision.schemas import Face, Observation
 from tests.support.face_set import case
-from tests.support.images import astronaut
+from tests.support.images import astronaut, empty_room, i420
 
 
 def _grey(level: int) -> Frame:
@@ -262,3 +263,78 @@ async def test_bad_frames_are_refused_at_once_and_closing_resolves_waiters(
 def test_batcher_settings_are_checked(onnx_analyzer: FaceAnalyzer) -> None:
     with pytest.raises(ValueError, match="max_batch"):
         FrameBatcher(onnx_analyzer, max_batch=0)
+
+
+def _noisy(frame: Frame, seed: int, amplitude: int = 3) -> Frame:
+    """The same picture with a webcam's sensor noise."""
+    noise = np.random.default_rng(seed).integers(-amplitude, amplitude + 1, frame.shape)
+    return np.clip(frame.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("layout", ["rgb", "i420"])
+async def test_an_empty_rooms_unchanged_picture_stands_until_it_changes(
+    onnx_analyzer: FaceAnalyzer, layout: str
+) -> None:
+    as_given = i420 if layout == "i420" else np.ascontiguousarray
+    room = empty_room()
+    # Someone small coming into view: a 40x40 patch of another picture in one corner.
+    visitor = room.copy()
+    visitor[400:440, 560:600] = cv2.resize(astronaut()[60:220, 260:420], (40, 40))
+    recorder = RecordingAnalyzer(onnx_analyzer)
+    async with FrameBatcher(
+        recorder,  # type: ignore[arg-type]
+        max_batch=1,
+        workers=1,
+        room_scan_interval_s=60,
+        search_interval_s=60,
+        still_empty_s=60,
+    ) as batcher:
+        frames = [room, _noisy(room, 1), _noisy(room, 2), visitor, room, _noisy(room, 3), astronaut()]
+        frames += [room, _noisy(room, 4)]
+        observations = [await batcher.analyze("cam", as_given(frame)) for frame in frames]
+
+    assert all(o is not None for o in observations)
+    stills = [o.still for o in observations if o is not None]
+    # The room, again twice with noise: not analysed; the visitor's corner changed a square; the
+    # room after it stands on it again; after a face, the empty room is analysed anew.
+    assert stills == [False, True, True, False, False, True, False, False, True]
+    assert len(recorder.batches) == 5 and batcher.stats.analysed == 5
+    assert batcher.stats.stills == 4 and batcher.stats.submitted == 9
+    for observation in (o for o in observations if o is not None and o.still):
+        assert observation.faces == () and not observation.dark
+        assert not observation.room_scanned and not observation.gaze_read and observation.latency_ms == 0
+    face = observations[6]
+    assert face is not None and len(face.faces) == 1
+
+
+async def test_nothing_stands_for_a_dark_picture_a_due_scan_or_after_its_time(
+    onnx_analyzer: FaceAnalyzer,
+) -> None:
+    recorder = RecordingAnalyzer(onnx_analyzer)
+    async with FrameBatcher(
+        recorder,  # type: ignore[arg-type]
+        max_batch=1,
+        workers=1,
+        room_scan_interval_s=60,
+        search_interval_s=60,
+        still_empty_s=0.3,
+    ) as batcher:
+        dark = [await batcher.analyze("dark", _grey(12)) for _ in range(3)]  # too dark to tell
+        first = await batcher.analyze("room", empty_room())
+        await asyncio.sleep(0.35)  # longer than still_empty_s since the room was analysed
+        again = await batcher.analyze("room", empty_room())
+        batcher.room_scan_interval = 0.0  # from now on every frame is due a room scan
+        scanned = await batcher.analyze("room", empty_room())
+
+    observations = [*dark, first, again, scanned]
+    assert all(o is not None and not o.still for o in observations)
+    assert all(o is not None and o.dark for o in dark)
+    assert scanned is not None and scanned.room_scanned
+    assert batcher.stats.stills == 0 and batcher.stats.analysed == 6
+
+
+async def test_without_still_empty_s_every_frame_is_analysed(onnx_analyzer: FaceAnalyzer) -> None:
+    async with FrameBatcher(onnx_analyzer, max_batch=1, workers=1) as batcher:
+        observations = [await batcher.analyze("room", empty_room()) for _ in range(3)]
+    assert [o.still for o in observations if o is not None] == [False, False, False]
+    assert batcher.stats.analysed == 3 and batcher.stats.stills == 0
