@@ -200,7 +200,8 @@ class FramePipeline:
         observation = done.result()
         if observation is None or self._tap is None or not self._tap.attached(frame.stream_id):
             return  # dropped under load, not needed, or the stream ended meanwhile
-        ANALYSIS_LAG_SECONDS.observe(time.monotonic() - frame.arrived)
+        if not observation.still:  # analysed: how long it waited for the models
+            ANALYSIS_LAG_SECONDS.observe(time.monotonic() - frame.arrived)
         if frame.scan and observation.room_scanned and len(observation.faces) >= 2:
             self._tap.request_scan(frame.stream_id)  # several faces decide: the next scan soon
         try:

@@ -290,8 +290,9 @@ class ProctoringSupervisor:
         session = self._session_of(frame.stream_id)
         if session is None:
             return  # the attempt ended meanwhile
-        session.recorder.report.frames_analysed += 1
-        self.analysis.record(observation.latency_ms)
+        if not observation.still:  # a still picture's finding stood: no model ran for it
+            session.recorder.report.frames_analysed += 1
+            self.analysis.record(observation.latency_ms)
         session.faces = len(observation.faces)
         session.rules.observe(frame.arrived, observation)
         session.rules.hear(frame.arrived, self.unit.hub(frame.stream_id).audio_level)

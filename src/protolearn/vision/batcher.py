@@ -27,14 +27,16 @@ picture scanned is not analysed (its future resolves to None; counted in scans_n
 that however often a publisher sends keyframes, its room scans cost no more. A scanned one
 follows nothing, and the stream's next frames do not follow its faces (they are in its own,
 larger, coordinates).
-With still_empty_s, a frame of a stream whose last analysed frame showed nobody (no face, not
-dark, no doubtful candidate) is not analysed while its picture has not changed since that frame
-(no 32x32 square's mean luma moved by more than STILL_LUMA), up to still_empty_s after it and
-while no room scan is due: its future resolves at once to that finding (Observation.still;
-counted in stills). An empty room is most of a missing student's frames, each a detector run that
-finds nobody again; anyone coming into view, however small for the short-range detector to see,
-changes a square, and the frame is analysed. Only "nobody" stands in this way, never a face:
-a picture that stood still in front of the camera is the frozen-picture check's to judge.
+With still_empty_s, a frame of a stream whose last two analysed frames showed nobody (no face,
+well lit, no doubtful candidate) is not analysed while its picture has not changed since the
+last of them (same size, no 32x32 square's mean luma moved by more than STILL_LUMA), up to
+still_empty_s after it and until the stream's next room scan is due: its future resolves at once
+to that finding (Observation.still; counted in stills). An empty room is most of a missing
+student's frames, each a detector run that finds nobody again. A face the short-range detector
+can find (the better part of a square or more) changes the square it covers, and its frame is
+analysed; far faces are the room scan's, which stills never put off. Two frames, not one, so
+that one miss of a student sitting still does not stand for seconds. Only "nobody" stands in
+this way, never a face.
 A batch that fails is analysed again frame by frame, so one frame that breaks the analysis
 costs only its own observation (its future raises AnalysisFailed; counted per stream), never
 its batch-mates'. The dispatcher runs under supervision: it is restarted if it ever fails.
@@ -56,7 +58,7 @@ import numpy.typing as npt
 
 from protolearn.metrics import INFERENCE_BATCH_SIZE, INFERENCE_SECONDS
 from protolearn.supervision import FaultCounter, TaskFailures, supervise
-from protolearn.vision.analyzer import Analyzer
+from protolearn.vision.analyzer import Analyzer, AnalyzerOptions
 from protolearn.vision.errors import VisionError
 from protolearn.vision.frames import Frame, FrameView, view_of
 from protolearn.vision.schemas import Face, Observation
@@ -73,6 +75,9 @@ SCAN_FRAME_EARLY = 0.75
 # than this since the reference frame: a webcam's noise moves a 32x32 square's mean by about one
 # level, a face coming into it by tens.
 STILL_LUMA = 6.0
+# ... and only where the frame it stands on was this much brighter than the analyzer's dark
+# threshold: a still picture's brightness moves by less, so it cannot have turned dark meanwhile.
+STILL_MIN_BRIGHTNESS = AnalyzerOptions().dark_threshold + 3 * STILL_LUMA
 
 
 @dataclass(slots=True)
@@ -86,6 +91,7 @@ class _Pending:
     search: bool = True
     gaze: bool = True
     scan: bool = False  # another picture of the stream, for the room scan only
+    luma: npt.NDArray[np.float32] | None = None  # FrameView.block_luma, with still_empty_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +101,7 @@ class _Nobody:
     luma: npt.NDArray[np.float32]
     observation: Observation
     at: float
+    i420: bool
 
 
 @dataclass(slots=True)
@@ -108,7 +115,8 @@ class _Stream:
     doubted: bool = False  # the last observation had doubtful candidates: scan soon
     doubt_unresolved: bool = False  # the last room scan had them too: wait for the next one
     several: bool = False  # the last room scan found several faces: scan again soon
-    nobody: _Nobody | None = None  # the last analysed frame showed nobody
+    empty: int = 0  # analysed frames in a row, up to the last, that showed nobody
+    nobody: _Nobody | None = None  # the last of them, once there are two
 
 
 class BatcherStats(msgspec.Struct, kw_only=True):
@@ -209,7 +217,8 @@ class FrameBatcher:
         view = view_of(frame)
         future: asyncio.Future[Observation | None] = asyncio.get_running_loop().create_future()
         stream = self._streams.setdefault(stream_id, _Stream())
-        nobody = None if scan else self._still_nobody(stream, view)
+        luma = view.block_luma() if self.still_empty and not scan else None
+        nobody = None if luma is None else self._still_nobody(stream, view, luma)
         if nobody is not None:
             self.stats.submitted += 1
             self.stats.stills += 1
@@ -224,7 +233,8 @@ class FrameBatcher:
                 )
             )
             return future
-        stream.waiting.append(_Pending(stream_id, frame, future, time.perf_counter(), gaze=gaze, scan=scan))
+        pending = _Pending(stream_id, frame, future, time.perf_counter(), gaze=gaze, scan=scan, luma=luma)
+        stream.waiting.append(pending)
         self._waiting += 1
         self.stats.submitted += 1
         if len(stream.waiting) > self.stream_backlog:
@@ -234,19 +244,32 @@ class FrameBatcher:
         self._wake.set()
         return future
 
-    def _still_nobody(self, stream: _Stream, view: FrameView) -> _Nobody | None:
-        """The stream's last analysed frame, if it showed nobody, not long ago, and this picture
-        is the same; nothing of the stream waits (its results come in order), no scan is due."""
+    def _still_nobody(
+        self, stream: _Stream, view: FrameView, luma: npt.NDArray[np.float32]
+    ) -> _Nobody | None:
+        """The stream's last analysed frame, if it stands (it and the one before showed nobody,
+        not long ago) and this picture is the same; nothing of the stream waits (its results
+        come in order) and its next room scan is not due."""
         nobody = stream.nobody
         if nobody is None or stream.waiting or stream.in_flight:
             return None
         now = time.perf_counter()
-        if now - nobody.at >= self.still_empty or now - stream.last_scan >= self.room_scan_interval:
+        if now - nobody.at >= self.still_empty or now - stream.last_scan >= self._scan_due(stream, False):
             return None
-        luma = view.block_luma()
-        if not luma.size or luma.shape != nobody.luma.shape:
+        seen = nobody.observation
+        if (view.width, view.height, view.is_i420) != (seen.width, seen.height, nobody.i420) or not luma.size:
             return None
         return nobody if float(np.abs(luma - nobody.luma).max()) <= STILL_LUMA else None
+
+    def _scan_due(self, stream: _Stream, camera_picture: bool) -> float:
+        """How long after its last room scan the stream's next is due: soon while a doubt or
+        several faces decide; on its own frames, where its camera's pictures are scanned, only
+        after twice the interval (the camera's next picture is the scan, asked for at once
+        where several faces decide: the copy's smaller picture may not show a far one)."""
+        if stream.scanned_apart and not stream.doubted and not camera_picture:
+            return 2 * self.room_scan_interval
+        soon = stream.doubted or stream.several
+        return self.doubt_scan_interval if soon else self.room_scan_interval
 
     async def analyze(self, stream_id: str, frame: Frame) -> Observation | None:
         return await self.submit(stream_id, frame)
@@ -312,17 +335,12 @@ class FrameBatcher:
             while stream.waiting and len(batch) < self.max_batch:
                 pending = stream.waiting.popleft()
                 self._waiting -= 1
-                soon = stream.doubted or stream.several
-                due = self.doubt_scan_interval if soon else self.room_scan_interval
+                due = self._scan_due(stream, pending.scan)
                 since = now - stream.last_scan
                 if pending.scan and stream.scanned_apart and since < due * SCAN_FRAME_EARLY:
                     self.stats.scans_not_due += 1
                     self._resolve(pending, None)
                     continue
-                if stream.scanned_apart and not stream.doubted and not pending.scan:
-                    # The camera's next picture is the scan (asked for at once where several
-                    # faces decide: the copy's smaller picture may not show a far one).
-                    due = 2 * self.room_scan_interval
                 if pending.scan or since >= due:
                     pending.room_scan = True
                     self.stats.room_scans[_scan_reason(pending, stream)] += 1
@@ -363,7 +381,7 @@ class FrameBatcher:
                 if stream is not None:
                     if not pending.scan:
                         stream.faces = result.faces
-                        stream.nobody = self._nobody(pending, result, done)
+                        self._note_nobody(stream, pending, result, done)
                     if result.room_scanned:
                         stream.doubt_unresolved = result.doubtful > 0
                         stream.several = len(result.faces) >= 2
@@ -381,11 +399,15 @@ class FrameBatcher:
             self._free_workers.release()
             self._wake.set()
 
-    def _nobody(self, pending: _Pending, result: Observation, at: float) -> _Nobody | None:
-        """What the stream's next still pictures may stand on, if this frame showed nobody."""
-        if not self.still_empty or result.faces or result.dark or result.doubtful:
-            return None
-        return _Nobody(view_of(pending.frame).block_luma(), result, at)
+    @staticmethod
+    def _note_nobody(stream: _Stream, pending: _Pending, result: Observation, at: float) -> None:
+        """What the stream's next still pictures may stand on: this frame, where it and the
+        stream's analysed frame before it showed nobody."""
+        nobody = not (result.faces or result.doubtful) and result.brightness >= STILL_MIN_BRIGHTNESS
+        stream.empty = stream.empty + 1 if nobody else 0
+        stream.nobody = None
+        if stream.empty >= 2 and pending.luma is not None:
+            stream.nobody = _Nobody(pending.luma, result, at, i420=pending.frame.ndim == 2)
 
     def _analyze(self, batch: list[_Pending]) -> list[Observation | VisionError]:
         """On a worker thread: the batch at once, or frame by frame when the batch fails."""

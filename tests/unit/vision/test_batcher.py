@@ -277,9 +277,9 @@ async def test_an_empty_rooms_unchanged_picture_stands_until_it_changes(
 ) -> None:
     as_given = i420 if layout == "i420" else np.ascontiguousarray
     room = empty_room()
-    # Someone small coming into view: a 40x40 patch of another picture in one corner.
+    # Something coming into view: a 48x48 patch of the picture, inverted, in one corner.
     visitor = room.copy()
-    visitor[400:440, 560:600] = cv2.resize(astronaut()[60:220, 260:420], (40, 40))
+    visitor[400:448, 560:608] = 255 - visitor[400:448, 560:608]
     recorder = RecordingAnalyzer(onnx_analyzer)
     async with FrameBatcher(
         recorder,  # type: ignore[arg-type]
@@ -290,16 +290,17 @@ async def test_an_empty_rooms_unchanged_picture_stands_until_it_changes(
         still_empty_s=60,
     ) as batcher:
         frames = [room, _noisy(room, 1), _noisy(room, 2), visitor, room, _noisy(room, 3), astronaut()]
-        frames += [room, _noisy(room, 4)]
+        frames += [room, _noisy(room, 4), _noisy(room, 5)]
         observations = [await batcher.analyze("cam", as_given(frame)) for frame in frames]
 
     assert all(o is not None for o in observations)
     stills = [o.still for o in observations if o is not None]
-    # The room, again twice with noise: not analysed; the visitor's corner changed a square; the
-    # room after it stands on it again; after a face, the empty room is analysed anew.
-    assert stills == [False, True, True, False, False, True, False, False, True]
-    assert len(recorder.batches) == 5 and batcher.stats.analysed == 5
-    assert batcher.stats.stills == 4 and batcher.stats.submitted == 9
+    # Two frames of the room, then again with noise: not analysed; the visitor's corner changed
+    # a square; the room after it stands on the visitor's frame no more; after a face, the
+    # empty room needs two frames again before it stands.
+    assert stills == [False, False, True, False, False, True, False, False, False, True]
+    assert len(recorder.batches) == 7 and batcher.stats.analysed == 7
+    assert batcher.stats.stills == 3 and batcher.stats.submitted == 10
     for observation in (o for o in observations if o is not None and o.still):
         assert observation.faces == () and not observation.dark
         assert not observation.room_scanned and not observation.gaze_read and observation.latency_ms == 0
@@ -307,9 +308,11 @@ async def test_an_empty_rooms_unchanged_picture_stands_until_it_changes(
     assert face is not None and len(face.faces) == 1
 
 
-async def test_nothing_stands_for_a_dark_picture_a_due_scan_or_after_its_time(
+async def test_nothing_stands_for_a_dark_picture_another_size_a_due_scan_or_after_its_time(
     onnx_analyzer: FaceAnalyzer,
 ) -> None:
+    room = empty_room()
+    smaller = cv2.resize(room, (320, 240), interpolation=cv2.INTER_AREA)
     recorder = RecordingAnalyzer(onnx_analyzer)
     async with FrameBatcher(
         recorder,  # type: ignore[arg-type]
@@ -320,17 +323,20 @@ async def test_nothing_stands_for_a_dark_picture_a_due_scan_or_after_its_time(
         still_empty_s=0.3,
     ) as batcher:
         dark = [await batcher.analyze("dark", _grey(12)) for _ in range(3)]  # too dark to tell
-        first = await batcher.analyze("room", empty_room())
-        await asyncio.sleep(0.35)  # longer than still_empty_s since the room was analysed
-        again = await batcher.analyze("room", empty_room())
+        seen = [await batcher.analyze("room", room) for _ in range(3)]  # the third stands
+        await asyncio.sleep(0.35)  # longer than still_empty_s since the second was analysed
+        expired = await batcher.analyze("room", room)
+        resized = await batcher.analyze("room", smaller)
         batcher.room_scan_interval = 0.0  # from now on every frame is due a room scan
-        scanned = await batcher.analyze("room", empty_room())
+        scanned = await batcher.analyze("room", smaller)
 
-    observations = [*dark, first, again, scanned]
-    assert all(o is not None and not o.still for o in observations)
-    assert all(o is not None and o.dark for o in dark)
+    assert all(o is not None and o.dark and not o.still for o in dark)
+    assert [o.still for o in seen if o is not None] == [False, False, True]
+    for observation in (expired, resized, scanned):
+        assert observation is not None and not observation.still
+    assert resized is not None and (resized.width, resized.height) == (320, 240)
     assert scanned is not None and scanned.room_scanned
-    assert batcher.stats.stills == 0 and batcher.stats.analysed == 6
+    assert batcher.stats.stills == 1 and batcher.stats.analysed == 8
 
 
 async def test_without_still_empty_s_every_frame_is_analysed(onnx_analyzer: FaceAnalyzer) -> None:
