@@ -271,6 +271,18 @@ def _noisy(frame: Frame, seed: int, amplitude: int = 3) -> Frame:
     return np.clip(frame.astype(np.int16) + noise, 0, 255).astype(np.uint8)
 
 
+def _one_at_a_time(recorder: RecordingAnalyzer, still_empty_s: float) -> FrameBatcher:
+    """Frames analysed one by one; no room scan or search due after a stream's first frame."""
+    return FrameBatcher(
+        recorder,  # type: ignore[arg-type]
+        max_batch=1,
+        workers=1,
+        room_scan_interval_s=60,
+        search_interval_s=60,
+        still_empty_s=still_empty_s,
+    )
+
+
 @pytest.mark.parametrize("layout", ["rgb", "i420"])
 async def test_an_empty_rooms_unchanged_picture_stands_until_it_changes(
     onnx_analyzer: FaceAnalyzer, layout: str
@@ -281,14 +293,7 @@ async def test_an_empty_rooms_unchanged_picture_stands_until_it_changes(
     visitor = room.copy()
     visitor[400:448, 560:608] = 255 - visitor[400:448, 560:608]
     recorder = RecordingAnalyzer(onnx_analyzer)
-    async with FrameBatcher(
-        recorder,  # type: ignore[arg-type]
-        max_batch=1,
-        workers=1,
-        room_scan_interval_s=60,
-        search_interval_s=60,
-        still_empty_s=60,
-    ) as batcher:
+    async with _one_at_a_time(recorder, still_empty_s=60) as batcher:
         frames = [room, _noisy(room, 1), _noisy(room, 2), visitor, room, _noisy(room, 3), astronaut()]
         frames += [room, _noisy(room, 4), _noisy(room, 5)]
         observations = [await batcher.analyze("cam", as_given(frame)) for frame in frames]
@@ -314,14 +319,7 @@ async def test_nothing_stands_for_a_dark_picture_another_size_a_due_scan_or_afte
     room = empty_room()
     smaller = cv2.resize(room, (320, 240), interpolation=cv2.INTER_AREA)
     recorder = RecordingAnalyzer(onnx_analyzer)
-    async with FrameBatcher(
-        recorder,  # type: ignore[arg-type]
-        max_batch=1,
-        workers=1,
-        room_scan_interval_s=60,
-        search_interval_s=60,
-        still_empty_s=0.3,
-    ) as batcher:
+    async with _one_at_a_time(recorder, still_empty_s=0.3) as batcher:
         dark = [await batcher.analyze("dark", _grey(12)) for _ in range(3)]  # too dark to tell
         seen = [await batcher.analyze("room", room) for _ in range(3)]  # the third stands
         await asyncio.sleep(0.35)  # longer than still_empty_s since the second was analysed
