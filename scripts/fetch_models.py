@@ -138,8 +138,8 @@ def convert(source: Path, target: Path, outputs: list[str], any_size: bool) -> N
             # its blocked-layout chain, and so do Min and a per-channel Mul (x + (slope - 1) *
             # min(x, 0): 2.6 ms, with a layout reorder before and after each of the 53). The same
             # function as two depthwise 1x1 convolutions, x + (1 - slope) * relu(-x), stays in
-            # the blocked layout, the Relu and the Add fused into them: 1.5 ms, the face mesh
-            # 1.5 -> 1.2 ms (outputs within 3e-5 of the other form).
+            # the blocked layout, the Relu and the Add fused into them: 1.6-1.8 ms, the face mesh
+            # 1.6 -> 1.3 ms (outputs within 3e-5 of the other form).
             x, slope = node.input
             name, output = node.name, node.output[0]
             channels = shapes[x][1]

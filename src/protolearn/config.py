@@ -109,8 +109,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # face went missing): the violation opens at the end of its hold, not up to a sampling period
     # later.
     vision_deciding_fps: Annotated[float, msgspec.Meta(ge=0.5, le=30)] = 8.0
-    # Seconds an empty room's unchanged picture stands on the stream's last analysed frame (which
-    # showed nobody) without the models running again; 0: every frame is analysed.
+    # Seconds an empty room's unchanged picture stands on the stream's last analysed frame (it
+    # and the one before showed nobody) without the models running again; 0: every frame is
+    # analysed.
     vision_still_empty_s: Annotated[float, msgspec.Meta(ge=0, le=10)] = 2.0
     tap_capacity: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 256
     ring_buffer_seconds: Annotated[float, msgspec.Meta(ge=5, le=600)] = 30.0

@@ -54,7 +54,8 @@ class Observation(msgspec.Struct, frozen=True, kw_only=True):
     gaze_read says whether the main face's gaze was asked for (the iris model ran); when it was
     not, a face's gaze None means "not measured", not "not measurable".
     still says no model ran: the picture had not changed since the stream's last analysed
-    frame, which showed nobody, and that frame's finding stands (FrameBatcher's still_empty_s).
+    frame, which (like the one before it) showed nobody, and that finding stands
+    (FrameBatcher's still_empty_s).
     """
 
     faces: tuple[Face, ...]
