@@ -306,9 +306,12 @@ async def _measure(cluster: Cluster, args: argparse.Namespace, copy: bool) -> di
         publisher_cpu = _cpu_seconds(psutil.Process(publisher.pid)) if publisher is not None else 0.0
         vision = await _vision_counts(client)
         leans = []
-        for node in cluster.urls:
+        # With --api-apart, the first node (the live media's) gets none of the load's requests: a
+        # balancer sends /api to the other nodes, the live channel to the first.
+        api_nodes = cluster.urls[1:] if args.api_apart else cluster.urls
+        for node in api_nodes:
             host, port = node.removeprefix("http://").split(":")
-            leans.append(LeanClient(host, int(port), CONNECTIONS // len(cluster.urls), TIMEOUT_S))
+            leans.append(LeanClient(host, int(port), CONNECTIONS // len(api_nodes), TIMEOUT_S))
         try:  # each student's requests to one node (a balancer's client affinity)
             tasks = [arrive(leans[n % len(leans)], h, began + n * gap) for n, h in enumerate(arriving)]
             tasks += [
@@ -408,6 +411,11 @@ async def main() -> None:
         "--nodes", type=int, default=1, help="server nodes on this machine (more than one: over Redis)"
     )
     parser.add_argument(
+        "--api-apart",
+        action="store_true",
+        help="with --nodes above 1: the load's requests to the nodes other than the live media's",
+    )
+    parser.add_argument(
         "--database-url",
         default=os.environ.get(
             "PROTOLEARN_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -416,11 +424,14 @@ async def main() -> None:
     )
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
+    if args.api_apart and args.nodes < 2:
+        parser.error("--api-apart needs --nodes 2 or more")
     results: dict[str, Any] = {
         "benchmark": "class_load",
         "students": args.students,
         "proctored": args.proctored,
         "nodes": args.nodes,
+        "api_apart": args.api_apart,
         "ramp_s": args.ramp,
         "steady_s": args.steady,
         "save_every_s": SAVE_EVERY_S,
