@@ -163,10 +163,14 @@ class Cluster:
     only node live when its class connects). The others start after, with their own data
     folders, sharing its database, its key pair and, over Redis, its events, as the nodes of
     the Production section do; the load's requests are spread over all, as a load balancer
-    would."""
+    would (with api_apart, over all but the first, the others run with PROTOLEARN_NODE_MEDIA
+    false)."""
 
-    def __init__(self, source: Path, env: dict[str, str], scratch: Path, nodes: int) -> None:
+    def __init__(
+        self, source: Path, env: dict[str, str], scratch: Path, nodes: int, api_apart: bool = False
+    ) -> None:
         self.source, self.env, self.scratch, self.nodes = source, env, scratch, nodes
+        self.api_apart = api_apart
         self.urls: list[str] = []
         self.processes: list[subprocess.Popen[bytes]] = []
 
@@ -185,6 +189,8 @@ class Cluster:
                     "PROTOLEARN_JWT_PRIVATE_KEY_PATH": str(self.folder(0) / "jwt_private.pem"),
                     "PROTOLEARN_JWT_PUBLIC_KEY_PATH": str(self.folder(0) / "jwt_public.pem"),
                 }
+                if self.api_apart and index > 0:
+                    env["PROTOLEARN_NODE_MEDIA"] = "false"  # the API's node: no test's media here
             command = [sys.executable, "-m", "protolearn", "serve"]
             self.processes.append(subprocess.Popen(command, env=env, cwd=self.source))  # noqa: ASYNC220, S603
             self.urls.append(url)
@@ -307,7 +313,8 @@ async def _measure(cluster: Cluster, args: argparse.Namespace, copy: bool) -> di
         vision = await _vision_counts(client)
         leans = []
         # With --api-apart, the first node (the live media's) gets none of the load's requests: a
-        # balancer sends /api to the other nodes, the live channel to the first.
+        # balancer sends /api to the other nodes (PROTOLEARN_NODE_MEDIA=false), the live channel
+        # to the first.
         api_nodes = cluster.urls[1:] if args.api_apart else cluster.urls
         for node in api_nodes:
             host, port = node.removeprefix("http://").split(":")
@@ -383,7 +390,7 @@ async def run_server(args: argparse.Namespace, source: Path, label: str) -> dict
             "PROTOLEARN_ARGON2_TIME_COST": "1",  # sign-ins are set-up; autosave never hashes
             "PROTOLEARN_ARGON2_MEMORY_KIB": "8192",
         }
-        cluster = Cluster(source, env, Path(scratch), args.nodes)
+        cluster = Cluster(source, env, Path(scratch), args.nodes, args.api_apart)
         try:
             await cluster.start(1)
             print(f"{label}: {args.nodes} node(s) from {source}", flush=True)

@@ -176,12 +176,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # are counted for all nodes, and each node registers itself (a heartbeat) so that a test's
     # live media meets on one node. node_url is this node's own address as browsers reach it
     # (behind the proxy of docker-compose.yml: https://<domain>/nodes/a); pages are sent there.
-    # node_id names the node (default: its URL).
+    # node_id names the node (default: its URL). node_media false: tests' live media is never
+    # pinned here (a node for the API and the pages, apart from the media nodes' event loops).
     redis_url: str = ""
     # Starts every Redis key and channel of the deployment (two deployments can share a Redis).
     redis_prefix: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] = "protolearn"
     node_url: str = ""
     node_id: str = ""
+    node_media: bool = True
     node_heartbeat_seconds: Annotated[float, msgspec.Meta(ge=0.1, le=60)] = 2.0
     node_expiry_seconds: Annotated[float, msgspec.Meta(ge=0.3, le=600)] = 6.0
     # ICE servers the pages use (GET /api/rtc/ice-servers): STUN and TURN URLs, comma-separated

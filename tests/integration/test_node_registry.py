@@ -77,3 +77,44 @@ async def test_without_redis_a_node_serves_what_reaches_it() -> None:
         assert await alone.owner_of_test(7) == alone.me
     finally:
         await gone.aclose()
+
+
+async def test_a_node_without_media_is_live_but_tests_meet_on_the_media_nodes(client: Redis) -> None:
+    clock = Clock()
+    media = registry(client, "node-a", clock)
+    api = NodeRegistry(
+        client,
+        Node("node-api", "https://exam.test/nodes/api"),
+        expiry_s=6.0,
+        clock=clock,
+        prefix=client.test_prefix,  # type: ignore[attr-defined]
+        media=False,
+    )
+    await api.beat()
+    await media.beat()
+    await api.beat()
+    assert {node.id for node in api.live} == {node.id for node in media.live} == {"node-a", "node-api"}
+    assert [node.id for node in api.live_media] == [node.id for node in media.live_media] == ["node-a"]
+    tests = range(1, 41)  # whichever node a class reaches first, it meets on the media node
+    assert {(await api.owner_of_test(test)).id for test in tests} == {"node-a"}
+    assert {(await media.owner_of_test(test)).id for test in tests} == {"node-a"}
+
+    b = registry(client, "node-b", clock)  # a second media node takes new tests, not live ones
+    await b.beat()
+    await api.beat()
+    assert {(await api.owner_of_test(test)).id for test in tests} == {"node-a"}
+    fresh = {(await api.owner_of_test(test)).id for test in range(100, 140)}
+    assert fresh == {"node-a", "node-b"}
+
+    clock.now += 10  # both media nodes stop beating: the class is kept together where it asks
+    await api.beat()
+    assert [node.id for node in api.live_media] == ["node-api"]
+    assert {(await api.owner_of_test(test)).id for test in tests} == {"node-api"}
+    await media.beat()  # a media node back: classes live on the API node stay there while it lives
+    await api.beat()
+    assert {(await media.owner_of_test(test)).id for test in tests} == {"node-api"}
+    assert (await media.owner_of_test(500)).id == "node-a"
+
+    await api.leave()
+    await media.beat()
+    assert {node.id for node in media.live} == {"node-a"}

@@ -23,6 +23,7 @@ class Cluster:
             heartbeat_s=settings.node_heartbeat_seconds,
             expiry_s=settings.node_expiry_seconds,
             prefix=settings.redis_prefix,
+            media=settings.node_media,
         )
 
     async def check(self) -> str:

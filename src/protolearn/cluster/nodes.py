@@ -6,7 +6,9 @@ live media must meet on one node, the class and its teacher's monitor: the first
 the node by rendezvous hashing over the live nodes (highest hash of node and test: every node
 picks the same one, and a node's death moves only its own tests) and pins it in Redis, so that
 a node joining later does not split a class that is already live. A pin to a dead node is
-replaced the same way.
+replaced the same way. A node registered without media (``media=False``: it serves the API and
+the pages, not live streams) is live but never picked; if no media node is live, a test's media
+meets on the node asked, so that an exam goes on.
 
 Without Redis (down, or not yet answered), every node serves what reaches it: an exam goes on,
 one node at a time, and pins are looked up again when Redis is back.
@@ -29,9 +31,11 @@ __all__ = ("Node", "NodeRegistry", "rendezvous")
 
 log = logging.getLogger(__name__)
 
-# Keys, after the deployment's prefix: a sorted set of node ids scored by when their
-# registration expires (unix time), a hash of their URLs, and a pin per test.
+# Keys, after the deployment's prefix: sorted sets of node ids scored by when their
+# registration expires (unix time), all nodes and those that take live media, a hash of their
+# URLs, and a pin per test.
 NODES = ":nodes"
+MEDIA_NODES = ":media-nodes"
 URLS = ":node-urls"
 PIN_TTL_S = 12 * 3600  # a pin outlives any exam; refreshed at each lookup
 
@@ -59,14 +63,18 @@ class NodeRegistry:
         expiry_s: float = 6.0,
         clock: Callable[[], float] = time.time,
         prefix: str = "protolearn",
+        media: bool = True,
     ) -> None:
         self._client = client
         self._nodes, self._urls, self._pins = prefix + NODES, prefix + URLS, prefix + ":pin:test:"
+        self._media_nodes = prefix + MEDIA_NODES
         self.me = me
+        self.media = media  # whether tests' live media may be pinned here
         self._heartbeat_s = heartbeat_s
         self._expiry_s = expiry_s
         self._clock = clock
         self._live: dict[str, Node] = {}
+        self._media_ids: set[str] = set()
         self.reachable = False  # Redis answered the last heartbeat
         self._outage_logged = False
 
@@ -75,16 +83,28 @@ class NodeRegistry:
         """The nodes alive at the last heartbeat (only this one while Redis is unreachable)."""
         return list(self._live.values()) if self.reachable else [self.me]
 
+    @property
+    def live_media(self) -> list[Node]:
+        """The live nodes that take live media; this one if none does (or Redis cannot say)."""
+        media = [node for node in self.live if node.id in self._media_ids]
+        return media or [self.me]
+
     async def beat(self) -> None:
         """Register this node again and read which others are alive."""
         now = self._clock()
         try:
             async with self._client.pipeline(transaction=True) as pipe:
                 pipe.zadd(self._nodes, {self.me.id: now + self._expiry_s})
+                if self.media:
+                    pipe.zadd(self._media_nodes, {self.me.id: now + self._expiry_s})
+                else:  # a node restarted without media leaves the media set at once
+                    pipe.zrem(self._media_nodes, self.me.id)
                 pipe.hset(self._urls, self.me.id, self.me.url)
                 pipe.zremrangebyscore(self._nodes, "-inf", now)
+                pipe.zremrangebyscore(self._media_nodes, "-inf", now)
+                pipe.zrangebyscore(self._media_nodes, now, "+inf")
                 pipe.zrangebyscore(self._nodes, now, "+inf")
-                *_, ids = await pipe.execute()
+                *_, media_ids, ids = await pipe.execute()
             urls = await self._client.hmget(self._urls, ids) if ids else []
         except (RedisError, OSError) as error:
             self._lost(error)
@@ -94,6 +114,7 @@ class NodeRegistry:
         if not self.reachable and self._outage_logged:
             log.info("Redis answers again: %d live node(s)", len(live))
         self._live, self.reachable, self._outage_logged = live, True, False
+        self._media_ids = {_text(id_) for id_ in media_ids}
 
     async def run(self) -> None:
         while True:
@@ -105,12 +126,14 @@ class NodeRegistry:
         with contextlib.suppress(RedisError, OSError):
             async with self._client.pipeline(transaction=True) as pipe:
                 pipe.zrem(self._nodes, self.me.id)
+                pipe.zrem(self._media_nodes, self.me.id)
                 pipe.hdel(self._urls, self.me.id)
                 await pipe.execute()
 
     async def owner_of_test(self, test_id: int) -> Node:
         """The node the test's live media meets on: its pin while that node lives, else a new
-        pin by rendezvous over the live nodes. This node when Redis cannot say."""
+        pin by rendezvous over the live media nodes (this node if none is live: the class is
+        kept together here). This node when Redis cannot say."""
         if not self.reachable:
             return self.me
         live = {node.id: node for node in self.live}  # one alone still pins: a node joining later
@@ -120,7 +143,7 @@ class NodeRegistry:
             pinned = await self._client.get(key)
             node = live.get(_text(pinned)) if pinned is not None else None
             if node is None:
-                node = rendezvous(f"test:{test_id}", list(live.values()))
+                node = rendezvous(f"test:{test_id}", self.live_media)
                 # A first pin is set only if no other node set one meanwhile (that one wins); a
                 # dead node's is replaced (the live nodes' rendezvous agree on its successor).
                 if not await self._client.set(key, node.id, ex=PIN_TTL_S, nx=pinned is None):
