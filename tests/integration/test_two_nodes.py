@@ -33,8 +33,14 @@ async def metric(node: ServedNode, name: str) -> float:
 
 @pytest.fixture
 async def two_nodes(
-    settings: Settings, backend: str, tmp_path: Path, jwt_keys: tuple[Path, Path]
+    request: pytest.FixtureRequest,
+    settings: Settings,
+    backend: str,
+    tmp_path: Path,
+    jwt_keys: tuple[Path, Path],
 ) -> AsyncIterator[dict[str, ServedNode]]:
+    """node-a and node-b; a test parametrizing the fixture indirectly gives node-b's extra settings."""
+    node_b_settings: dict[str, str] = getattr(request, "param", {})
     if backend != "postgresql":
         pytest.skip("several nodes share one PostgreSQL")
     await (await redis_or_skip()).aclose()
@@ -54,6 +60,8 @@ async def two_nodes(
                 "PROTOLEARN_JWT_PRIVATE_KEY_PATH": str(private),
                 "PROTOLEARN_JWT_PUBLIC_KEY_PATH": str(public),
             }
+            if name == "node-b":
+                env |= node_b_settings
             nodes[name] = stack.enter_context(served_node(env, port))
         for node in nodes.values():
             await until_metric(node, "protolearn_live_nodes", 2)
@@ -136,3 +144,30 @@ async def test_a_teacher_on_one_node_gets_violations_of_a_student_who_reached_th
             await viewer.close()
         assert await metric(home, "protolearn_proctored_attempts") == 0
         assert await metric(away, "protolearn_proctored_attempts") == 0
+
+
+@pytest.mark.parametrize("two_nodes", [{"PROTOLEARN_NODE_MEDIA": "false"}], indirect=True)
+async def test_a_node_without_media_sends_every_class_to_the_media_node(
+    two_nodes: dict[str, ServedNode], settings: Settings
+) -> None:
+    media, api_node = two_nodes["node-a"], two_nodes["node-b"]
+    async with httpx.AsyncClient(base_url=api_node.url, timeout=30) as on_api:
+        api = Api(on_api, settings)
+        teacher, student = await api.user("teacher"), await api.user("student")
+        both = [Node("node-a", media.url), Node("node-b", api_node.url)]
+        checked = 0
+        while checked < 2:  # tests that rendezvous over both nodes would pin to node-b
+            test = await published_test(teacher)
+            if rendezvous(f"test:{test['id']}", both).id != "node-b":
+                continue
+            checked += 1
+            attempt_id = (await started_attempt(student, test["id"]))["attempt_id"]
+            async with live(api_node.url, student) as socket:
+                await socket.send(
+                    json.dumps({"type": "webrtc-offer", "attempt_id": attempt_id, "sdp": "v=0\r\n" * 3})
+                )
+                assert (await receive_until(socket, "moved"))[-1]["node_url"] == media.url
+            async with live(api_node.url, teacher) as socket:
+                await socket.send(json.dumps({"type": "watch-test", "test_id": test["id"]}))
+                assert (await receive_until(socket, "moved"))[-1]["node_url"] == media.url
+    assert await metric(api_node, "protolearn_live_nodes") == 2
