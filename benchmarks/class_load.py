@@ -4,11 +4,11 @@ on PostgreSQL, while P of them are proctored live over WebRTC in the same server
 `python -m protolearn serve` runs in its own process on a fresh PostgreSQL database (created and
 dropped here). Set-up, not measured: a teacher, a published 20-question test, N students signed
 in, and the P proctored students' attempts started and publishing (pre-encoded VP8 640x480 15 fps
-and Opus with RFC 6464 levels, over the live channel, from a process of their own: monitor_load.py's
-students). Then,
-measured, with a fixed arrival rate whatever the server's answers take (open loop: a request is
-sent at its time even if earlier ones are still waiting, and its latency counts from that time, so
-a slow server cannot slow its own load down):
+at the page's 600 kbit/s, its 320x240 copy, and Opus with RFC 6464 levels in the packets the
+answer asks for, over the live channel, from a process of their own: monitor_load.py's
+students). Then, measured, with a fixed arrival rate whatever the server's answers take (open
+loop: a request is sent at its time even if earlier ones are still waiting, and its latency
+counts from that time, so a slow server cannot slow its own load down):
 
 - over the first --ramp seconds, the other students arrive one at a time at an even rate, each
   starting the attempt (POST /api/tests/{id}/start, which returns the questions) and reading it
@@ -69,9 +69,10 @@ TIMEOUT_S = 10.0  # a request unanswered this long is an error (a collapsing ser
 
 def proctored_students(conn: Any, url: str, tokens: list[tuple[int, str]], copy: bool) -> None:
     """monitor_load.py's students, camera and microphone, with RFC 6464 levels as browsers send;
-    with copy, the camera's copy for analysis beside it, as the page sends it since it does."""
+    with copy, the camera's copy for analysis beside it, as the page sends it since it does; the
+    camera at the page's 600 kbit/s and the microphone in the packets the answer asks for."""
     send_audio_levels(AUDIO_LEVEL)
-    students_main(conn, url, tokens, True, copy)
+    students_main(conn, url, tokens, True, copy, as_the_page=True)
 
 
 def _percentile(values: list[float], q: float) -> float:
