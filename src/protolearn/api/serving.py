@@ -19,7 +19,7 @@ import uvicorn
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
 from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from protolearn.api.request_log import RequestLog
 from protolearn.config import Settings
@@ -56,9 +56,9 @@ def server_config(app: ASGIApp, settings: Settings, host: str, port: int, **opti
     )
 
 
-def _with_header_deadline(seconds: float) -> type[H11Protocol]:
-    class HeaderDeadlineProtocol(H11Protocol):
-        """uvicorn's h11 protocol, closing a connection whose request head is late."""
+def _with_header_deadline(seconds: float) -> type[HttpToolsProtocol]:
+    class HeaderDeadlineProtocol(HttpToolsProtocol):
+        """uvicorn's httptools protocol, closing a connection whose request head is late."""
 
         _deadline: asyncio.TimerHandle | None = None
 
@@ -73,9 +73,9 @@ def _with_header_deadline(seconds: float) -> type[H11Protocol]:
             if not self._between_requests():
                 self._disarm()  # the head is in: the app has the request
 
-        def handle_websocket_upgrade(self, event: Any) -> None:
+        def handle_websocket_upgrade(self) -> None:
             self._disarm()  # the connection is a WebSocket now: its protocol owns the transport
-            super().handle_websocket_upgrade(event)
+            super().handle_websocket_upgrade()
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._disarm()
