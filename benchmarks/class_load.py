@@ -197,6 +197,11 @@ class Cluster:
             self.urls.append(url)
             await wait_ready(url)
 
+    @property
+    def api_urls(self) -> list[str]:
+        """The nodes the load's requests go to: all, or with api_apart all but the media's."""
+        return self.urls[1:] if self.api_apart else self.urls
+
     def folder(self, index: int) -> Path:
         return self.scratch / f"node-{index}"
 
@@ -313,10 +318,7 @@ async def _measure(cluster: Cluster, args: argparse.Namespace, copy: bool) -> di
         publisher_cpu = _cpu_seconds(psutil.Process(publisher.pid)) if publisher is not None else 0.0
         vision = await _vision_counts(client)
         leans = []
-        # With --api-apart, the first node (the live media's) gets none of the load's requests: a
-        # balancer sends /api to the other nodes (PROTOLEARN_NODE_MEDIA=false), the live channel
-        # to the first.
-        api_nodes = cluster.urls[1:] if args.api_apart else cluster.urls
+        api_nodes = cluster.api_urls  # with --api-apart, a balancer sending /api away from the media
         for node in api_nodes:
             host, port = node.removeprefix("http://").split(":")
             leans.append(LeanClient(host, int(port), CONNECTIONS // len(api_nodes), TIMEOUT_S))
